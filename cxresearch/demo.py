@@ -1,0 +1,379 @@
+"""The demo study: a realistic, seeded survey with a planted, known truth.
+
+:func:`make_demo_study` writes ``study.yaml``, ``responses.csv``,
+``web_events.parquet`` and ``truth.json`` into a folder. The truth file holds
+what the analyses must recover: each respondent's persona, the true driver
+weights of the outcomes, the brand's worst gap and strongest touchpoint, the
+planted competitive advantage and disadvantage, the funnel's abandonment step
+and the touchpoint with the longest wait. The same seed gives byte-identical
+files.
+
+The generating model, in brief (all on 1-7 scales unless said otherwise):
+
+- expectation = 5 + persona offset(touchpoint) + N(0, 0.7), rounded, clipped;
+- experience = brand quality(touchpoint) - 0.25 persona offset + wave effect
+  + N(0, 0.9), rounded, clipped; missing when the respondent did not use the
+  touchpoint (persona-dependent reach);
+- latent satisfaction L = sum_t beta_t (experience_t - 4), non-users adding 0,
+  standardised; NPS, CSAT, loyalty, retention and referral follow L; CES
+  follows the effort touchpoints (queue, hotline, webshop, payment).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .codebook import touchpoint_catalog
+
+BRAND = "Acme"
+COMPETITORS = ("Brightline", "Corvex", "Duomart")
+WAVES = ("2026-Q2", "2026-Q3")
+TOUCHPOINTS = (
+    "advertising", "social_media", "reviews", "website",
+    "consultant", "store", "webshop", "queue", "payment", "delivery", "returns",
+    "hotline", "help_centre", "loyalty_programme", "social_care",
+)
+EMOTION_TOUCHPOINTS = ("store", "webshop", "hotline")
+FUNNEL = ("product", "cart", "delivery", "payment", "confirmation")
+DONT_KNOW = 98
+
+# persona: share, expectation offsets, reach changes, age profile, preferred channel
+PERSONAS = {
+    "Digital self-servers": dict(
+        share=0.30,
+        offsets=dict(website=1.8, webshop=1.8, payment=1.4, delivery=1.4, social_media=1.2,
+                     consultant=-1.6, store=-1.4, hotline=-1.2, queue=-0.6),
+        reach=dict(webshop=0.9, store=0.35, consultant=0.25, social_media=0.8),
+        ages=(0.45, 0.35, 0.15, 0.05), channel=(0.75, 0.05, 0.20),
+    ),
+    "Personal-service seekers": dict(
+        share=0.25,
+        offsets=dict(consultant=1.8, store=1.6, hotline=1.6, returns=1.2, website=-1.4,
+                     webshop=-1.6, social_media=-1.6, social_care=-1.0),
+        reach=dict(webshop=0.25, store=0.95, consultant=0.85, hotline=0.6, social_media=0.25),
+        ages=(0.05, 0.20, 0.35, 0.40), channel=(0.05, 0.75, 0.20),
+    ),
+    "Time-pressed pragmatists": dict(
+        share=0.25,
+        offsets=dict(queue=2.0, delivery=1.6, payment=1.4, help_centre=1.4, hotline=1.0,
+                     advertising=-1.4, loyalty_programme=-1.4, reviews=-1.0),
+        reach=dict(help_centre=0.55, delivery=0.7),
+        ages=(0.15, 0.50, 0.30, 0.05), channel=(0.35, 0.25, 0.40),
+    ),
+    "Deal hunters": dict(
+        share=0.20,
+        offsets=dict(loyalty_programme=2.0, advertising=1.6, reviews=1.6, social_care=1.0,
+                     consultant=-1.0, queue=-1.0, delivery=-0.8),
+        reach=dict(loyalty_programme=0.85, reviews=0.9),
+        ages=(0.30, 0.30, 0.25, 0.15), channel=(0.35, 0.30, 0.35),
+    ),
+}
+AGE_GROUPS = ("18-29", "30-44", "45-59", "60+")
+AGE_POPULATION = (0.22, 0.27, 0.27, 0.24)  # the weighting target
+REGIONS = ("North", "South", "East", "West")
+CHANNELS = ("online", "store", "both")
+
+BASE_REACH = dict(
+    advertising=0.9, social_media=0.55, reviews=0.7, website=0.85, consultant=0.55,
+    store=0.7, webshop=0.6, queue=1.0, payment=0.92, delivery=0.5, returns=0.2,
+    hotline=0.4, help_centre=0.35, loyalty_programme=0.45, social_care=0.2,
+)
+# brand quality: mean experience per touchpoint (competitors differ around 4.9)
+QUALITY = {
+    BRAND: dict(website=6.3, hotline=2.9, queue=3.6, webshop=5.4, consultant=5.0),
+    "Brightline": dict(website=4.9, hotline=5.3, queue=4.9, consultant=5.4),
+    "Corvex": dict(website=5.0, hotline=4.6, queue=5.3, delivery=5.4),
+    "Duomart": dict(website=4.7, hotline=4.4, queue=4.8, loyalty_programme=5.5),
+}
+DEFAULT_QUALITY = 4.9
+# true driver weights of the latent satisfaction behind NPS/CSAT/loyalty (sum 1)
+DRIVER_WEIGHTS = dict(
+    hotline=0.20, consultant=0.15, website=0.13, queue=0.11, delivery=0.09, webshop=0.08,
+    store=0.065, payment=0.05, returns=0.04, help_centre=0.03, loyalty_programme=0.02,
+    reviews=0.015, advertising=0.01, social_media=0.007, social_care=0.003,
+)
+EFFORT_TOUCHPOINTS = ("queue", "hotline", "webshop", "payment")
+WAITS = {  # column: (touchpoint, target, unit, mean for Acme, mean for competitors)
+    "wait_minutes_queue": ("queue", 5, "min", 12.0, 5.5),
+    "wait_minutes_hotline": ("hotline", 3, "min", 6.0, 3.0),
+    "delivery_days": ("delivery", 3, "days", 2.6, 2.9),
+}
+STEP_CONTINUE = dict(cart=0.6, delivery=0.82, payment=0.85, confirmation=0.42)
+
+
+def make_demo_study(folder: str | Path = "data/demo", n: int = 4000, random_state: int = 7) -> Path:
+    """Write the demo study into ``folder`` and return the path of its ``study.yaml``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Created if missing; existing demo files in it are overwritten.
+    n : int
+        Respondents (web sessions: 1.5 n).
+    random_state : int
+        The seed: the same seed gives byte-identical files.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(random_state)
+    people = _respondents(rng, n)
+    answers, latent = _touchpoint_answers(rng, people)
+    outcomes = _outcomes(rng, answers, latent)
+    operational = _waits(rng, people, answers)
+    comments = _comments(rng, people, answers, outcomes)
+    responses = pd.concat([people.drop(columns="persona"), answers, outcomes, operational,
+                           comments], axis=1)
+    responses = _sprinkle_dont_know(rng, responses)
+    events = _web_events(rng, int(1.5 * n))
+
+    responses.to_csv(folder / "responses.csv", index=False, lineterminator="\n")
+    events.to_parquet(folder / "web_events.parquet", index=False)
+    (folder / "study.yaml").write_text(_codebook_yaml(), encoding="utf-8")
+    truth = _truth(people, answers)
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", "utf-8")
+    return folder / "study.yaml"
+
+
+def _respondents(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    names = list(PERSONAS)
+    persona = rng.choice(len(names), size=n, p=[PERSONAS[p]["share"] for p in names])
+    age = np.array([rng.choice(4, p=PERSONAS[names[i]]["ages"]) for i in persona])
+    channel = np.array([rng.choice(3, p=PERSONAS[names[i]]["channel"]) for i in persona])
+    brands = (BRAND, *COMPETITORS)
+    frame = pd.DataFrame(
+        {
+            "respondent_id": [f"R{i:05d}" for i in range(1, n + 1)],
+            "brand_rated": np.array(brands)[rng.choice(4, size=n, p=(0.4, 0.2, 0.2, 0.2))],
+            "wave": np.array(WAVES)[rng.integers(0, 2, size=n)],
+            "age_group": np.array(AGE_GROUPS)[age],
+            "region": np.array(REGIONS)[rng.integers(0, 4, size=n)],
+            "preferred_channel": np.array(CHANNELS)[channel],
+            "tenure_years": rng.poisson(4, size=n),
+            "persona": persona,
+        }
+    )
+    sample_share = np.bincount(age, minlength=4) / n
+    frame.insert(3, "weight", np.round(np.array(AGE_POPULATION)[age] / sample_share[age], 4))
+    return frame
+
+
+def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
+    names = list(PERSONAS)
+    n = len(people)
+    answers: dict[str, np.ndarray] = {}
+    latent = np.zeros(n)
+    quality = np.array([[QUALITY[b].get(tp, DEFAULT_QUALITY) for tp in TOUCHPOINTS]
+                        for b in (BRAND, *COMPETITORS)])
+    brand_index = people["brand_rated"].map({b: i for i, b in enumerate((BRAND, *COMPETITORS))})
+    second_wave = (people["wave"] == WAVES[1]).to_numpy()
+    used_store = None
+    for t, tp in enumerate(TOUCHPOINTS):
+        offset = np.array([PERSONAS[names[i]]["offsets"].get(tp, 0.0) for i in people["persona"]])
+        reach = np.array([PERSONAS[names[i]]["reach"].get(tp, BASE_REACH[tp])
+                          for i in people["persona"]])
+        used = rng.random(n) < reach
+        if tp == "queue":  # one queues only in a shop one visits
+            used = used_store
+        if tp == "store":
+            used_store = used
+        expectation = _likert(5.0 + offset + rng.normal(0, 0.7, n), 1, 7)
+        mean = quality[brand_index.to_numpy(), t] - 0.25 * offset
+        if tp == "hotline":  # the brand's hotline improves a little in the second wave
+            mean = mean + 0.3 * (second_wave & (people["brand_rated"] == BRAND).to_numpy())
+        experience = _likert(mean + rng.normal(0, 0.9, n), 1, 7)
+        experience = np.where(used, experience, np.nan)
+        answers[f"exp_{tp}"] = expectation
+        answers[f"perf_{tp}"] = experience
+        if tp in EMOTION_TOUCHPOINTS:
+            feel = _likert(1 + (experience - 1) / 3 + rng.normal(0, 0.45, n), 1, 3)
+            answers[f"feel_{tp}"] = np.where(used, feel, np.nan)
+        latent += DRIVER_WEIGHTS[tp] * np.where(used, experience - 4, 0.0)
+    frame = pd.DataFrame(answers, index=people.index).astype("Int64")
+    return frame, (latent - latent.mean()) / latent.std()
+
+
+def _likert(x: np.ndarray, low: int, high: int) -> np.ndarray:
+    return np.clip(np.rint(x), low, high)
+
+
+def _outcomes(rng: np.random.Generator, answers: pd.DataFrame, latent: np.ndarray) -> pd.DataFrame:
+    n = len(latent)
+    effort = sum(answers[f"perf_{tp}"].astype(float).fillna(4.5).to_numpy() for tp in EFFORT_TOUCHPOINTS)
+    effort = (effort - effort.mean()) / effort.std()
+    logistic = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    return pd.DataFrame(
+        {
+            "recommend": _likert(7.0 + 2.0 * latent + rng.normal(0, 1.3, n), 0, 10),
+            "overall_satisfaction": _likert(3.6 + 0.8 * latent + rng.normal(0, 0.7, n), 1, 5),
+            "easy_to_deal_with": _likert(4.8 + 1.0 * effort + rng.normal(0, 1.0, n), 1, 7),
+            "will_buy_again": _likert(3.5 + 0.8 * latent + rng.normal(0, 0.8, n), 1, 5),
+            "still_customer_90d": rng.random(n) < logistic(1.6 + 0.9 * latent),
+            "referred_someone": rng.random(n) < logistic(-1.2 + 0.9 * latent),
+        },
+        index=answers.index,
+    ).astype({"recommend": "Int64", "overall_satisfaction": "Int64",
+              "easy_to_deal_with": "Int64", "will_buy_again": "Int64"})
+
+
+def _waits(rng: np.random.Generator, people: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    is_brand = (people["brand_rated"] == BRAND).to_numpy()
+    waits = {}
+    for column, (tp, _target, _unit, brand_mean, other_mean) in WAITS.items():
+        mean = np.where(is_brand, brand_mean, other_mean)
+        value = np.round(rng.gamma(3.0, mean / 3.0), 1)
+        waits[column] = np.where(answers[f"perf_{tp}"].notna(), value, np.nan)
+    return pd.DataFrame(waits, index=people.index)
+
+
+_PRAISE = (
+    "The website is great, I found everything in a minute.",
+    "Friendly consultant, thank you!",
+    "Obsługa super, dziękuję! Fast delivery too.",
+    "Prices < what I expected & the staff were > helpful.",
+)
+_COMPLAINTS = {
+    "hotline": ("Waited ages on the hotline and nobody called back. Call me on +48 601 234 567.",
+                "Hotline kept me on hold for 20 minutes, email me at jan.kowalski@example.com",
+                "The helpline transferred me three times."),
+    "queue": ("Long queue at the till again, only one checkout open.",
+              "Queues in the shop are terrible <b>every</b> Saturday."),
+    "other": ("Delivery was late and the invoice was wrong.",
+              "Could not find the returns form, please make it simpler."),
+}
+
+
+def _comments(rng, people, answers, outcomes) -> pd.DataFrame:
+    n = len(people)
+    text = np.full(n, None, dtype=object)
+    writes = rng.random(n) < 0.35
+    happy = outcomes["recommend"].to_numpy(dtype=float) >= 9
+    hotline_bad = answers["perf_hotline"].astype(float).fillna(7).to_numpy() <= 3
+    queue_bad = answers["perf_queue"].astype(float).fillna(7).to_numpy() <= 3
+    for i in np.flatnonzero(writes):
+        if happy[i]:
+            pool = _PRAISE
+        elif hotline_bad[i]:
+            pool = _COMPLAINTS["hotline"]
+        elif queue_bad[i]:
+            pool = _COMPLAINTS["queue"]
+        else:
+            pool = _COMPLAINTS["other"]
+        text[i] = pool[rng.integers(len(pool))]
+    return pd.DataFrame({"comment": text}, index=people.index)
+
+
+def _sprinkle_dont_know(rng, responses: pd.DataFrame) -> pd.DataFrame:
+    """About 2% of expectation answers and 1% of NPS answers become code 98."""
+    out = responses.copy()
+    for column in [c for c in out.columns if c.startswith("exp_")] + ["recommend"]:
+        rate = 0.01 if column == "recommend" else 0.02
+        hit = rng.random(len(out)) < rate
+        out[column] = out[column].mask(hit, DONT_KNOW)
+    return out
+
+
+def _web_events(rng: np.random.Generator, sessions: int) -> pd.DataFrame:
+    """Sessions through the web shop funnel; the planted abandonment is at payment.
+
+    A session may start at home, search (findability), then walks the funnel,
+    continuing from one step to the next with STEP_CONTINUE's probability.
+    About 1% of events are duplicated and 0.5% of sessions log a step out of
+    order, as real trackers do.
+    """
+    start = np.datetime64("2026-04-01T00:00:00") + rng.integers(0, 183 * 86400, sessions).astype(
+        "timedelta64[s]"
+    )
+    device = np.where(rng.random(sessions) < 0.6, "mobile", "desktop")
+    rows: list[tuple[str, np.datetime64, str, str]] = []
+    for s in range(sessions):
+        sid = f"S{s + 1:06d}"
+        steps = ["home"] + ["search"] * int(rng.poisson(0.8))
+        if rng.random() < 0.8:
+            steps.append("product")
+            for step in FUNNEL[1:]:
+                if rng.random() >= STEP_CONTINUE[step]:
+                    break
+                steps.append(step)
+        if len(steps) > 3 and rng.random() < 0.005:
+            steps[-1], steps[-2] = steps[-2], steps[-1]
+        t = start[s]
+        for step in steps:
+            t = t + np.timedelta64(int(rng.gamma(2.0, 25.0)) + 1, "s")
+            rows.append((sid, t, step, device[s]))
+            if rng.random() < 0.01:
+                rows.append((sid, t, step, device[s]))
+    return pd.DataFrame(rows, columns=["session_id", "ts", "page_type", "device"])
+
+
+def _codebook_yaml() -> str:
+    catalog = touchpoint_catalog()
+    touchpoints = []
+    for tp in TOUCHPOINTS:
+        entry = {
+            "id": tp,
+            "label": catalog[tp]["label"],
+            "stage": catalog[tp]["stage"],
+            "experience": {"column": f"perf_{tp}", "scale": [1, 7]},
+            "expectation": {"column": f"exp_{tp}", "scale": [1, 7]},
+        }
+        if tp in EMOTION_TOUCHPOINTS:
+            entry["emotion"] = {"column": f"feel_{tp}", "scale": [1, 3]}
+        touchpoints.append(entry)
+    codebook = {
+        "name": "Acme retail CX demo 2026",
+        "brand": BRAND,
+        "min_base": 30,
+        "responses": "responses.csv",
+        "columns": {
+            "id": "respondent_id",
+            "brand": "brand_rated",
+            "weight": "weight",
+            "wave": "wave",
+            "profile": ["age_group", "region", "preferred_channel", "tenure_years"],
+        },
+        "outcomes": {
+            "nps": {"column": "recommend", "scale": [0, 10]},
+            "csat": {"column": "overall_satisfaction", "scale": [1, 5]},
+            "ces": {"column": "easy_to_deal_with", "scale": [1, 7]},
+            "loyalty": {"column": "will_buy_again", "scale": [1, 5]},
+            "retained": {"column": "still_customer_90d"},
+            "referral": {"column": "referred_someone"},
+        },
+        "touchpoints": touchpoints,
+        "missing": [DONT_KNOW],
+        "operational": [
+            {"column": c, "touchpoint": tp, "target": target, "unit": unit, "lower_is_better": True}
+            for c, (tp, target, unit, _a, _b) in WAITS.items()
+        ],
+        "text": [{"column": "comment", "touchpoint": None}],
+        "events": {"file": "web_events.parquet", "session": "session_id", "step": "page_type",
+                   "time": "ts", "device": "device", "funnel": list(FUNNEL)},
+    }
+    header = "# Demo study written by cxresearch.make_demo_study: synthetic data, planted truth in truth.json\n"
+    return header + yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)
+
+
+def _truth(people: pd.DataFrame, answers: pd.DataFrame) -> dict:
+    names = list(PERSONAS)
+    return {
+        "brand": BRAND,
+        "competitors": list(COMPETITORS),
+        "k": len(names),
+        "personas": names,
+        "respondent_persona": dict(zip(people["respondent_id"], people["persona"].map(names.__getitem__))),
+        "persona_expectation_offsets": {p: PERSONAS[p]["offsets"] for p in names},
+        "driver_weights": DRIVER_WEIGHTS,
+        "driver_outcome": "latent satisfaction behind nps, csat and loyalty",
+        "worst_gap": {"brand": BRAND, "touchpoint": "hotline"},
+        "strongest_touchpoint": {"brand": BRAND, "touchpoint": "website"},
+        "advantage": {"brand": BRAND, "touchpoint": "website"},
+        "disadvantage": {"brand": BRAND, "touchpoint": "hotline"},
+        "abandonment_step": "payment",
+        "longest_wait": {"touchpoint": "queue", "column": "wait_minutes_queue"},
+        "wave_change": {"brand": BRAND, "touchpoint": "hotline", "experience_shift": 0.3},
+    }

@@ -1,0 +1,88 @@
+"""The one error a user sees for bad input: :class:`StudyError`.
+
+Every problem names the file, the column and up to five offending rows, the
+way ``papermill``'s ``PapermillExecutionError`` names the cell: an error a user
+can act on without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a study's files.
+
+    Attributes
+    ----------
+    file : str
+        The file the problem is in (the codebook or a data file).
+    message : str
+        What is wrong and, where it helps, what to do.
+    column : str or None
+        The column (or codebook key) concerned.
+    rows : tuple of int
+        Offending data rows, counted from 1 = the first data row under the header.
+    n_rows : int
+        How many rows are affected in all (``rows`` shows at most five).
+    """
+
+    file: str
+    message: str
+    column: str | None = None
+    rows: tuple[int, ...] = ()
+    n_rows: int = 0
+
+    def __str__(self) -> str:
+        where = f"{self.file}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        text = f"{where}: {self.message}"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+            more = self.n_rows - min(len(self.rows), MAX_ROWS_SHOWN)
+            text += f" (data rows {shown}" + (f" and {more} more" if more > 0 else "") + ")"
+        return text
+
+
+def problem_at_rows(
+    file: str, column: str | None, message: str, rows: Iterable[int]
+) -> Problem:
+    """Build a :class:`Problem` from all offending rows, keeping the first five."""
+    rows = [int(r) for r in rows]
+    return Problem(file, message, column, tuple(rows[:MAX_ROWS_SHOWN]), len(rows))
+
+
+class StudyError(ValueError):
+    """A study's codebook or data break the data contract.
+
+    ``str(error)`` lists every problem found, one per line; ``error.problems``
+    holds them as :class:`Problem` objects for code.
+    """
+
+    def __init__(self, problems: Problem | Sequence[Problem]):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if len(self.problems) == 1:
+            super().__init__(str(self.problems[0]))
+        else:
+            lines = [f"{len(self.problems)} problems in the study:"]
+            lines += [f"- {p}" for p in self.problems]
+            super().__init__("\n".join(lines))
+
+    @property
+    def file(self) -> str:
+        return self.problems[0].file
+
+    @property
+    def column(self) -> str | None:
+        return self.problems[0].column
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        return self.problems[0].rows

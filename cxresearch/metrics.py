@@ -1,0 +1,279 @@
+"""CX metrics with intervals: NPS, CSAT, CES, top-box shares, means, and the KPI table.
+
+Each metric is computed from grouped sufficient statistics
+(:class:`~cxresearch.stats.GroupedSums`), so a KPI table over a million
+respondents is a handful of ``numpy.bincount`` passes, and the scalar
+functions (:func:`nps`, :func:`csat`, ...) are the one-group case of the same
+code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .codebook import BinaryItem, ScaleItem
+from .stats import Estimate, GroupedSums, nps_interval, t_interval, wilson_interval
+
+NPS_METHOD = "adjusted Wald (Rocks 2016)"
+SHARE_METHOD = "Wilson score (Wilson 1927)"
+MEAN_METHOD = "Student t"
+MISSING_GROUP = "(missing)"
+
+
+# -- grouped statistics: one row per group ------------------------------------
+def _nps_stats(values, weights, codes, k, confidence):
+    valid = ~np.isnan(values)
+    promoters = GroupedSums.of(np.where(valid, values >= 9, np.nan), weights, codes, k)
+    detractors = GroupedSums.of(np.where(valid, values <= 6, np.nan), weights, codes, k)
+    p, d, n_eff = promoters.mean, detractors.mean, promoters.n_eff
+    low, high = nps_interval(p, d, n_eff, confidence)
+    return 100 * (p - d), 100 * low, 100 * high, promoters.count, n_eff
+
+
+def _share_stats(indicator, weights, codes, k, confidence):
+    sums = GroupedSums.of(indicator, weights, codes, k)
+    low, high = wilson_interval(sums.mean, sums.n_eff, confidence)
+    return 100 * sums.mean, 100 * low, 100 * high, sums.count, sums.n_eff
+
+
+def _mean_stats(values, weights, codes, k, confidence):
+    sums = GroupedSums.of(values, weights, codes, k)
+    low, high = t_interval(sums.mean, sums.variance, sums.n_eff, confidence)
+    return sums.mean, low, high, sums.count, sums.n_eff
+
+
+def _indicator(values: np.ndarray, condition: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), np.nan, condition)
+
+
+@dataclass(frozen=True)
+class _Statistic:
+    """One KPI statistic: how to compute it from an item's values."""
+
+    kpi: str
+    name: str
+    method: str
+    compute: Callable
+
+
+def _statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
+    label = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty"}.get(kpi, kpi.capitalize())
+    if isinstance(item, BinaryItem):
+        rate = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
+            kpi, f"{label} %"
+        )
+        return [_Statistic(kpi, rate, SHARE_METHOD, _share_stats)]
+    if kpi == "nps":
+        return [_Statistic(kpi, "NPS", NPS_METHOD, _nps_stats)]
+    scale = item.scale
+    top2 = _Statistic(
+        kpi,
+        f"{label} top-2-box %",
+        SHARE_METHOD,
+        lambda v, *a: _share_stats(_indicator(v, v >= scale.high - 1), *a),
+    )
+    agree = _Statistic(
+        kpi,
+        f"{label} agree %",
+        SHARE_METHOD,
+        lambda v, *a: _share_stats(_indicator(v, v > scale.midpoint), *a),
+    )
+    mean = _Statistic(kpi, f"{label} mean", MEAN_METHOD, _mean_stats)
+    return [mean, agree] if kpi == "ces" else [top2, mean]
+
+
+# -- scalar metrics ------------------------------------------------------------
+def _one_group(statistic: _Statistic, values, weights, confidence: float) -> Estimate:
+    values = np.asarray(pd.to_numeric(pd.Series(values), errors="raise"), dtype=float)
+    weighted = weights is not None
+    w = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != values.shape:
+        raise ValueError(f"{len(w)} weights for {len(values)} scores")
+    if weighted and (np.any(~np.isfinite(w)) or np.any(w <= 0)):
+        raise ValueError("weights must be positive and finite")
+    value, low, high, n, n_eff = statistic.compute(
+        values, w, np.zeros(len(values), dtype=np.intp), 1, confidence
+    )
+    method = statistic.method + (", weighted (Kish effective n)" if weighted else "")
+    return Estimate(
+        float(value[0]), float(low[0]), float(high[0]), int(n[0]), method, float(n_eff[0]),
+        confidence,
+    )
+
+
+def _check_scale(values, low: float, high: float, what: str) -> None:
+    x = np.asarray(pd.to_numeric(pd.Series(values), errors="raise"), dtype=float)
+    x = x[~np.isnan(x)]
+    if np.any((x < low) | (x > high)):
+        raise ValueError(f"{what} scores must lie within {low:g}-{high:g}")
+
+
+def nps(scores, weights=None, confidence: float = 0.95) -> Estimate:
+    """Net Promoter Score with its adjusted Wald interval.
+
+    ``NPS = 100 * (share of promoters (9-10) - share of detractors (0-6))``
+    on the 0-10 likelihood-to-recommend scale (Reichheld 2003, "The one
+    number you need to grow", HBR). Missing scores (NaN) are ignored; the base
+    ``n`` counts the answers. With ``weights``, shares are weighted and the
+    interval uses Kish's effective n.
+
+    Interval: :func:`cxresearch.stats.nps_interval` (Rocks 2016).
+
+    Examples
+    --------
+    >>> str(nps([10, 9, 8, 7, 6, 3, 10, 10, 9, 0]))
+    'NPS 20.0 [-22.4, 54.8] (n=10)'
+    """
+    _check_scale(scores, 0, 10, "NPS")
+    return _one_group(_Statistic("nps", "NPS", NPS_METHOD, _nps_stats), scores, weights, confidence)
+
+
+def top_box(scores, scale: Sequence[float], boxes: int = 2, weights=None, confidence: float = 0.95) -> Estimate:
+    """Share (%) of answers in the top ``boxes`` points of ``scale``, Wilson interval.
+
+    E.g. top-2-box on 1-5 counts 4 and 5. The scale is the codebook's, never assumed.
+    """
+    low, high = scale
+    _check_scale(scores, low, high, "top-box")
+    threshold = high - (boxes - 1)
+    stat = _Statistic(
+        "top_box", f"top-{boxes}-box %", SHARE_METHOD,
+        lambda v, *a: _share_stats(_indicator(v, v >= threshold), *a),
+    )
+    return _one_group(stat, scores, weights, confidence)
+
+
+def mean_score(scores, weights=None, confidence: float = 0.95) -> Estimate:
+    """Mean with its Student t interval (``n_eff - 1`` degrees of freedom when weighted)."""
+    return _one_group(_Statistic("mean", "mean", MEAN_METHOD, _mean_stats), scores, weights, confidence)
+
+
+def share(flags, weights=None, confidence: float = 0.95) -> Estimate:
+    """Share (%) of true values (retention, referral) with its Wilson interval."""
+    values = pd.Series(flags, dtype="boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    stat = _Statistic("share", "share %", SHARE_METHOD, _share_stats)
+    return _one_group(stat, values, weights, confidence)
+
+
+def csat(scores, scale: Sequence[float] = (1, 5), weights=None, stat: str = "top2", confidence: float = 0.95) -> Estimate:
+    """Customer satisfaction: top-2-box share in % (``stat="top2"``, Wilson
+    interval) or the mean score (``stat="mean"``, t interval)."""
+    if stat == "top2":
+        return top_box(scores, scale, 2, weights, confidence)
+    if stat == "mean":
+        _check_scale(scores, *scale, "CSAT")
+        return mean_score(scores, weights, confidence)
+    raise ValueError(f"stat must be 'top2' or 'mean', not {stat!r}")
+
+
+def ces(scores, scale: Sequence[float] = (1, 7), weights=None, stat: str = "mean", confidence: float = 0.95) -> Estimate:
+    """Customer effort score ("the company made it easy"): the mean (``stat="mean"``)
+    or the share agreeing, above the scale midpoint (5-7 on 1-7; ``stat="agree"``).
+
+    Dixon, Freeman & Toman (2010), "Stop trying to delight your customers", HBR.
+    """
+    _check_scale(scores, *scale, "CES")
+    if stat == "mean":
+        return mean_score(scores, weights, confidence)
+    if stat == "agree":
+        midpoint = (scale[0] + scale[1]) / 2
+        values = np.asarray(scores, dtype=float)
+        return share(pd.Series(values > midpoint).mask(np.isnan(values)), weights, confidence)
+    raise ValueError(f"stat must be 'mean' or 'agree', not {stat!r}")
+
+
+# -- the KPI table ---------------------------------------------------------------
+def _as_list(by) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group codes for ``columns`` (missing values form their own group,
+    labelled ``(missing)``) and the table of group keys in code order."""
+    if not columns:
+        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=[0])
+    grouped = frame.groupby(columns, observed=True, dropna=False, sort=True)
+    codes = grouped.ngroup().to_numpy()
+    keys = grouped.size().index.to_frame(index=False)
+    for column in columns:
+        keys[column] = keys[column].astype("string").fillna(MISSING_GROUP)
+    return codes.astype(np.intp), keys
+
+
+def item_values(study, item: ScaleItem | BinaryItem) -> np.ndarray:
+    values = study.responses[item.column]
+    if isinstance(item, BinaryItem):
+        return values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return values.to_numpy(dtype=float)
+
+
+def kpis(study, by=None, weighted: bool = True, confidence: float = 0.95):
+    """The KPI table: n, NPS, CSAT, CES, loyalty, retention and referral with intervals.
+
+    Parameters
+    ----------
+    study : Study
+    by : str or list of str, optional
+        ``"brand"``, ``"wave"``, a profile column, or several. None: the whole sample.
+    weighted : bool
+        Use the study's survey weights when it has them (Kish effective n).
+    confidence : float
+
+    Returns
+    -------
+    KpiTable
+        ``.table`` has one row per group and statistic: the group columns,
+        ``kpi``, ``statistic``, ``value``, ``low``, ``high``, ``n`` (answers),
+        ``n_eff``, ``method`` and ``below_min_base``.
+
+    Notes
+    -----
+    NPS: see :func:`nps`. Shares (top-2-box, agree, retention, referral): Wilson
+    interval. Means: t interval. Only KPIs declared in the codebook appear.
+    """
+    from .results import KpiTable
+
+    columns = [study.resolve_column(b) for b in _as_list(by)]
+    codes, keys = group_codes(study.responses, columns)
+    k = len(keys)
+    w_series = study.weights() if weighted else None
+    w = np.ones(study.n) if w_series is None else w_series.to_numpy(dtype=float)
+    parts = []
+    for kpi, item in study.codebook.outcomes.items():
+        values = item_values(study, item)
+        for statistic in _statistics_for(kpi, item):
+            value, low, high, n, n_eff = statistic.compute(values, w, codes, k, confidence)
+            part = keys.copy()
+            part["kpi"], part["statistic"] = kpi, statistic.name
+            part["value"], part["low"], part["high"] = value, low, high
+            part["n"], part["n_eff"] = n.astype(int), n_eff
+            part["method"] = statistic.method + (
+                ", weighted (Kish effective n)" if w_series is not None else ""
+            )
+            parts.append(part)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not table.empty:
+        table["below_min_base"] = table["n"] < study.codebook.min_base
+        table = _own_brand_first(table, study, columns)
+    return KpiTable(
+        table=table,
+        by=tuple(columns),
+        min_base=study.codebook.min_base,
+        weighted=w_series is not None,
+        confidence=confidence,
+    )
+
+
+def _own_brand_first(table: pd.DataFrame, study, columns: list[str]) -> pd.DataFrame:
+    brand_column = study.codebook.brand_column
+    if brand_column not in columns or study.brand is None:
+        return table
+    first = (table[brand_column] != study.brand).to_numpy()
+    order = np.lexsort((np.arange(len(table)), first))
+    return table.iloc[order].reset_index(drop=True)

@@ -1,0 +1,207 @@
+"""Estimates with honest uncertainty: the :class:`Estimate` type and its intervals.
+
+Every interval function here works on numpy arrays of sufficient statistics
+(counts, weighted sums and sums of squares), so one call computes the
+intervals of every group of a table, and the same code will serve a Dask
+path that merges those sums across partitions (DESIGN.md section 9).
+
+Survey weights enter through Kish's effective sample size
+``n_eff = (sum w)^2 / sum w^2`` (Kish 1965, *Survey Sampling*, section 11.7):
+a weighted proportion or mean is treated as if it came from a simple random
+sample of ``n_eff`` respondents. With all weights equal, ``n_eff = n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+from scipy import stats as _st
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its confidence interval and base.
+
+    Attributes
+    ----------
+    value, low, high : float
+        The estimate and its interval, in the statistic's own units
+        (NPS in points from -100 to 100, shares in percent, means in scale units).
+    n : int
+        The base: how many respondents answered.
+    method : str
+        How the interval was computed, with its source.
+    n_eff : float
+        Kish effective sample size (equals ``n`` when unweighted).
+    confidence : float
+        The interval's confidence level.
+    """
+
+    value: float
+    low: float
+    high: float
+    n: int
+    method: str
+    n_eff: float | None = None
+    confidence: float = 0.95
+
+    def __str__(self) -> str:
+        return f"{self.value:.1f} [{self.low:.1f}, {self.high:.1f}] (n={self.n:,})"
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<span title='{escape(self.method)}'>{self.value:.1f} "
+            f"<small>[{self.low:.1f}, {self.high:.1f}] n={self.n:,}</small></span>"
+        )
+
+
+def kish_effective_n(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (Kish 1965)."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.square(w).sum())
+
+
+def z_value(confidence: float = 0.95) -> float:
+    """The two-sided standard normal quantile, 1.959964 for 95%."""
+    return float(_st.norm.ppf(0.5 + confidence / 2))
+
+
+def wilson_interval(
+    p: np.ndarray, n: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a proportion.
+
+    Notes
+    -----
+    With z the normal quantile::
+
+        centre = (p + z^2 / 2n) / (1 + z^2 / n)
+        half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2)
+
+    ``n`` may be a Kish effective size for weighted data.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. JASA 22, 209-212. Newcombe, R. G. (1998). Two-sided
+    confidence intervals for the single proportion. Stat. Med. 17, 857-872.
+    """
+    p, n = np.asarray(p, dtype=float), np.asarray(n, dtype=float)
+    z = z_value(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def t_interval(
+    mean: np.ndarray, variance: np.ndarray, n: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Student t interval for a mean: ``mean +- t(n - 1) * sqrt(variance / n)``.
+
+    ``variance`` is the unbiased sample variance; ``n`` may be a Kish effective
+    size (then the degrees of freedom are ``n_eff - 1``).
+    """
+    mean, variance, n = (np.asarray(a, dtype=float) for a in (mean, variance, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = _st.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
+        half = t * np.sqrt(variance / n)
+    return mean - half, mean + half
+
+
+def nps_interval(
+    p_promoters: np.ndarray, p_detractors: np.ndarray, n: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted Wald interval for the Net Promoter Score, on the -1..1 scale.
+
+    Notes
+    -----
+    Add 3/4 of a respondent to the promoters and to the detractors and 3 to
+    the base, then use the Wald interval of the difference of two
+    proportions of one multinomial sample::
+
+        P = (n p_P + 3/4) / (n + 3),   D = (n p_D + 3/4) / (n + 3)
+        NPS_adj = P - D
+        SE = sqrt((P + D - (P - D)^2) / (n + 3))
+        interval = NPS_adj +- z SE, clipped to [-1, 1]
+
+    The unadjusted variance ``(p_P + p_D - (p_P - p_D)^2) / n`` is the
+    trinomial variance of the NPS; the adjustment keeps the coverage near the
+    nominal level for small bases and extreme scores, where the plain Wald
+    interval collapses (e.g. to zero width when everyone is a promoter).
+    ``n`` may be a Kish effective size.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score".
+    The American Statistician 70(4), 365-372 (arXiv:1601.07235): the adjusted
+    Wald interval performs best among the methods compared. Sauro, J. & Lewis,
+    J. R. (2021), MeasuringU, "Evaluating NPS confidence intervals with
+    real-world data" (the 3/4 and 3 adjustment).
+    """
+    p_promoters, p_detractors, n = (
+        np.asarray(a, dtype=float) for a in (p_promoters, p_detractors, n)
+    )
+    z = z_value(confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_adj = n + 3
+        promoters = (n * p_promoters + 0.75) / n_adj
+        detractors = (n * p_detractors + 0.75) / n_adj
+        centre = promoters - detractors
+        se = np.sqrt((promoters + detractors - centre**2) / n_adj)
+    return np.clip(centre - z * se, -1, 1), np.clip(centre + z * se, -1, 1)
+
+
+@dataclass(frozen=True)
+class GroupedSums:
+    """Sufficient statistics of one variable in each of ``k`` groups.
+
+    ``count`` answers, ``sw`` sum of weights, ``sw2`` sum of squared weights,
+    ``swx`` and ``swx2`` weighted sums of the values and of their squares.
+    Sums from two partitions of the data add up (they are mergeable).
+    """
+
+    count: np.ndarray
+    sw: np.ndarray
+    sw2: np.ndarray
+    swx: np.ndarray
+    swx2: np.ndarray
+
+    @classmethod
+    def of(
+        cls, values: np.ndarray, weights: np.ndarray, codes: np.ndarray, k: int
+    ) -> "GroupedSums":
+        """Sums of ``values`` (NaN = no answer) by group ``codes`` in ``0..k-1``."""
+        values = np.asarray(values, dtype=float)
+        ok = ~np.isnan(values) & (codes >= 0)
+        c, w, x = codes[ok], weights[ok], values[ok]
+        wx = w * x
+        return cls(
+            count=np.bincount(c, minlength=k),
+            sw=np.bincount(c, w, minlength=k),
+            sw2=np.bincount(c, w * w, minlength=k),
+            swx=np.bincount(c, wx, minlength=k),
+            swx2=np.bincount(c, wx * x, minlength=k),
+        )
+
+    @property
+    def n_eff(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.sw**2 / self.sw2
+
+    @property
+    def mean(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.swx / self.sw
+
+    @property
+    def variance(self) -> np.ndarray:
+        """Weighted variance with Kish's small-sample correction ``n_eff / (n_eff - 1)``;
+        with unit weights it is the usual unbiased sample variance."""
+        n_eff = self.n_eff
+        with np.errstate(invalid="ignore", divide="ignore"):
+            population = np.maximum(self.swx2 / self.sw - self.mean**2, 0.0)
+            return population * n_eff / (n_eff - 1)

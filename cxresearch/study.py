@@ -1,0 +1,108 @@
+"""The :class:`Study`: a validated codebook with its data, ready for analyses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .codebook import STAGES, Codebook
+from .validate import DataQuality
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study as :func:`cxresearch.load_study` returns it.
+
+    Attributes
+    ----------
+    codebook : Codebook
+        The parsed ``study.yaml``: which column plays which role.
+    responses : pandas.DataFrame
+        One row a respondent, indexed by respondent id, with the user's own
+        column names; scale items are floats (missing = NaN), yes/no items are
+        nullable booleans, brand/wave/profile columns are categories.
+    events : pandas.DataFrame or None
+        The web events (session, step, time), when the codebook declares them.
+    quality : DataQuality
+        What was checked, flagged and dropped, with counts.
+    """
+
+    codebook: Codebook
+    responses: pd.DataFrame
+    events: pd.DataFrame | None
+    quality: DataQuality
+
+    @property
+    def name(self) -> str:
+        return self.codebook.name
+
+    @property
+    def brand(self) -> str | None:
+        """The brand the report is for."""
+        return self.codebook.brand
+
+    @property
+    def n(self) -> int:
+        return len(self.responses)
+
+    def weights(self) -> pd.Series | None:
+        """The survey weights, or None when the study is unweighted."""
+        column = self.codebook.weight
+        return None if column is None else self.responses[column]
+
+    def outcome(self, name: str) -> pd.Series:
+        """The answers to an outcome by its codebook name (``"nps"``, ``"csat"``, ...)."""
+        try:
+            return self.responses[self.codebook.outcomes[name].column]
+        except KeyError:
+            declared = ", ".join(self.codebook.outcomes) or "none"
+            raise KeyError(f"the study has no outcome '{name}' (declared: {declared})") from None
+
+    def resolve_column(self, name: str) -> str:
+        """Map a role name (``"brand"``, ``"wave"``) or a column name to a column."""
+        roles = {"brand": self.codebook.brand_column, "wave": self.codebook.wave}
+        column = roles.get(name) or name
+        if column not in self.responses.columns:
+            raise KeyError(
+                f"'{name}' is neither a role of this study nor one of its columns "
+                f"(profile columns: {', '.join(self.codebook.profile) or 'none'})"
+            )
+        return column
+
+    def long(self) -> pd.DataFrame:
+        """The tidy form: one row per respondent x touchpoint.
+
+        Columns: the respondent id, ``touchpoint`` (id), ``label``, ``stage``
+        (ordered before < during < after), ``expectation``, ``experience``,
+        ``gap`` = experience - expectation (negative: the brand falls short),
+        ``emotion``, then the brand, wave, weight and profile columns.
+        """
+        cb = self.codebook
+        keep = [c for c in (cb.brand_column, cb.wave, cb.weight, *cb.profile) if c is not None]
+        parts = []
+        for tp in cb.touchpoints:
+            part = self.responses[keep].copy()
+            part.insert(0, "touchpoint", tp.id)
+            part.insert(1, "label", tp.label)
+            part.insert(2, "stage", tp.stage)
+            for kind in ("expectation", "experience", "emotion"):
+                item = getattr(tp, kind)
+                part[kind] = self.responses[item.column] if item is not None else float("nan")
+            part["gap"] = part["experience"] - part["expectation"]
+            parts.append(part)
+        long = pd.concat(parts).reset_index()
+        order = [tp.id for tp in cb.touchpoints]
+        long["touchpoint"] = pd.Categorical(long["touchpoint"], categories=order, ordered=True)
+        long["stage"] = pd.Categorical(long["stage"], categories=list(STAGES), ordered=True)
+        return long
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return (
+            f"<p><b>{escape(self.name)}</b>: {self.n:,} respondents, "
+            f"{len(self.codebook.touchpoints)} touchpoints, "
+            f"outcomes {escape(', '.join(self.codebook.outcomes))}.</p>"
+            + self.quality._repr_html_()
+        )

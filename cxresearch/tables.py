@@ -1,0 +1,78 @@
+"""Estimate tables for people: value [interval] with base, small bases suppressed.
+
+Every number a stakeholder sees carries its base and interval; a cell whose
+base is below the study's ``min_base`` is replaced by a visible note, never
+shown and never silently dropped. All text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+
+SUPPRESSED = "suppressed"
+
+
+def format_estimate(value: float, low: float, high: float, n: int, digits: int = 1) -> str:
+    """``42.0 [38.1, 45.9] n=400``; a missing value reads ``no answers``."""
+    if n == 0 or pd.isna(value):
+        return "no answers"
+    if pd.isna(low):
+        return f"{value:.{digits}f} [no interval] n={n:,}"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] n={n:,}"
+
+
+def estimates_wide(
+    table: pd.DataFrame, rows: list[str], columns: str = "statistic", min_base: int = 1
+) -> pd.DataFrame:
+    """Pivot a long estimate table to text cells, suppressing small bases.
+
+    ``table`` needs ``value, low, high, n`` and the ``rows`` and ``columns``
+    fields. Cells with ``n < min_base`` read ``suppressed (n=12 < 30)``.
+    """
+    cells = table.apply(
+        lambda r: (
+            f"{SUPPRESSED} (n={r['n']:,} < {min_base})"
+            if 0 < r["n"] < min_base
+            else format_estimate(r["value"], r["low"], r["high"], int(r["n"]))
+        ),
+        axis=1,
+    )
+    frame = table[rows + [columns]].assign(cell=cells.to_numpy()) if rows else table[[columns]].assign(cell=cells.to_numpy())
+    order = list(dict.fromkeys(table[columns]))
+    if not rows:
+        return frame.set_index(columns)["cell"].to_frame().T.rename(index={"cell": "all"})[order]
+    wide = frame.pivot_table(index=rows, columns=columns, values="cell", aggfunc="first", sort=False)
+    return wide[order]
+
+
+def html_table(wide: pd.DataFrame, min_base: int, caption: str | None = None) -> str:
+    """Render a text table as escaped HTML; suppressed cells are greyed out and
+    explained in a note under the table."""
+    head_names = [escape(str(n)) for n in (wide.index.names if wide.index.names != [None] else [""])]
+    header = "".join(f"<th>{n}</th>" for n in head_names)
+    header += "".join(f"<th>{escape(str(c))}</th>" for c in wide.columns)
+    body, any_suppressed = [], False
+    for key, row in wide.iterrows():
+        keys = key if isinstance(key, tuple) else (key,)
+        cells = "".join(f"<th>{escape(str(k))}</th>" for k in keys)
+        for value in row:
+            text = "" if pd.isna(value) else str(value)
+            if text.startswith(SUPPRESSED):
+                any_suppressed = True
+                cells += f"<td class='cx-suppressed'>{escape(text)}</td>"
+            else:
+                cells += f"<td>{escape(text)}</td>"
+        body.append(f"<tr>{cells}</tr>")
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    note = (
+        f"<p class='cx-note'>Cells based on fewer than {min_base} answers are suppressed: "
+        "too few to report reliably.</p>"
+        if any_suppressed
+        else ""
+    )
+    return (
+        f"<table class='cx-table'>{cap}<thead><tr>{header}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>{note}"
+    )

@@ -1,0 +1,332 @@
+"""Check data against the codebook and type it; count everything flagged or dropped.
+
+:func:`check_responses` turns a :class:`~cxresearch.io.RawTable` into the
+typed ``responses`` frame (indexed by respondent id, the user's column names
+kept) and a :class:`DataQuality` record. Every problem in the file is
+collected and raised together as one :class:`~cxresearch.errors.StudyError`
+naming the file, the column and up to five data rows. Nothing is dropped
+silently: blank rows are the only rows removed, and they are counted; "don't
+know" codes become missing values and are counted per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from html import escape
+
+import numpy as np
+import pandas as pd
+
+from .codebook import BinaryItem, Codebook, ScaleItem
+from .errors import Problem, StudyError, problem_at_rows
+from .io import RawTable
+
+_TRUE = {"1", "1.0", "true", "t", "yes", "y"}
+_FALSE = {"0", "0.0", "false", "f", "no", "n"}
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What was read, checked, flagged and dropped, with counts.
+
+    Attributes
+    ----------
+    source : str
+        The responses file.
+    read_notes : tuple of str
+        How the file was read (format, encoding, skipped header rows).
+    rows_read, rows_kept : int
+        Data rows in the file, and rows in ``study.responses``.
+    dropped : dict
+        Reason -> number of rows removed (only blank rows are ever removed).
+    dont_know : dict
+        Column -> number of declared "don't know" codes turned into missing.
+    unanswered : dict
+        Column -> number of respondents with no answer (after the above).
+    notes : tuple of str
+        Other things a researcher should know (generated ids, ...).
+    """
+
+    source: str
+    read_notes: tuple[str, ...]
+    rows_read: int
+    rows_kept: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    dont_know: dict[str, int] = field(default_factory=dict)
+    unanswered: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    events_source: str | None = None
+    events_read: int = 0
+    events_kept: int = 0
+    events_dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Per column: answered, "don't know" and no answer, as counts and shares."""
+        columns = list(dict.fromkeys([*self.dont_know, *self.unanswered]))
+        dont_know = np.array([self.dont_know.get(c, 0) for c in columns])
+        blank = np.array([self.unanswered.get(c, 0) for c in columns]) - dont_know
+        answered = self.rows_kept - blank - dont_know
+        return pd.DataFrame(
+            {
+                "column": columns,
+                "answered": answered,
+                "dont_know": dont_know,
+                "no_answer": blank,
+                "answered_share": answered / max(self.rows_kept, 1),
+            }
+        )
+
+    def summary(self) -> str:
+        """A plain-text summary, as ``cxresearch validate`` prints it."""
+        lines = [f"Responses: {self.source}", *(f"  {n}" for n in self.read_notes)]
+        lines.append(f"  rows read: {self.rows_read:,}; rows kept: {self.rows_kept:,}")
+        for reason, count in self.dropped.items():
+            lines.append(f"  dropped: {count:,} {reason}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        total_dk = sum(self.dont_know.values())
+        if total_dk:
+            worst = max(self.dont_know, key=self.dont_know.get)
+            lines.append(
+                f"  \"don't know\" codes set to missing: {total_dk:,} answers in "
+                f"{sum(1 for v in self.dont_know.values() if v)} columns "
+                f"(most in '{worst}': {self.dont_know[worst]:,})"
+            )
+        if self.events_source is not None:
+            lines.append(f"Events: {self.events_source}")
+            lines.append(f"  events read: {self.events_read:,}; kept: {self.events_kept:,}")
+            for reason, count in self.events_dropped.items():
+                lines.append(f"  dropped: {count:,} {reason}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in self.summary().splitlines())
+        return f"<ul class='cx-quality'>{items}</ul>"
+
+
+def check_responses(raw: RawTable, codebook: Codebook) -> tuple[pd.DataFrame, DataQuality]:
+    """Check a responses table against its codebook and return it typed.
+
+    Raises :class:`StudyError` listing every problem found.
+    """
+    checker = _ResponsesChecker(raw, codebook)
+    return checker.run()
+
+
+class _ResponsesChecker:
+    def __init__(self, raw: RawTable, codebook: Codebook):
+        self.raw = raw
+        self.codebook = codebook
+        self.file = raw.file
+        self.problems: list[Problem] = []
+        self.dont_know: dict[str, int] = {}
+        self.notes: list[str] = []
+
+    def fail_rows(self, column: str | None, message: str, mask: pd.Series) -> None:
+        rows = np.flatnonzero(mask.to_numpy()) if len(mask) else []
+        positions = mask.index.to_numpy()[rows] + 1
+        self.problems.append(problem_at_rows(self.file, column, message, positions))
+
+    def run(self) -> tuple[pd.DataFrame, DataQuality]:
+        frame = self.raw.frame
+        rows_read = len(frame)
+        if rows_read == 0 or frame.shape[1] == 0:
+            raise StudyError(Problem(self.file, "the file has no data rows"))
+        blank = _blank_rows(frame)
+        frame = frame.loc[~blank]
+        if frame.empty:
+            raise StudyError(Problem(self.file, "the file has no data rows (all rows are blank)"))
+        self.check_columns_present(frame)
+        out = pd.DataFrame(index=frame.index)
+        for column, item in self.codebook.scale_items().items():
+            out[column] = self.scale_values(frame[column], item)
+        for column, item in self.codebook.binary_items().items():
+            out[column] = self.binary_values(frame[column], item)
+        for op in self.codebook.operational:
+            out[op.column] = self.non_negative(frame[op.column], op.column, "operational measure")
+        if self.codebook.weight:
+            out[self.codebook.weight] = self.weights(frame[self.codebook.weight])
+        for column in self.category_columns():
+            out[column] = _as_category(frame[column])
+        for field_ in self.codebook.text:
+            out[field_.column] = frame[field_.column].astype("string")
+        out.index = self.ids(frame)
+        if self.problems:
+            raise StudyError(self.problems)
+        ordered = [c for _, c in self.codebook.column_roles() if c in out and c != self.codebook.id]
+        out = out[list(dict.fromkeys(ordered))]
+        quality = DataQuality(
+            source=self.file,
+            read_notes=self.raw.notes,
+            rows_read=rows_read,
+            rows_kept=len(out),
+            dropped={"blank rows": int(blank.sum())} if blank.any() else {},
+            dont_know=self.dont_know,
+            unanswered={c: int(out[c].isna().sum()) for c in self.answer_columns()},
+            notes=tuple(self.notes),
+        )
+        return out, quality
+
+    def check_columns_present(self, frame: pd.DataFrame) -> None:
+        present = set(map(str, frame.columns))
+        missing = [(role, c) for role, c in self.codebook.column_roles() if c not in present]
+        if missing:
+            shown = ", ".join(map(str, list(frame.columns)[:12]))
+            more = " ..." if frame.shape[1] > 12 else ""
+            raise StudyError(
+                [
+                    Problem(self.file, f"column is missing (the codebook needs it as {role}); "
+                            f"the file has: {shown}{more}", column)
+                    for role, column in missing
+                ]
+            )
+
+    def category_columns(self) -> list[str]:
+        cb = self.codebook
+        return [c for c in (cb.brand_column, cb.wave, *cb.profile) if c is not None]
+
+    def answer_columns(self) -> list[str]:
+        cb = self.codebook
+        return [*cb.scale_items(), *cb.binary_items(), *(op.column for op in cb.operational)]
+
+    def numeric(self, values: pd.Series, column: str) -> pd.Series:
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            return values.astype("float64")
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "")
+        numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        bad = text.notna() & numbers.isna()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in text[bad].unique()[:3])
+            self.fail_rows(column, f"non-numeric text in a numeric column: {examples}", bad)
+        return numbers.astype("float64")
+
+    def scale_values(self, values: pd.Series, item: ScaleItem) -> pd.Series:
+        numbers = self.numeric(values, item.column)
+        codes = set(item.missing) | set(self.raw.user_missing.get(item.column, ()))
+        if codes:
+            is_code = numbers.isin(list(codes))
+            self.dont_know[item.column] = int(is_code.sum())
+            numbers = numbers.mask(is_code)
+        if item.recode:
+            numbers = numbers.map(lambda v, m=item.recode: m.get(v, v))
+        outside = numbers.notna() & (
+            (numbers < item.scale.low) | (numbers > item.scale.high) | (numbers % 1 != 0)
+        )
+        if outside.any():
+            examples = ", ".join(f"{v:g}" for v in numbers[outside].unique()[:3])
+            self.fail_rows(
+                item.column, f"values outside the scale {item.scale}: {examples}", outside
+            )
+        return numbers
+
+    def binary_values(self, values: pd.Series, item: BinaryItem) -> pd.Series:
+        text = values.astype("string").str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")
+        is_code = numbers.isin(list(item.missing))
+        self.dont_know[item.column] = int(is_code.sum())
+        text = text.mask(is_code | (text == ""))
+        lowered = text.str.lower()
+        if item.true_values is not None:
+            truthy = lowered.isin([v.lower() for v in item.true_values])
+            result = truthy.astype("boolean").mask(text.isna())
+        else:
+            result = pd.Series(pd.NA, index=text.index, dtype="boolean")
+            result = result.mask(lowered.isin(_TRUE), True).mask(lowered.isin(_FALSE), False)
+            unknown = text.notna() & result.isna()
+            if unknown.any():
+                examples = ", ".join(repr(v) for v in text[unknown].unique()[:3])
+                self.fail_rows(
+                    item.column,
+                    f"not a yes/no value: {examples} (declare `true: [...]` in the codebook)",
+                    unknown,
+                )
+        return result.astype("boolean")
+
+    def non_negative(self, values: pd.Series, column: str, what: str) -> pd.Series:
+        numbers = self.numeric(values, column)
+        negative = numbers < 0
+        if negative.any():
+            self.fail_rows(column, f"negative values in an {what}", negative)
+        return numbers
+
+    def weights(self, values: pd.Series) -> pd.Series:
+        column = self.codebook.weight
+        numbers = self.numeric(values, column)
+        bad = numbers.isna() | ~np.isfinite(numbers.fillna(0)) | (numbers <= 0)
+        if bad.any():
+            self.fail_rows(column, "survey weights must be positive numbers, never blank", bad)
+        return numbers
+
+    def ids(self, frame: pd.DataFrame) -> pd.Index:
+        column = self.codebook.id
+        if column is None:
+            self.notes.append("the file has no id column: respondents are numbered by data row")
+            return pd.Index(frame.index + 1, name="row")
+        ids = frame[column].astype("string").str.strip()
+        blank = ids.isna() | (ids == "")
+        if blank.any():
+            self.fail_rows(column, "respondent ids are blank", blank)
+        duplicated = ids.duplicated(keep=False) & ~blank
+        if duplicated.any():
+            examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
+            self.fail_rows(column, f"duplicate respondent ids: {examples}", duplicated)
+        return pd.Index(ids, name=column)
+
+
+def _blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows where every cell is empty (missing or only white space)."""
+    empty = frame.isna()
+    for column in frame.columns[~frame.dtypes.map(pd.api.types.is_numeric_dtype).to_numpy()]:
+        values = frame[column]
+        empty[column] = values.isna() | (values.astype("string").str.strip() == "")
+    return empty.all(axis=1)
+
+
+def _as_category(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.mask(text == "").astype("category")
+
+
+def check_events(
+    raw: RawTable, codebook: Codebook, quality: DataQuality
+) -> tuple[pd.DataFrame, DataQuality]:
+    """Check the web events file: session and step required, time parsed.
+
+    Events without a session or a step cannot be placed in any funnel; they are
+    dropped and counted. An unparseable time is an error naming the rows.
+    """
+    spec = codebook.events
+    frame = raw.frame
+    needed = [c for c in (spec.session, spec.step, spec.time, spec.device) if c is not None]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise StudyError([Problem(raw.file, "column is missing (named in events:)", c) for c in missing])
+    if frame.empty:
+        raise StudyError(Problem(raw.file, "the events file has no rows"))
+    out = pd.DataFrame(
+        {
+            spec.session: frame[spec.session].astype("string"),
+            spec.step: frame[spec.step].astype("string").str.strip(),
+        }
+    )
+    if spec.time is not None:
+        times = pd.to_datetime(frame[spec.time], errors="coerce", utc=False)
+        bad = times.isna() & frame[spec.time].notna()
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy()) + 1
+            raise StudyError(problem_at_rows(raw.file, spec.time, "unreadable date-time", rows))
+        out[spec.time] = times
+    if spec.device is not None:
+        out[spec.device] = _as_category(frame[spec.device])
+    incomplete = out[spec.session].isna() | out[spec.step].isna() | (out[spec.step] == "")
+    out = out.loc[~incomplete].reset_index(drop=True)
+    dropped = {"events without a session or step": int(incomplete.sum())} if incomplete.any() else {}
+    return out, replace(
+        quality,
+        events_source=raw.file,
+        events_read=len(frame),
+        events_kept=len(out),
+        events_dropped=dropped,
+    )
