@@ -106,7 +106,9 @@ WAITS = {  # column: (touchpoint, target, unit, mean for Acme, mean for competit
 STEP_CONTINUE = dict(cart=0.6, delivery=0.82, payment=0.85, confirmation=0.42)
 
 
-def make_demo_study(folder: str | Path = "data/demo", n: int = 4000, random_state: int = 7) -> Path:
+def make_demo_study(
+    folder: str | Path = "data/demo", n: int = 4000, random_state: int = 7, events: bool = True
+) -> Path:
     """Write the demo study into ``folder`` and return the path of its ``study.yaml``.
 
     Parameters
@@ -117,6 +119,9 @@ def make_demo_study(folder: str | Path = "data/demo", n: int = 4000, random_stat
         Respondents (web sessions: 1.5 n).
     random_state : int
         The seed: the same seed gives byte-identical files.
+    events : bool
+        Write the web events too (a Python loop over sessions: switch it off
+        for benchmark-sized studies).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,11 +134,10 @@ def make_demo_study(folder: str | Path = "data/demo", n: int = 4000, random_stat
     responses = pd.concat([people.drop(columns="persona"), answers, outcomes, operational,
                            comments], axis=1)
     responses = _sprinkle_dont_know(rng, responses)
-    events = _web_events(rng, int(1.5 * n))
-
     responses.to_csv(folder / "responses.csv", index=False, lineterminator="\n")
-    events.to_parquet(folder / "web_events.parquet", index=False)
-    (folder / "study.yaml").write_text(_codebook_yaml(), encoding="utf-8")
+    if events:
+        _web_events(rng, int(1.5 * n)).to_parquet(folder / "web_events.parquet", index=False)
+    (folder / "study.yaml").write_text(_codebook_yaml(events), encoding="utf-8")
     truth = _truth(people, answers)
     (folder / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", "utf-8")
     return folder / "study.yaml"
@@ -142,12 +146,12 @@ def make_demo_study(folder: str | Path = "data/demo", n: int = 4000, random_stat
 def _respondents(rng: np.random.Generator, n: int) -> pd.DataFrame:
     names = list(PERSONAS)
     persona = rng.choice(len(names), size=n, p=[PERSONAS[p]["share"] for p in names])
-    age = np.array([rng.choice(4, p=PERSONAS[names[i]]["ages"]) for i in persona])
-    channel = np.array([rng.choice(3, p=PERSONAS[names[i]]["channel"]) for i in persona])
+    age = _draw_by_persona(rng, persona, [PERSONAS[p]["ages"] for p in names])
+    channel = _draw_by_persona(rng, persona, [PERSONAS[p]["channel"] for p in names])
     brands = (BRAND, *COMPETITORS)
     frame = pd.DataFrame(
         {
-            "respondent_id": [f"R{i:05d}" for i in range(1, n + 1)],
+            "respondent_id": [f"R{i:07d}" for i in range(1, n + 1)],
             "brand_rated": np.array(brands)[rng.choice(4, size=n, p=(0.4, 0.2, 0.2, 0.2))],
             "wave": np.array(WAVES)[rng.integers(0, 2, size=n)],
             "age_group": np.array(AGE_GROUPS)[age],
@@ -162,6 +166,12 @@ def _respondents(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame
 
 
+def _draw_by_persona(rng, persona: np.ndarray, probabilities: list) -> np.ndarray:
+    """One categorical draw per respondent from their persona's probabilities."""
+    cumulative = np.cumsum(np.array(probabilities), axis=1)[persona]
+    return (rng.random(len(persona))[:, None] > cumulative).sum(axis=1).clip(max=cumulative.shape[1] - 1)
+
+
 def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
     names = list(PERSONAS)
     n = len(people)
@@ -172,10 +182,10 @@ def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
     brand_index = people["brand_rated"].map({b: i for i, b in enumerate((BRAND, *COMPETITORS))})
     second_wave = (people["wave"] == WAVES[1]).to_numpy()
     used_store = None
+    persona = people["persona"].to_numpy()
     for t, tp in enumerate(TOUCHPOINTS):
-        offset = np.array([PERSONAS[names[i]]["offsets"].get(tp, 0.0) for i in people["persona"]])
-        reach = np.array([PERSONAS[names[i]]["reach"].get(tp, BASE_REACH[tp])
-                          for i in people["persona"]])
+        offset = np.array([PERSONAS[p]["offsets"].get(tp, 0.0) for p in names])[persona]
+        reach = np.array([PERSONAS[p]["reach"].get(tp, BASE_REACH[tp]) for p in names])[persona]
         used = rng.random(n) < reach
         if tp == "queue":  # one queues only in a shop one visits
             used = used_store
@@ -254,16 +264,12 @@ def _comments(rng, people, answers, outcomes) -> pd.DataFrame:
     happy = outcomes["recommend"].to_numpy(dtype=float) >= 9
     hotline_bad = answers["perf_hotline"].astype(float).fillna(7).to_numpy() <= 3
     queue_bad = answers["perf_queue"].astype(float).fillna(7).to_numpy() <= 3
-    for i in np.flatnonzero(writes):
-        if happy[i]:
-            pool = _PRAISE
-        elif hotline_bad[i]:
-            pool = _COMPLAINTS["hotline"]
-        elif queue_bad[i]:
-            pool = _COMPLAINTS["queue"]
-        else:
-            pool = _COMPLAINTS["other"]
-        text[i] = pool[rng.integers(len(pool))]
+    pools = [_PRAISE, _COMPLAINTS["hotline"], _COMPLAINTS["queue"], _COMPLAINTS["other"]]
+    which = np.select([happy, hotline_bad, queue_bad], [0, 1, 2], default=3)
+    pick = rng.random(n)
+    for k, pool in enumerate(pools):
+        chosen = writes & (which == k)
+        text[chosen] = np.array(pool, dtype=object)[(pick[chosen] * len(pool)).astype(int)]
     return pd.DataFrame({"comment": text}, index=people.index)
 
 
@@ -310,7 +316,7 @@ def _web_events(rng: np.random.Generator, sessions: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["session_id", "ts", "page_type", "device"])
 
 
-def _codebook_yaml() -> str:
+def _codebook_yaml(events: bool = True) -> str:
     catalog = touchpoint_catalog()
     touchpoints = []
     for tp in TOUCHPOINTS:
@@ -351,9 +357,11 @@ def _codebook_yaml() -> str:
             for c, (tp, target, unit, _a, _b) in WAITS.items()
         ],
         "text": [{"column": "comment", "touchpoint": None}],
-        "events": {"file": "web_events.parquet", "session": "session_id", "step": "page_type",
-                   "time": "ts", "device": "device", "funnel": list(FUNNEL)},
     }
+    if events:
+        codebook["events"] = {"file": "web_events.parquet", "session": "session_id",
+                              "step": "page_type", "time": "ts", "device": "device",
+                              "funnel": list(FUNNEL)}
     header = "# Demo study written by cxresearch.make_demo_study: synthetic data, planted truth in truth.json\n"
     return header + yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -176,13 +176,15 @@ def text_columns_of(codebook: Codebook) -> tuple[str, ...]:
     return tuple(c for c in columns if c is not None)
 
 
-def load_study(path: str | Path):
+def load_study(path: str | Path, *, min_base: int | None = None, brand: str | None = None):
     """Read, check and type a study; return a :class:`~cxresearch.study.Study`.
 
     Parameters
     ----------
     path : str or Path
         The study's codebook (``study.yaml``) or the folder holding it.
+    min_base, brand : optional
+        Override the codebook's ``min_base`` and ``brand`` (report parameters).
 
     Raises
     ------
@@ -203,6 +205,12 @@ def load_study(path: str | Path):
     if path.is_dir():
         path = path / "study.yaml"
     codebook = Codebook.from_yaml(path)
+    if min_base is not None or brand is not None:
+        codebook = replace(
+            codebook,
+            min_base=codebook.min_base if min_base is None else int(min_base),
+            brand=codebook.brand if brand is None else str(brand),
+        )
     raw = read_table(codebook.responses_path, text_columns_of(codebook))
     responses, quality = check_responses(raw, codebook)
     events = None

@@ -59,6 +59,15 @@ class Study:
             declared = ", ".join(self.codebook.outcomes) or "none"
             raise KeyError(f"the study has no outcome '{name}' (declared: {declared})") from None
 
+    def has(self, role: str) -> bool:
+        """Whether the study has a role's column: ``"brand"``, ``"wave"``, ``"weight"``, ``"events"``."""
+        cb = self.codebook
+        present = {"brand": cb.brand_column, "wave": cb.wave, "weight": cb.weight, "id": cb.id,
+                   "events": cb.events}
+        if role not in present:
+            raise KeyError(f"unknown role {role!r}; choose from {', '.join(present)}")
+        return present[role] is not None
+
     def resolve_column(self, name: str) -> str:
         """Map a role name (``"brand"``, ``"wave"``) or a column name to a column."""
         roles = {"brand": self.codebook.brand_column, "wave": self.codebook.wave}

@@ -102,7 +102,19 @@ class DataQuality:
 
     def _repr_html_(self) -> str:
         items = "".join(f"<li>{escape(line.strip())}</li>" for line in self.summary().splitlines())
-        return f"<ul class='cx-quality'>{items}</ul>"
+        least = self.table.sort_values("answered_share").head(10)
+        rows = "".join(
+            f"<tr><td>{escape(str(r.column))}</td><td>{r.answered:,}</td><td>{r.dont_know:,}</td>"
+            f"<td>{r.no_answer:,}</td><td>{r.answered_share:.0%}</td></tr>"
+            for r in least.itertuples()
+        )
+        return (
+            f"<ul class='cx-quality'>{items}</ul>"
+            "<table class='cx-table'><caption>The ten items with the fewest answers "
+            f"(base: {self.rows_kept:,} respondents)</caption><thead><tr><th>column</th>"
+            "<th>answered</th><th>\"don't know\"</th><th>no answer</th><th>answered share</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 def check_responses(raw: RawTable, codebook: Codebook) -> tuple[pd.DataFrame, DataQuality]:

@@ -1,0 +1,296 @@
+"""Render a study's HTML report: run chapter notebooks with papermill, export HTML, swap in.
+
+The report is built in a temporary sibling folder and moved into place only
+when every chapter succeeded, so a failing run never replaces a good report.
+When a chapter fails, the executed notebooks (the failing one with its error)
+are kept in ``<out_dir>.failed/`` for debugging and :class:`ReportError`
+names the notebook and the cell.
+
+HTML is exported in-process with nbconvert's ``HTMLExporter`` (``basic``
+template, input cells excluded, stderr streams dropped) and wrapped in
+cxresearch's own page: inline CSS, images embedded as data URIs, a Content
+Security Policy that forbids any network fetch, and a footer with the data's
+SHA-256, the package version, the parameters and the time of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+
+from . import __version__
+from .io import load_study
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+class ReportError(RuntimeError):
+    """A chapter notebook failed; the previous report was left untouched.
+
+    Attributes: ``notebook`` (file name), ``cell`` (0-based index of the
+    failing cell, or None), ``ename``/``evalue`` (the exception), ``kept``
+    (the executed notebook kept for debugging).
+    """
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, kept: Path):
+        self.notebook, self.cell, self.ename, self.evalue, self.kept = (
+            notebook, cell, ename, evalue, kept,
+        )
+        where = f"cell {cell}" if cell is not None else "start-up"
+        super().__init__(
+            f"chapter {notebook} failed in {where}: {ename}: {evalue}\n"
+            f"The executed notebook with the error is kept at {kept}; "
+            "the previous report was left untouched."
+        )
+
+
+@dataclass(frozen=True)
+class Chapter:
+    source: Path
+    title: str
+
+    @property
+    def name(self) -> str:
+        return self.source.stem
+
+    @property
+    def href(self) -> str:
+        return f"chapters/{self.name}.html"
+
+
+def chapters_in(folder: Path) -> list[Chapter]:
+    """The chapter notebooks of a folder, in file-name order (``00_...``, ``01_...``)."""
+    import nbformat
+
+    chapters = []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        chapters.append(Chapter(path, _title_of(nb, path.stem)))
+    if not chapters:
+        raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
+    return chapters
+
+
+def _title_of(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def data_fingerprint(codebook) -> tuple[str, list[dict[str, str]]]:
+    """SHA-256 of each data file of the study and one digest over all of them."""
+    paths = [codebook.path, codebook.responses_path]
+    if codebook.events_path is not None:
+        paths.append(codebook.events_path)
+    files = []
+    for path in paths:
+        parts = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part.read_bytes())
+        files.append({"name": path.name, "sha256": digest.hexdigest()})
+    overall = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()
+    return overall, files
+
+
+def render_report(
+    study_path: str | Path,
+    out_dir: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    notebooks: str | Path | None = None,
+    workers: int = 2,
+    progress: bool = True,
+) -> Path:
+    """Run every chapter notebook on a study and write ``out_dir/index.html``.
+
+    Parameters
+    ----------
+    study_path : str or Path
+        The study's ``study.yaml``.
+    out_dir : str or Path
+        The report folder; replaced only when every chapter succeeded.
+    parameters : mapping, optional
+        Papermill parameters for every chapter (``min_base``, ``brand``,
+        ``random_state``, ...); ``study`` is always the study's absolute path.
+    notebooks : str or Path, optional
+        The folder of chapter notebooks (default: the project's ``notebooks/``).
+    workers : int
+        Chapters executed in parallel (each in its own kernel).
+    progress : bool
+        Show a progress bar of chapter execution.
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.
+
+    Raises
+    ------
+    StudyError
+        The study does not load (checked before any kernel starts).
+    ReportError
+        A chapter failed; see the message for the notebook and cell.
+    """
+    study_path = Path(study_path).resolve()
+    study = load_study(study_path)
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    chapters = chapters_in(Path(notebooks) if notebooks else NOTEBOOKS_DIR)
+    params = {"study": str(study.codebook.path.resolve()), **dict(parameters or {})}
+    build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    try:
+        _execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
+        context = _page_context(study, params, chapters)
+        _export_chapters(chapters, build, context)
+        _write_index(study, chapters, build, context)
+        _swap_into_place(build, out_dir)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    shutil.rmtree(out_dir.with_name(out_dir.name + ".failed"), ignore_errors=True)
+    return out_dir / "index.html"
+
+
+def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, out_dir: Path):
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    folder.mkdir(parents=True)
+
+    def run(chapter: Chapter) -> Chapter:
+        pm.execute_notebook(
+            str(chapter.source),
+            str(folder / chapter.source.name),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(chapter.source.parent),
+        )
+        return chapter
+
+    failures = []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chapters)))) as pool:
+        futures = {pool.submit(run, ch): ch for ch in chapters}
+        with tqdm(total=len(chapters), desc="chapters", unit="notebook", disable=not progress) as bar:
+            for future in as_completed(futures):
+                chapter = futures[future]
+                bar.set_postfix_str(chapter.name)
+                if future.exception() is not None:
+                    failures.append((chapter, future.exception()))
+                bar.update()
+    if failures:
+        chapter, exc = min(failures, key=lambda f: f[0].name)
+        kept_dir = out_dir.with_name(out_dir.name + ".failed")
+        shutil.rmtree(kept_dir, ignore_errors=True)
+        shutil.copytree(folder, kept_dir)
+        raise ReportError(
+            chapter.source.name,
+            getattr(exc, "cell_index", None),
+            getattr(exc, "ename", type(exc).__name__),
+            getattr(exc, "evalue", str(exc)),
+            kept_dir / chapter.source.name,
+        ) from exc
+
+
+def _page_context(study, params, chapters) -> dict[str, Any]:
+    overall, files = data_fingerprint(study.codebook)
+    return {
+        "study_name": study.name,
+        "version": __version__,
+        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "data_sha256": overall,
+        "data_files": files,
+        "parameters": json.dumps(params, sort_keys=True, default=str),
+        "chapters": chapters,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("cxresearch", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _export_chapters(chapters, build: Path, context) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    page = _environment().get_template("page.html.j2")
+    (build / "chapters").mkdir()
+    chapter_links = [
+        {"href": f"{ch.name}.html", "title": ch.title} for ch in chapters
+    ]
+    for chapter in chapters:
+        nb = nbformat.read(build / "notebooks" / chapter.source.name, as_version=4)
+        _drop_stderr_and_parameters(nb)
+        body, _ = exporter.from_notebook_node(nb)
+        html = page.render(
+            **{**context, "chapters": chapter_links},
+            title=chapter.title, body=body, home_href="../index.html",
+        )
+        (build / "chapters" / f"{chapter.name}.html").write_text(html, encoding="utf-8")
+
+
+def _drop_stderr_and_parameters(nb) -> None:
+    """Warnings on stderr and the injected parameters are for the analyst, not the reader."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters"}:
+            cell.outputs = []
+        cell.outputs = [
+            o for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
+
+
+def _write_index(study, chapters, build: Path, context) -> None:
+    from .metrics import kpis
+
+    headline = kpis(study)
+    by_brand = kpis(study, by="brand") if study.codebook.brand_column else None
+    body = _environment().get_template("index_body.html.j2").render(
+        study=study,
+        quality=study.quality,
+        headline=headline.table.to_dict("records"),
+        headline_html=headline._repr_html_(),
+        by_brand_html=None if by_brand is None else by_brand._repr_html_(),
+        chapters=chapters,
+    )
+    page = _environment().get_template("page.html.j2")
+    html = page.render(
+        **context, title="CX report", body=body, home_href="index.html",
+    )
+    (build / "index.html").write_text(html, encoding="utf-8")
+
+
+def _swap_into_place(build: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by the finished ``build`` folder (renames on one file system)."""
+    old = None
+    if out_dir.exists():
+        old = build.with_name(build.name.replace(".building-", ".old-"))
+        out_dir.rename(old)
+    build.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
