@@ -234,27 +234,27 @@ class _ResponsesChecker:
         return numbers
 
     def binary_values(self, values: pd.Series, item: BinaryItem) -> pd.Series:
-        text = values.astype("string").str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
-        is_code = numbers.isin(list(item.missing))
+        text = values.astype("string").str.strip().fillna("")
+        lowered = text.str.lower().to_numpy(dtype=object)
+        is_code = pd.to_numeric(text.mask(text == ""), errors="coerce").isin(list(item.missing))
         self.dont_know[item.column] = int(is_code.sum())
-        text = text.mask(is_code | (text == ""))
-        lowered = text.str.lower()
+        blank = (text == "").to_numpy(dtype=bool) | is_code.to_numpy(dtype=bool)
         if item.true_values is not None:
-            truthy = lowered.isin([v.lower() for v in item.true_values])
-            result = truthy.astype("boolean").mask(text.isna())
+            is_true = np.isin(lowered, [v.lower() for v in item.true_values])
+            is_false = ~is_true
         else:
-            result = pd.Series(pd.NA, index=text.index, dtype="boolean")
-            result = result.mask(lowered.isin(_TRUE), True).mask(lowered.isin(_FALSE), False)
-            unknown = text.notna() & result.isna()
+            is_true, is_false = np.isin(lowered, list(_TRUE)), np.isin(lowered, list(_FALSE))
+            unknown = ~blank & ~is_true & ~is_false
             if unknown.any():
-                examples = ", ".join(repr(v) for v in text[unknown].unique()[:3])
+                examples = ", ".join(repr(v) for v in pd.unique(text[unknown])[:3])
                 self.fail_rows(
                     item.column,
                     f"not a yes/no value: {examples} (declare `true: [...]` in the codebook)",
-                    unknown,
+                    pd.Series(unknown, index=values.index),
                 )
-        return result.astype("boolean")
+        result = pd.array(np.where(is_true, True, False), dtype="boolean")
+        result[blank | (~is_true & ~is_false)] = pd.NA
+        return pd.Series(result, index=values.index)
 
     def non_negative(self, values: pd.Series, column: str, what: str) -> pd.Series:
         numbers = self.numeric(values, column)

@@ -1,0 +1,86 @@
+"""Shared fixtures: a small demo study, and a helper that writes tiny studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import cxresearch as cx
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory) -> Path:
+    """A demo study of 1,200 respondents (read-only: copy it before changing files)."""
+    return cx.make_demo_study(tmp_path_factory.mktemp("demo"), n=1200, random_state=11)
+
+
+@pytest.fixture(scope="session")
+def demo(demo_path) -> cx.Study:
+    return cx.load_study(demo_path)
+
+
+BASIC_CODEBOOK = {
+    "name": "Tiny study",
+    "brand": "Acme",
+    "min_base": 2,
+    "responses": "responses.csv",
+    "columns": {"id": "id", "brand": "brand"},
+    "outcomes": {
+        "nps": {"column": "recommend", "scale": [0, 10]},
+        "csat": {"column": "sat", "scale": [1, 5]},
+    },
+    "touchpoints": [
+        {"id": "website", "stage": "before",
+         "experience": {"column": "perf_web", "scale": [1, 7]},
+         "expectation": {"column": "exp_web", "scale": [1, 7]}},
+        {"id": "hotline", "stage": "after",
+         "experience": {"column": "perf_hot", "scale": [1, 7]}},
+    ],
+    "missing": [98, 99],
+}
+
+BASIC_ROWS = pd.DataFrame(
+    {
+        "id": ["a", "b", "c", "d", "e", "f"],
+        "brand": ["Acme", "Acme", "Acme", "Rival", "Rival", "Rival"],
+        "recommend": [10, 9, 3, 7, 8, 99],
+        "sat": [5, 4, 2, 3, 4, 5],
+        "perf_web": [7, 6, 5, 4, 98, 6],
+        "exp_web": [6, 6, 6, 5, 5, 5],
+        "perf_hot": [2, 3, None, 4, 5, 6],
+    }
+)
+
+
+def write_study(
+    folder: Path,
+    rows: pd.DataFrame | str | bytes | None = None,
+    codebook: dict | None = None,
+    **changes,
+) -> Path:
+    """Write ``study.yaml`` and its responses file into ``folder``; return the yaml path.
+
+    ``rows`` may be a DataFrame (written as UTF-8 CSV), or the file's raw text
+    or bytes; None writes the basic rows unless the responses file already
+    exists. ``changes`` update the codebook's top-level keys.
+    """
+    codebook = {**(codebook or BASIC_CODEBOOK), **changes}
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / codebook["responses"]
+    if rows is None and target.exists():
+        pass
+    elif isinstance(rows, pd.DataFrame) or rows is None:
+        rows = BASIC_ROWS if rows is None else rows
+        rows.to_csv(target, index=False)
+    elif isinstance(rows, bytes):
+        target.write_bytes(rows)
+    else:
+        target.write_text(rows, encoding="utf-8")
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True), "utf-8")
+    return path
