@@ -1,0 +1,43 @@
+"""The command line: plain messages and exit codes, never a traceback for bad input."""
+
+import shutil
+
+import pytest
+
+from cxresearch.cli import _parse_value, main
+from conftest import BASIC_ROWS, write_study
+
+
+def test_validate_prints_the_quality_summary(tmp_path, capsys):
+    assert main(["validate", str(write_study(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "valid (6 respondents)" in out and "rows read: 6" in out
+
+
+def test_validate_bad_study_exits_1_with_a_plain_message(tmp_path, capsys):
+    path = write_study(tmp_path, BASIC_ROWS.assign(sat=[5, 4, 9, 3, 4, 5]))
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "'sat'" in err and "data rows 3" in err
+    assert "Traceback" not in err
+
+
+def test_demo_command_writes_the_study(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "d"), "-n", "200", "--seed", "1"]) == 0
+    assert (tmp_path / "d" / "truth.json").exists()
+
+
+@pytest.mark.slow
+def test_report_command_failure_exits_1(tmp_path, capsys):
+    study = tmp_path / "missing.yaml"
+    assert main(["report", str(study), "--out", str(tmp_path / "out")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_parameter_values_are_parsed_like_papermill():
+    assert [_parse_value(v) for v in ("50", "0.5", "true", "None", "Acme")] == [50, 0.5, True, None, "Acme"]
+
+
+def test_console_script_is_installed():
+    assert shutil.which("cxresearch") or shutil.which("cxresearch", path=".venv/bin")

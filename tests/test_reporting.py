@@ -1,0 +1,128 @@
+"""End to end: notebooks executed with papermill, HTML self-contained, writing atomic."""
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import cxresearch as cx
+from cxresearch.reporting import NOTEBOOKS_DIR, ReportError
+
+pytestmark = pytest.mark.slow
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def links_of(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    study = cx.make_demo_study(folder / "study", n=600, random_state=5)
+    index = cx.render_report(study, folder / "out", {"min_base": 40}, progress=False)
+    return study, index
+
+
+def test_report_has_index_chapters_and_executed_notebooks(report):
+    _, index = report
+    out = index.parent
+    assert (out / "chapters" / "00_data_quality.html").exists()
+    assert (out / "chapters" / "01_kpis.html").exists()
+    executed = nbformat.read(out / "notebooks" / "01_kpis.ipynb", as_version=4)
+    assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")
+    html = index.read_text()
+    assert "chapters/01_kpis.html" in html and "Headline KPIs" in html
+
+
+def test_every_page_is_self_contained(report):
+    _, index = report
+    pages = [index, *sorted((index.parent / "chapters").glob("*.html"))]
+    for page in pages:
+        parsed = links_of(page)
+        assert "script" not in parsed.tags and "link" not in parsed.tags, page.name
+        for url in parsed.urls:
+            embedded = url.startswith(("#", "data:image/"))
+            relative_page = re.fullmatch(r"[\w.-]+(/[\w.-]+)*\.html(#[\w-]*)?", url)
+            assert embedded or relative_page, f"{page.name} refers to {url[:60]}"
+        assert "@import" not in page.read_text() and "url(" not in page.read_text()
+    kpis_page = index.parent / "chapters" / "01_kpis.html"
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', kpis_page.read_text())) >= 2
+
+
+def test_footer_records_data_hash_version_and_parameters(report):
+    study, index = report
+    html = index.read_text()
+    responses_hash = hashlib.sha256((study.parent / "responses.csv").read_bytes()).hexdigest()
+    assert responses_hash in html
+    assert f"cxresearch {cx.__version__}" in html
+    assert "&#34;min_base&#34;: 40" in html or '"min_base": 40' in html
+
+
+def test_parameters_reach_the_notebooks(report):
+    _, index = report
+    executed = nbformat.read(index.parent / "notebooks" / "00_data_quality.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "min_base = 40" in injected[0].source
+
+
+def test_no_code_is_shown(report):
+    _, index = report
+    html = (index.parent / "chapters" / "01_kpis.html").read_text()
+    assert "import cxresearch" not in html and "load_study" not in html
+
+
+def failing_notebooks(folder: Path) -> Path:
+    shutil.copytree(NOTEBOOKS_DIR, folder)
+    nb = nbformat.read(folder / "01_kpis.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(nb, folder / "01_kpis.ipynb")
+    return folder
+
+
+def test_a_failing_chapter_keeps_the_previous_report_and_the_failed_notebook(report, tmp_path):
+    study, index = report
+    out = tmp_path / "out"
+    shutil.copytree(index.parent, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ReportError) as err:
+        cx.render_report(study, out, notebooks=failing_notebooks(tmp_path / "nbs"), progress=False)
+    message = str(err.value)
+    assert "01_kpis.ipynb" in message and "RuntimeError" in message and "planted failure" in message
+    assert err.value.cell is not None and f"cell {err.value.cell}" in message
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    kept = nbformat.read(err.value.kept, as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in kept.cells for o in c.get("outputs", []))
+    assert not [p for p in tmp_path.iterdir() if ".building-" in p.name or ".old-" in p.name]
+
+
+def test_customer_text_and_brand_names_are_escaped(tmp_path):
+    path = cx.make_demo_study(tmp_path / "study", n=300, random_state=2)
+    responses = pd.read_csv(path.parent / "responses.csv", dtype=str, keep_default_na=False)
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    responses["brand_rated"] = responses["brand_rated"].replace("Corvex", hostile)
+    responses.to_csv(path.parent / "responses.csv", index=False)
+    study_text = path.read_text().replace("name: Acme retail CX demo 2026", f"name: '{hostile}'")
+    path.write_text(study_text)
+    index = cx.render_report(path, tmp_path / "out", progress=False)
+    for page in [index, *(index.parent / "chapters").glob("*.html")]:
+        parsed = links_of(page)
+        assert "script" not in parsed.tags and "x" not in parsed.urls, page.name
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index.read_text()
