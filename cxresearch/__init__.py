@@ -32,7 +32,24 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 
 __all__ = [
-    "Codebook", "DataQuality", "Estimate", "KpiTable", "Scale", "Study", "StudyError",
-    "Touchpoint", "ces", "csat", "kish_effective_n", "kpis", "load_study", "make_demo_study",
-    "mean_score", "nps", "render_report", "share", "top_box", "__version__",
+    "Codebook",
+    "DataQuality",
+    "Estimate",
+    "KpiTable",
+    "Scale",
+    "Study",
+    "StudyError",
+    "Touchpoint",
+    "__version__",
+    "ces",
+    "csat",
+    "kish_effective_n",
+    "kpis",
+    "load_study",
+    "make_demo_study",
+    "mean_score",
+    "nps",
+    "render_report",
+    "share",
+    "top_box",
 ]

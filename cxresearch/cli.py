@@ -42,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("study", help="the study's study.yaml (or its folder)")
     report.add_argument("--out", required=True, help="the report folder, e.g. reports/demo")
     report.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="a notebook parameter, e.g. -p min_base 50 (repeatable)",
     )
     report.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -9,11 +9,12 @@ is its reference implementation. Every problem found is reported at once as a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -25,8 +26,18 @@ BINARY_OUTCOMES: tuple[str, ...] = ("retained", "referral")
 DEFAULT_MIN_BASE = 30
 
 _TOP_KEYS = {
-    "name", "brand", "min_base", "responses", "columns", "outcomes", "touchpoints",
-    "missing", "operational", "text", "events", "description",
+    "name",
+    "brand",
+    "min_base",
+    "responses",
+    "columns",
+    "outcomes",
+    "touchpoints",
+    "missing",
+    "operational",
+    "text",
+    "events",
+    "description",
 }
 _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
 
@@ -138,7 +149,7 @@ class Codebook:
     events: EventsSpec | None = None
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "Codebook":
+    def from_yaml(cls, path: str | Path) -> Codebook:
         """Read and check a codebook; raise :class:`StudyError` listing every problem."""
         path = Path(path)
         try:
@@ -230,7 +241,9 @@ class _CodebookParser:
         self.default_missing = self.codes(raw.get("missing"), "missing")
         columns = self.mapping(raw.get("columns"), "columns")
         for key in sorted(set(columns) - _COLUMN_ROLES):
-            self.fail(f"columns.{key}", f"unknown role; expected {', '.join(sorted(_COLUMN_ROLES))}")
+            self.fail(
+                f"columns.{key}", f"unknown role; expected {', '.join(sorted(_COLUMN_ROLES))}"
+            )
         touchpoints = self.touchpoints(raw.get("touchpoints"))
         codebook = Codebook(
             path=self.path,
@@ -351,7 +364,9 @@ class _CodebookParser:
             return None
         true_values = spec.get("true")
         if true_values is not None:
-            true_values = tuple(str(v) for v in (true_values if isinstance(true_values, list) else [true_values]))
+            true_values = tuple(
+                str(v) for v in (true_values if isinstance(true_values, list) else [true_values])
+            )
         missing = self.codes(spec.get("missing"), f"{key}.missing")
         return BinaryItem(column, true_values, missing)
 
@@ -368,7 +383,9 @@ class _CodebookParser:
                 outcomes[str(name)] = item
         nps = outcomes.get("nps")
         if isinstance(nps, ScaleItem) and (nps.scale.low, nps.scale.high) != (0, 10):
-            self.fail("outcomes.nps.scale", "NPS is defined on 0-10; use recode: to map other codes")
+            self.fail(
+                "outcomes.nps.scale", "NPS is defined on 0-10; use recode: to map other codes"
+            )
         return outcomes
 
     def touchpoints(self, value: Any) -> tuple[Touchpoint, ...]:
@@ -393,7 +410,9 @@ class _CodebookParser:
             defaults = catalog.get(tp_id, {})
             stage = spec.get("stage", defaults.get("stage"))
             if stage not in STAGES:
-                self.fail(f"{key}.stage", f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+                self.fail(
+                    f"{key}.stage", f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}"
+                )
             items = {
                 kind: self.scale_item(spec[kind], f"{key}.{kind}") if kind in spec else None
                 for kind in ("experience", "expectation", "emotion")
@@ -494,19 +513,29 @@ class _CodebookParser:
 
 
 _CATALOG_TEXT_KEYS = {
-    "channel", "dimension", "experience_to_deliver", "emotion_expected", "behaviours",
-    "resources", "measures",
+    "channel",
+    "dimension",
+    "experience_to_deliver",
+    "emotion_expected",
+    "behaviours",
+    "resources",
+    "measures",
 }
-_TOUCHPOINT_KEYS = {"id", "label", "stage", "experience", "expectation", "emotion"} | _CATALOG_TEXT_KEYS
+_TOUCHPOINT_KEYS = {
+    "id",
+    "label",
+    "stage",
+    "experience",
+    "expectation",
+    "emotion",
+} | _CATALOG_TEXT_KEYS
 
 
 def _catalog_text(entry: Mapping[str, Any]) -> dict[str, Any]:
     """A catalog entry's text under the codebook's names (the catalog says
     ``experience``/``emotion`` for text; the codebook uses those for items)."""
     renamed = {"experience": "experience_to_deliver", "emotion": "emotion_expected"}
-    return {
-        renamed.get(k, k): v for k, v in entry.items() if k not in ("id", "label", "stage")
-    }
+    return {renamed.get(k, k): v for k, v in entry.items() if k not in ("id", "label", "stage")}
 
 
 def _is_number(value: Any) -> bool:

@@ -34,9 +34,21 @@ BRAND = "Acme"
 COMPETITORS = ("Brightline", "Corvex", "Duomart")
 WAVES = ("2026-Q2", "2026-Q3")
 TOUCHPOINTS = (
-    "advertising", "social_media", "reviews", "website",
-    "consultant", "store", "webshop", "queue", "payment", "delivery", "returns",
-    "hotline", "help_centre", "loyalty_programme", "social_care",
+    "advertising",
+    "social_media",
+    "reviews",
+    "website",
+    "consultant",
+    "store",
+    "webshop",
+    "queue",
+    "payment",
+    "delivery",
+    "returns",
+    "hotline",
+    "help_centre",
+    "loyalty_programme",
+    "social_care",
 )
 EMOTION_TOUCHPOINTS = ("store", "webshop", "hotline")
 FUNNEL = ("product", "cart", "delivery", "payment", "confirmation")
@@ -46,31 +58,67 @@ DONT_KNOW = 98
 PERSONAS = {
     "Digital self-servers": dict(
         share=0.30,
-        offsets=dict(website=1.8, webshop=1.8, payment=1.4, delivery=1.4, social_media=1.2,
-                     consultant=-1.6, store=-1.4, hotline=-1.2, queue=-0.6),
+        offsets=dict(
+            website=1.8,
+            webshop=1.8,
+            payment=1.4,
+            delivery=1.4,
+            social_media=1.2,
+            consultant=-1.6,
+            store=-1.4,
+            hotline=-1.2,
+            queue=-0.6,
+        ),
         reach=dict(webshop=0.9, store=0.35, consultant=0.25, social_media=0.8),
-        ages=(0.45, 0.35, 0.15, 0.05), channel=(0.75, 0.05, 0.20),
+        ages=(0.45, 0.35, 0.15, 0.05),
+        channel=(0.75, 0.05, 0.20),
     ),
     "Personal-service seekers": dict(
         share=0.25,
-        offsets=dict(consultant=1.8, store=1.6, hotline=1.6, returns=1.2, website=-1.4,
-                     webshop=-1.6, social_media=-1.6, social_care=-1.0),
+        offsets=dict(
+            consultant=1.8,
+            store=1.6,
+            hotline=1.6,
+            returns=1.2,
+            website=-1.4,
+            webshop=-1.6,
+            social_media=-1.6,
+            social_care=-1.0,
+        ),
         reach=dict(webshop=0.25, store=0.95, consultant=0.85, hotline=0.6, social_media=0.25),
-        ages=(0.05, 0.20, 0.35, 0.40), channel=(0.05, 0.75, 0.20),
+        ages=(0.05, 0.20, 0.35, 0.40),
+        channel=(0.05, 0.75, 0.20),
     ),
     "Time-pressed pragmatists": dict(
         share=0.25,
-        offsets=dict(queue=2.0, delivery=1.6, payment=1.4, help_centre=1.4, hotline=1.0,
-                     advertising=-1.4, loyalty_programme=-1.4, reviews=-1.0),
+        offsets=dict(
+            queue=2.0,
+            delivery=1.6,
+            payment=1.4,
+            help_centre=1.4,
+            hotline=1.0,
+            advertising=-1.4,
+            loyalty_programme=-1.4,
+            reviews=-1.0,
+        ),
         reach=dict(help_centre=0.55, delivery=0.7),
-        ages=(0.15, 0.50, 0.30, 0.05), channel=(0.35, 0.25, 0.40),
+        ages=(0.15, 0.50, 0.30, 0.05),
+        channel=(0.35, 0.25, 0.40),
     ),
     "Deal hunters": dict(
         share=0.20,
-        offsets=dict(loyalty_programme=2.0, advertising=1.6, reviews=1.6, social_care=1.0,
-                     consultant=-1.0, queue=-1.0, delivery=-0.8),
+        offsets=dict(
+            loyalty_programme=2.0,
+            advertising=1.6,
+            reviews=1.6,
+            social_care=1.0,
+            consultant=-1.0,
+            queue=-1.0,
+            delivery=-0.8,
+        ),
         reach=dict(loyalty_programme=0.85, reviews=0.9),
-        ages=(0.30, 0.30, 0.25, 0.15), channel=(0.35, 0.30, 0.35),
+        ages=(0.30, 0.30, 0.25, 0.15),
+        channel=(0.35, 0.30, 0.35),
     ),
 }
 AGE_GROUPS = ("18-29", "30-44", "45-59", "60+")
@@ -79,9 +127,21 @@ REGIONS = ("North", "South", "East", "West")
 CHANNELS = ("online", "store", "both")
 
 BASE_REACH = dict(
-    advertising=0.9, social_media=0.55, reviews=0.7, website=0.85, consultant=0.55,
-    store=0.7, webshop=0.6, queue=1.0, payment=0.92, delivery=0.5, returns=0.2,
-    hotline=0.4, help_centre=0.35, loyalty_programme=0.45, social_care=0.2,
+    advertising=0.9,
+    social_media=0.55,
+    reviews=0.7,
+    website=0.85,
+    consultant=0.55,
+    store=0.7,
+    webshop=0.6,
+    queue=1.0,
+    payment=0.92,
+    delivery=0.5,
+    returns=0.2,
+    hotline=0.4,
+    help_centre=0.35,
+    loyalty_programme=0.45,
+    social_care=0.2,
 )
 # brand quality: mean experience per touchpoint (competitors differ around 4.9)
 QUALITY = {
@@ -93,9 +153,21 @@ QUALITY = {
 DEFAULT_QUALITY = 4.9
 # true driver weights of the latent satisfaction behind NPS/CSAT/loyalty (sum 1)
 DRIVER_WEIGHTS = dict(
-    hotline=0.20, consultant=0.15, website=0.13, queue=0.11, delivery=0.09, webshop=0.08,
-    store=0.065, payment=0.05, returns=0.04, help_centre=0.03, loyalty_programme=0.02,
-    reviews=0.015, advertising=0.01, social_media=0.007, social_care=0.003,
+    hotline=0.20,
+    consultant=0.15,
+    website=0.13,
+    queue=0.11,
+    delivery=0.09,
+    webshop=0.08,
+    store=0.065,
+    payment=0.05,
+    returns=0.04,
+    help_centre=0.03,
+    loyalty_programme=0.02,
+    reviews=0.015,
+    advertising=0.01,
+    social_media=0.007,
+    social_care=0.003,
 )
 EFFORT_TOUCHPOINTS = ("queue", "hotline", "webshop", "payment")
 WAITS = {  # column: (touchpoint, target, unit, mean for Acme, mean for competitors)
@@ -131,8 +203,9 @@ def make_demo_study(
     outcomes = _outcomes(rng, answers, latent)
     operational = _waits(rng, people, answers)
     comments = _comments(rng, people, answers, outcomes)
-    responses = pd.concat([people.drop(columns="persona"), answers, outcomes, operational,
-                           comments], axis=1)
+    responses = pd.concat(
+        [people.drop(columns="persona"), answers, outcomes, operational, comments], axis=1
+    )
     responses = _sprinkle_dont_know(rng, responses)
     responses.to_csv(folder / "responses.csv", index=False, lineterminator="\n")
     if events:
@@ -169,7 +242,11 @@ def _respondents(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def _draw_by_persona(rng, persona: np.ndarray, probabilities: list) -> np.ndarray:
     """One categorical draw per respondent from their persona's probabilities."""
     cumulative = np.cumsum(np.array(probabilities), axis=1)[persona]
-    return (rng.random(len(persona))[:, None] > cumulative).sum(axis=1).clip(max=cumulative.shape[1] - 1)
+    return (
+        (rng.random(len(persona))[:, None] > cumulative)
+        .sum(axis=1)
+        .clip(max=cumulative.shape[1] - 1)
+    )
 
 
 def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
@@ -177,8 +254,9 @@ def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
     n = len(people)
     answers: dict[str, np.ndarray] = {}
     latent = np.zeros(n)
-    quality = np.array([[QUALITY[b].get(tp, DEFAULT_QUALITY) for tp in TOUCHPOINTS]
-                        for b in (BRAND, *COMPETITORS)])
+    quality = np.array(
+        [[QUALITY[b].get(tp, DEFAULT_QUALITY) for tp in TOUCHPOINTS] for b in (BRAND, *COMPETITORS)]
+    )
     brand_index = people["brand_rated"].map({b: i for i, b in enumerate((BRAND, *COMPETITORS))})
     second_wave = (people["wave"] == WAVES[1]).to_numpy()
     used_store = None
@@ -213,21 +291,32 @@ def _likert(x: np.ndarray, low: int, high: int) -> np.ndarray:
 
 def _outcomes(rng: np.random.Generator, answers: pd.DataFrame, latent: np.ndarray) -> pd.DataFrame:
     n = len(latent)
-    effort = sum(answers[f"perf_{tp}"].astype(float).fillna(4.5).to_numpy() for tp in EFFORT_TOUCHPOINTS)
+    effort = sum(
+        answers[f"perf_{tp}"].astype(float).fillna(4.5).to_numpy() for tp in EFFORT_TOUCHPOINTS
+    )
     effort = (effort - effort.mean()) / effort.std()
-    logistic = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     return pd.DataFrame(
         {
             "recommend": _likert(7.0 + 2.0 * latent + rng.normal(0, 1.3, n), 0, 10),
             "overall_satisfaction": _likert(3.6 + 0.8 * latent + rng.normal(0, 0.7, n), 1, 5),
             "easy_to_deal_with": _likert(4.8 + 1.0 * effort + rng.normal(0, 1.0, n), 1, 7),
             "will_buy_again": _likert(3.5 + 0.8 * latent + rng.normal(0, 0.8, n), 1, 5),
-            "still_customer_90d": rng.random(n) < logistic(1.6 + 0.9 * latent),
-            "referred_someone": rng.random(n) < logistic(-1.2 + 0.9 * latent),
+            "still_customer_90d": rng.random(n) < _logistic(1.6 + 0.9 * latent),
+            "referred_someone": rng.random(n) < _logistic(-1.2 + 0.9 * latent),
         },
         index=answers.index,
-    ).astype({"recommend": "Int64", "overall_satisfaction": "Int64",
-              "easy_to_deal_with": "Int64", "will_buy_again": "Int64"})
+    ).astype(
+        {
+            "recommend": "Int64",
+            "overall_satisfaction": "Int64",
+            "easy_to_deal_with": "Int64",
+            "will_buy_again": "Int64",
+        }
+    )
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
 
 
 def _waits(rng: np.random.Generator, people: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
@@ -247,13 +336,19 @@ _PRAISE = (
     "Prices < what I expected & the staff were > helpful.",
 )
 _COMPLAINTS = {
-    "hotline": ("Waited ages on the hotline and nobody called back. Call me on +48 601 234 567.",
-                "Hotline kept me on hold for 20 minutes, email me at jan.kowalski@example.com",
-                "The helpline transferred me three times."),
-    "queue": ("Long queue at the till again, only one checkout open.",
-              "Queues in the shop are terrible <b>every</b> Saturday."),
-    "other": ("Delivery was late and the invoice was wrong.",
-              "Could not find the returns form, please make it simpler."),
+    "hotline": (
+        "Waited ages on the hotline and nobody called back. Call me on +48 601 234 567.",
+        "Hotline kept me on hold for 20 minutes, email me at jan.kowalski@example.com",
+        "The helpline transferred me three times.",
+    ),
+    "queue": (
+        "Long queue at the till again, only one checkout open.",
+        "Queues in the shop are terrible <b>every</b> Saturday.",
+    ),
+    "other": (
+        "Delivery was late and the invoice was wrong.",
+        "Could not find the returns form, please make it simpler.",
+    ),
 }
 
 
@@ -359,10 +454,18 @@ def _codebook_yaml(events: bool = True) -> str:
         "text": [{"column": "comment", "touchpoint": None}],
     }
     if events:
-        codebook["events"] = {"file": "web_events.parquet", "session": "session_id",
-                              "step": "page_type", "time": "ts", "device": "device",
-                              "funnel": list(FUNNEL)}
-    header = "# Demo study written by cxresearch.make_demo_study: synthetic data, planted truth in truth.json\n"
+        codebook["events"] = {
+            "file": "web_events.parquet",
+            "session": "session_id",
+            "step": "page_type",
+            "time": "ts",
+            "device": "device",
+            "funnel": list(FUNNEL),
+        }
+    header = (
+        "# Demo study written by cxresearch.make_demo_study: "
+        "synthetic data, planted truth in truth.json\n"
+    )
     return header + yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True)
 
 
@@ -373,7 +476,9 @@ def _truth(people: pd.DataFrame, answers: pd.DataFrame) -> dict:
         "competitors": list(COMPETITORS),
         "k": len(names),
         "personas": names,
-        "respondent_persona": dict(zip(people["respondent_id"], people["persona"].map(names.__getitem__))),
+        "respondent_persona": dict(
+            zip(people["respondent_id"], people["persona"].map(names.__getitem__), strict=False)
+        ),
         "persona_expectation_offsets": {p: PERSONAS[p]["offsets"] for p in names},
         "driver_weights": DRIVER_WEIGHTS,
         "driver_outcome": "latent satisfaction behind nps, csat and loyalty",

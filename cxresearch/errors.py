@@ -7,8 +7,8 @@ can act on without reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 MAX_ROWS_SHOWN = 5
 
@@ -49,9 +49,7 @@ class Problem:
         return text
 
 
-def problem_at_rows(
-    file: str, column: str | None, message: str, rows: Iterable[int]
-) -> Problem:
+def problem_at_rows(file: str, column: str | None, message: str, rows: Iterable[int]) -> Problem:
     """Build a :class:`Problem` from all offending rows, keeping the first five."""
     rows = [int(r) for r in rows]
     return Problem(file, message, column, tuple(rows[:MAX_ROWS_SHOWN]), len(rows))

@@ -9,8 +9,8 @@ code.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -100,7 +100,12 @@ def _one_group(statistic: _Statistic, values, weights, confidence: float) -> Est
     )
     method = statistic.method + (", weighted (Kish effective n)" if weighted else "")
     return Estimate(
-        float(value[0]), float(low[0]), float(high[0]), int(n[0]), method, float(n_eff[0]),
+        float(value[0]),
+        float(low[0]),
+        float(high[0]),
+        int(n[0]),
+        method,
+        float(n_eff[0]),
         confidence,
     )
 
@@ -132,7 +137,9 @@ def nps(scores, weights=None, confidence: float = 0.95) -> Estimate:
     return _one_group(_Statistic("nps", "NPS", NPS_METHOD, _nps_stats), scores, weights, confidence)
 
 
-def top_box(scores, scale: Sequence[float], boxes: int = 2, weights=None, confidence: float = 0.95) -> Estimate:
+def top_box(
+    scores, scale: Sequence[float], boxes: int = 2, weights=None, confidence: float = 0.95
+) -> Estimate:
     """Share (%) of answers in the top ``boxes`` points of ``scale``, Wilson interval.
 
     E.g. top-2-box on 1-5 counts 4 and 5. The scale is the codebook's, never assumed.
@@ -141,7 +148,9 @@ def top_box(scores, scale: Sequence[float], boxes: int = 2, weights=None, confid
     _check_scale(scores, low, high, "top-box")
     threshold = high - (boxes - 1)
     stat = _Statistic(
-        "top_box", f"top-{boxes}-box %", SHARE_METHOD,
+        "top_box",
+        f"top-{boxes}-box %",
+        SHARE_METHOD,
         lambda v, *a: _share_stats(_indicator(v, v >= threshold), *a),
     )
     return _one_group(stat, scores, weights, confidence)
@@ -149,17 +158,27 @@ def top_box(scores, scale: Sequence[float], boxes: int = 2, weights=None, confid
 
 def mean_score(scores, weights=None, confidence: float = 0.95) -> Estimate:
     """Mean with its Student t interval (``n_eff - 1`` degrees of freedom when weighted)."""
-    return _one_group(_Statistic("mean", "mean", MEAN_METHOD, _mean_stats), scores, weights, confidence)
+    return _one_group(
+        _Statistic("mean", "mean", MEAN_METHOD, _mean_stats), scores, weights, confidence
+    )
 
 
 def share(flags, weights=None, confidence: float = 0.95) -> Estimate:
     """Share (%) of true values (retention, referral) with its Wilson interval."""
-    values = pd.Series(flags, dtype="boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    values = (
+        pd.Series(flags, dtype="boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    )
     stat = _Statistic("share", "share %", SHARE_METHOD, _share_stats)
     return _one_group(stat, values, weights, confidence)
 
 
-def csat(scores, scale: Sequence[float] = (1, 5), weights=None, stat: str = "top2", confidence: float = 0.95) -> Estimate:
+def csat(
+    scores,
+    scale: Sequence[float] = (1, 5),
+    weights=None,
+    stat: str = "top2",
+    confidence: float = 0.95,
+) -> Estimate:
     """Customer satisfaction: top-2-box share in % (``stat="top2"``, Wilson
     interval) or the mean score (``stat="mean"``, t interval)."""
     if stat == "top2":
@@ -170,7 +189,13 @@ def csat(scores, scale: Sequence[float] = (1, 5), weights=None, stat: str = "top
     raise ValueError(f"stat must be 'top2' or 'mean', not {stat!r}")
 
 
-def ces(scores, scale: Sequence[float] = (1, 7), weights=None, stat: str = "mean", confidence: float = 0.95) -> Estimate:
+def ces(
+    scores,
+    scale: Sequence[float] = (1, 7),
+    weights=None,
+    stat: str = "mean",
+    confidence: float = 0.95,
+) -> Estimate:
     """Customer effort score ("the company made it easy"): the mean (``stat="mean"``)
     or the share agreeing, above the scale midpoint (5-7 on 1-7; ``stat="agree"``).
 

@@ -27,30 +27,38 @@ def _axes(ax, width: float = 7.0, height: float = 3.5):
     return ax
 
 
-def estimate_dots(
-    table: pd.DataFrame, statistic: str, by: list[str], min_base: int, ax=None
-):
+def estimate_dots(table: pd.DataFrame, statistic: str, by: list[str], min_base: int, ax=None):
     """One statistic per group as a dot with its interval; small bases are
     not drawn but labelled ``suppressed (n=..)`` in their row."""
     rows = table[table["statistic"] == statistic].reset_index(drop=True)
     if rows.empty:
         raise KeyError(f"no statistic {statistic!r} in the table")
-    labels = (
-        rows[by].astype(str).agg(" / ".join, axis=1) if by else pd.Series(["All respondents"])
-    )
-    labels = [f"{label}  (n={n:,})" for label, n in zip(labels, rows["n"])]
+    labels = rows[by].astype(str).agg(" / ".join, axis=1) if by else pd.Series(["All respondents"])
+    labels = [f"{label}  (n={n:,})" for label, n in zip(labels, rows["n"], strict=False)]
     ax = _axes(ax, height=max(1.6, 0.45 * len(rows) + 1))
     y = np.arange(len(rows))[::-1]
     shown = ~rows["below_min_base"].to_numpy()
     colour = sns.color_palette(PALETTE)[0]
     ax.errorbar(
-        rows["value"][shown], y[shown],
+        rows["value"][shown],
+        y[shown],
         xerr=[(rows["value"] - rows["low"])[shown], (rows["high"] - rows["value"])[shown]],
-        fmt="o", color=colour, ecolor=colour, capsize=3,
+        fmt="o",
+        color=colour,
+        ecolor=colour,
+        capsize=3,
     )
     for yi in y[~shown]:
-        ax.text(0.5, yi, f"suppressed: base below {min_base}", transform=ax.get_yaxis_transform(),
-                ha="center", va="center", color="grey", fontsize=9)
+        ax.text(
+            0.5,
+            yi,
+            f"suppressed: base below {min_base}",
+            transform=ax.get_yaxis_transform(),
+            ha="center",
+            va="center",
+            color="grey",
+            fontsize=9,
+        )
     ax.set_yticks(y, labels)
     ax.set_xlabel(f"{statistic} (dot: estimate; bar: 95% interval)")
     ax.set_ylabel(" / ".join(by) if by else "")

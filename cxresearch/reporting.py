@@ -19,11 +19,12 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 
@@ -43,7 +44,11 @@ class ReportError(RuntimeError):
 
     def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, kept: Path):
         self.notebook, self.cell, self.ename, self.evalue, self.kept = (
-            notebook, cell, ename, evalue, kept,
+            notebook,
+            cell,
+            ename,
+            evalue,
+            kept,
         )
         where = f"cell {cell}" if cell is not None else "start-up"
         super().__init__(
@@ -183,7 +188,9 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
     failures = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chapters)))) as pool:
         futures = {pool.submit(run, ch): ch for ch in chapters}
-        with tqdm(total=len(chapters), desc="chapters", unit="notebook", disable=not progress) as bar:
+        with tqdm(
+            total=len(chapters), desc="chapters", unit="notebook", disable=not progress
+        ) as bar:
             for future in as_completed(futures):
                 chapter = futures[future]
                 bar.set_postfix_str(chapter.name)
@@ -209,7 +216,7 @@ def _page_context(study, params, chapters) -> dict[str, Any]:
     return {
         "study_name": study.name,
         "version": __version__,
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "data_sha256": overall,
         "data_files": files,
         "parameters": json.dumps(params, sort_keys=True, default=str),
@@ -237,16 +244,16 @@ def _export_chapters(chapters, build: Path, context) -> None:
     )
     page = _environment().get_template("page.html.j2")
     (build / "chapters").mkdir()
-    chapter_links = [
-        {"href": f"{ch.name}.html", "title": ch.title} for ch in chapters
-    ]
+    chapter_links = [{"href": f"{ch.name}.html", "title": ch.title} for ch in chapters]
     for chapter in chapters:
         nb = nbformat.read(build / "notebooks" / chapter.source.name, as_version=4)
         _drop_stderr_and_parameters(nb)
         body, _ = exporter.from_notebook_node(nb)
         html = page.render(
             **{**context, "chapters": chapter_links},
-            title=chapter.title, body=body, home_href="../index.html",
+            title=chapter.title,
+            body=body,
+            home_href="../index.html",
         )
         (build / "chapters" / f"{chapter.name}.html").write_text(html, encoding="utf-8")
 
@@ -260,27 +267,57 @@ def _drop_stderr_and_parameters(nb) -> None:
         if tags & {"parameters", "injected-parameters"}:
             cell.outputs = []
         cell.outputs = [
-            o for o in cell.get("outputs", [])
+            o
+            for o in cell.get("outputs", [])
             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
+
+
+def headline_cards(study) -> tuple[str, list[dict[str, Any]]]:
+    """The headline KPIs: the study brand's own (with the best competitor
+    beside each) when the study rates several brands, else all respondents."""
+    from .metrics import kpis
+
+    column = study.codebook.brand_column
+    brands = [] if column is None else list(study.responses[column].cat.categories)
+    if study.brand not in brands:
+        return "All respondents", kpis(study).table.to_dict("records")
+    table = kpis(study, by="brand").table
+    own = table[table[column] == study.brand]
+    rivals = table[(table[column] != study.brand) & ~table["below_min_base"]]
+    cards = []
+    for row in own.to_dict("records"):
+        others = rivals[rivals["statistic"] == row["statistic"]]
+        if not others.empty:
+            best = others.loc[others["value"].idxmax()]
+            row["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
+        cards.append(row)
+    return f"{study.brand}, rated by its customers", cards
 
 
 def _write_index(study, chapters, build: Path, context) -> None:
     from .metrics import kpis
 
-    headline = kpis(study)
+    who, cards = headline_cards(study)
     by_brand = kpis(study, by="brand") if study.codebook.brand_column else None
-    body = _environment().get_template("index_body.html.j2").render(
-        study=study,
-        quality=study.quality,
-        headline=headline.table.to_dict("records"),
-        headline_html=headline._repr_html_(),
-        by_brand_html=None if by_brand is None else by_brand._repr_html_(),
-        chapters=chapters,
+    body = (
+        _environment()
+        .get_template("index_body.html.j2")
+        .render(
+            study=study,
+            quality=study.quality,
+            headline_who=who,
+            headline=cards,
+            by_brand_html=None if by_brand is None else by_brand._repr_html_(),
+            chapters=chapters,
+        )
     )
     page = _environment().get_template("page.html.j2")
     html = page.render(
-        **context, title="CX report", body=body, home_href="index.html",
+        **context,
+        title="CX report",
+        body=body,
+        home_href="index.html",
     )
     (build / "index.html").write_text(html, encoding="utf-8")
 

@@ -44,7 +44,5 @@ class KpiTable:
 
     def _repr_html_(self) -> str:
         weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"
-        caption = (
-            f"Value [{self.confidence:.0%} interval] and base n; {weighting}."
-        )
+        caption = f"Value [{self.confidence:.0%} interval] and base n; {weighting}."
         return html_table(self.wide(), self.min_base, caption)

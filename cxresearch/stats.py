@@ -171,9 +171,7 @@ class GroupedSums:
     swx2: np.ndarray
 
     @classmethod
-    def of(
-        cls, values: np.ndarray, weights: np.ndarray, codes: np.ndarray, k: int
-    ) -> "GroupedSums":
+    def of(cls, values: np.ndarray, weights: np.ndarray, codes: np.ndarray, k: int) -> GroupedSums:
         """Sums of ``values`` (NaN = no answer) by group ``codes`` in ``0..k-1``."""
         values = np.asarray(values, dtype=float)
         ok = ~np.isnan(values) & (codes >= 0)

@@ -60,10 +60,15 @@ class Study:
             raise KeyError(f"the study has no outcome '{name}' (declared: {declared})") from None
 
     def has(self, role: str) -> bool:
-        """Whether the study has a role's column: ``"brand"``, ``"wave"``, ``"weight"``, ``"events"``."""
+        """Whether the study has a role: ``"brand"``, ``"wave"``, ``"weight"``, ``"events"``."""
         cb = self.codebook
-        present = {"brand": cb.brand_column, "wave": cb.wave, "weight": cb.weight, "id": cb.id,
-                   "events": cb.events}
+        present = {
+            "brand": cb.brand_column,
+            "wave": cb.wave,
+            "weight": cb.weight,
+            "id": cb.id,
+            "events": cb.events,
+        }
         if role not in present:
             raise KeyError(f"unknown role {role!r}; choose from {', '.join(present)}")
         return present[role] is not None

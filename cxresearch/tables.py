@@ -39,18 +39,26 @@ def estimates_wide(
         ),
         axis=1,
     )
-    frame = table[rows + [columns]].assign(cell=cells.to_numpy()) if rows else table[[columns]].assign(cell=cells.to_numpy())
+    frame = (
+        table[rows + [columns]].assign(cell=cells.to_numpy())
+        if rows
+        else table[[columns]].assign(cell=cells.to_numpy())
+    )
     order = list(dict.fromkeys(table[columns]))
     if not rows:
         return frame.set_index(columns)["cell"].to_frame().T.rename(index={"cell": "all"})[order]
-    wide = frame.pivot_table(index=rows, columns=columns, values="cell", aggfunc="first", sort=False)
+    wide = frame.pivot_table(
+        index=rows, columns=columns, values="cell", aggfunc="first", sort=False
+    )
     return wide[order]
 
 
 def html_table(wide: pd.DataFrame, min_base: int, caption: str | None = None) -> str:
     """Render a text table as escaped HTML; suppressed cells are greyed out and
     explained in a note under the table."""
-    head_names = [escape(str(n)) for n in (wide.index.names if wide.index.names != [None] else [""])]
+    head_names = [
+        escape(str(n)) for n in (wide.index.names if wide.index.names != [None] else [""])
+    ]
     header = "".join(f"<th>{n}</th>" for n in head_names)
     header += "".join(f"<th>{escape(str(c))}</th>" for c in wide.columns)
     body, any_suppressed = [], False

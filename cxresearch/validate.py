@@ -89,7 +89,7 @@ class DataQuality:
         if total_dk:
             worst = max(self.dont_know, key=self.dont_know.get)
             lines.append(
-                f"  \"don't know\" codes set to missing: {total_dk:,} answers in "
+                f'  "don\'t know" codes set to missing: {total_dk:,} answers in '
                 f"{sum(1 for v in self.dont_know.values() if v)} columns "
                 f"(most in '{worst}': {self.dont_know[worst]:,})"
             )
@@ -112,7 +112,7 @@ class DataQuality:
             f"<ul class='cx-quality'>{items}</ul>"
             "<table class='cx-table'><caption>The ten items with the fewest answers "
             f"(base: {self.rows_kept:,} respondents)</caption><thead><tr><th>column</th>"
-            "<th>answered</th><th>\"don't know\"</th><th>no answer</th><th>answered share</th>"
+            '<th>answered</th><th>"don\'t know"</th><th>no answer</th><th>answered share</th>'
             f"</tr></thead><tbody>{rows}</tbody></table>"
         )
 
@@ -188,8 +188,12 @@ class _ResponsesChecker:
             more = " ..." if frame.shape[1] > 12 else ""
             raise StudyError(
                 [
-                    Problem(self.file, f"column is missing (the codebook needs it as {role}); "
-                            f"the file has: {shown}{more}", column)
+                    Problem(
+                        self.file,
+                        f"column is missing (the codebook needs it as {role}); "
+                        f"the file has: {shown}{more}",
+                        column,
+                    )
                     for role, column in missing
                 ]
             )
@@ -314,7 +318,9 @@ def check_events(
     needed = [c for c in (spec.session, spec.step, spec.time, spec.device) if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise StudyError([Problem(raw.file, "column is missing (named in events:)", c) for c in missing])
+        raise StudyError(
+            [Problem(raw.file, "column is missing (named in events:)", c) for c in missing]
+        )
     if frame.empty:
         raise StudyError(Problem(raw.file, "the events file has no rows"))
     out = pd.DataFrame(
@@ -334,7 +340,9 @@ def check_events(
         out[spec.device] = _as_category(frame[spec.device])
     incomplete = out[spec.session].isna() | out[spec.step].isna() | (out[spec.step] == "")
     out = out.loc[~incomplete].reset_index(drop=True)
-    dropped = {"events without a session or step": int(incomplete.sum())} if incomplete.any() else {}
+    dropped = (
+        {"events without a session or step": int(incomplete.sum())} if incomplete.any() else {}
+    )
     return out, replace(
         quality,
         events_source=raw.file,

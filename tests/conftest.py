@@ -35,11 +35,13 @@ BASIC_CODEBOOK = {
         "csat": {"column": "sat", "scale": [1, 5]},
     },
     "touchpoints": [
-        {"id": "website", "stage": "before",
-         "experience": {"column": "perf_web", "scale": [1, 7]},
-         "expectation": {"column": "exp_web", "scale": [1, 7]}},
-        {"id": "hotline", "stage": "after",
-         "experience": {"column": "perf_hot", "scale": [1, 7]}},
+        {
+            "id": "website",
+            "stage": "before",
+            "experience": {"column": "perf_web", "scale": [1, 7]},
+            "expectation": {"column": "exp_web", "scale": [1, 7]},
+        },
+        {"id": "hotline", "stage": "after", "experience": {"column": "perf_hot", "scale": [1, 7]}},
     ],
     "missing": [98, 99],
 }

@@ -3,9 +3,9 @@
 import shutil
 
 import pytest
+from conftest import BASIC_ROWS, write_study
 
 from cxresearch.cli import _parse_value, main
-from conftest import BASIC_ROWS, write_study
 
 
 def test_validate_prints_the_quality_summary(tmp_path, capsys):
@@ -36,7 +36,13 @@ def test_report_command_failure_exits_1(tmp_path, capsys):
 
 
 def test_parameter_values_are_parsed_like_papermill():
-    assert [_parse_value(v) for v in ("50", "0.5", "true", "None", "Acme")] == [50, 0.5, True, None, "Acme"]
+    assert [_parse_value(v) for v in ("50", "0.5", "true", "None", "Acme")] == [
+        50,
+        0.5,
+        True,
+        None,
+        "Acme",
+    ]
 
 
 def test_console_script_is_installed():

@@ -2,10 +2,10 @@
 
 import pytest
 import yaml
+from conftest import BASIC_CODEBOOK
 
 import cxresearch as cx
 from cxresearch.codebook import STAGES, touchpoint_catalog
-from conftest import BASIC_CODEBOOK
 
 
 def write_codebook(tmp_path, **changes):
@@ -54,7 +54,10 @@ def test_every_problem_is_reported_at_once(tmp_path):
         tmp_path,
         min_base=0,
         touchpionts=[],
-        outcomes={"nps": {"column": "recommend", "scale": [1, 11]}, "csat": {"column": "sat", "scale": [5, 1]}},
+        outcomes={
+            "nps": {"column": "recommend", "scale": [1, 11]},
+            "csat": {"column": "sat", "scale": [5, 1]},
+        },
     )
     with pytest.raises(cx.StudyError) as err:
         cx.Codebook.from_yaml(path)

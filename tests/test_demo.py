@@ -43,7 +43,11 @@ def test_planted_gaps_are_in_the_data(demo):
     gaps = acme.groupby("touchpoint", observed=True)["gap"].mean()
     assert gaps.idxmin() == "hotline"
     assert gaps.idxmax() == "website"
-    website = long[long["touchpoint"] == "website"].groupby("brand_rated", observed=True)["experience"].mean()
+    website = (
+        long[long["touchpoint"] == "website"]
+        .groupby("brand_rated", observed=True)["experience"]
+        .mean()
+    )
     assert website.idxmax() == "Acme"
 
 

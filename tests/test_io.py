@@ -2,10 +2,10 @@
 
 import pandas as pd
 import pytest
+from conftest import BASIC_ROWS, write_study
 
 import cxresearch as cx
 from cxresearch.io import detect_encoding
-from conftest import BASIC_ROWS, write_study
 
 CITIES = {
     "cp1250": ["Łódź", "Gdańsk", "Kraków", "Wrocław", "Poznań", "Timi\u015foara"],
@@ -69,7 +69,8 @@ def test_spss_value_labels_become_category_names_and_codes_are_recoded(tmp_path)
         }
     )
     pyreadstat.write_sav(
-        rows, str(tmp_path / "responses.sav"),
+        rows,
+        str(tmp_path / "responses.sav"),
         variable_value_labels={"brand": {1.0: "Acme", 2.0: "Rival"}},
     )
     outcomes = {

@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_study
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -12,7 +13,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 import cxresearch as cx
 from cxresearch.metrics import NPS_METHOD
-from conftest import write_study
 
 
 def test_nps_hand_example():
@@ -97,16 +97,19 @@ def _with_rows(study, rows: pd.DataFrame):
 
 groups = st.lists(
     st.tuples(st.sampled_from(["Acme", "Rival", "Third"]), st.integers(0, 10), st.integers(1, 5)),
-    min_size=3, max_size=120,
+    min_size=3,
+    max_size=120,
 )
 
 
 @settings(max_examples=40, deadline=None)
 @given(groups, st.permutations(["Xeno", "Yolo", "Zeta"]))
 def test_relabelling_groups_does_not_change_results(tiny, data, names):
-    rows = pd.DataFrame(data, columns=["brand", "recommend", "sat"]).astype({"recommend": float, "sat": float})
+    rows = pd.DataFrame(data, columns=["brand", "recommend", "sat"]).astype(
+        {"recommend": float, "sat": float}
+    )
     rows["brand"] = rows["brand"].astype("category")
-    relabel = dict(zip(["Acme", "Rival", "Third"], names))
+    relabel = dict(zip(["Acme", "Rival", "Third"], names, strict=False))
     renamed = rows.assign(brand=rows["brand"].map(relabel).astype("category"))
     a = cx.kpis(_with_rows(tiny, rows), by="brand").table
     b = cx.kpis(_with_rows(tiny, renamed), by="brand").table
@@ -119,7 +122,9 @@ def test_relabelling_groups_does_not_change_results(tiny, data, names):
 @settings(max_examples=40, deadline=None)
 @given(groups)
 def test_kpi_table_rows_equal_the_scalar_metric_of_each_group(tiny, data):
-    rows = pd.DataFrame(data, columns=["brand", "recommend", "sat"]).astype({"recommend": float, "sat": float})
+    rows = pd.DataFrame(data, columns=["brand", "recommend", "sat"]).astype(
+        {"recommend": float, "sat": float}
+    )
     rows["brand"] = rows["brand"].astype("category")
     table = cx.kpis(_with_rows(tiny, rows), by="brand")
     for brand, group in rows.groupby("brand", observed=True):
@@ -134,8 +139,15 @@ def test_kpi_table_rows_equal_the_scalar_metric_of_each_group(tiny, data):
 def test_kpis_lists_every_declared_outcome(demo):
     table = cx.kpis(demo).table
     assert list(table["statistic"]) == [
-        "NPS", "CSAT top-2-box %", "CSAT mean", "CES mean", "CES agree %",
-        "Loyalty top-2-box %", "Loyalty mean", "Retention rate %", "Referral rate %",
+        "NPS",
+        "CSAT top-2-box %",
+        "CSAT mean",
+        "CES mean",
+        "CES agree %",
+        "Loyalty top-2-box %",
+        "Loyalty mean",
+        "Retention rate %",
+        "Referral rate %",
     ]
     assert (table["n"] > 0).all() and table["low"].le(table["value"]).all()
 
@@ -156,7 +168,7 @@ def test_kpis_by_two_columns_and_min_base_flag(tiny):
     result = cx.kpis(tiny, by=["brand"])
     nps_rows = result.table[result.table["statistic"] == "NPS"]
     # Rival's 99 is a "don't know" code: 2 answers remain, the minimum base is 2
-    assert dict(zip(nps_rows["brand"], nps_rows["n"])) == {"Acme": 3, "Rival": 2}
+    assert dict(zip(nps_rows["brand"], nps_rows["n"], strict=False)) == {"Acme": 3, "Rival": 2}
     assert not nps_rows["below_min_base"].any()
     strict = replace(tiny, codebook=replace(tiny.codebook, min_base=3))
     flagged = cx.kpis(strict, by="brand").table

@@ -36,6 +36,6 @@ def test_thin_no_definitions_or_loops_in_code_cells(path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "import cxresearch" in code
     for node in ast.walk(ast.parse(code)):
-        assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)), (
-            f"{path.name}: logic belongs in the package, not in a chapter"
-        )
+        assert not isinstance(
+            node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)
+        ), f"{path.name}: logic belongs in the package, not in a chapter"

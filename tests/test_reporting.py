@@ -1,7 +1,6 @@
 """End to end: notebooks executed with papermill, HTML self-contained, writing atomic."""
 
 import hashlib
-import json
 import re
 import shutil
 from html.parser import HTMLParser

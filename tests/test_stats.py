@@ -8,7 +8,12 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from cxresearch.stats import (
-    GroupedSums, kish_effective_n, nps_interval, t_interval, wilson_interval, z_value,
+    GroupedSums,
+    kish_effective_n,
+    nps_interval,
+    t_interval,
+    wilson_interval,
+    z_value,
 )
 
 
@@ -82,7 +87,10 @@ def test_grouped_sums_are_mergeable_across_partitions():
     rng = np.random.default_rng(1)
     x, w, codes = rng.normal(size=200), rng.uniform(1, 2, 200), rng.integers(0, 2, 200)
     whole = GroupedSums.of(x, w, codes, 2)
-    a, b = GroupedSums.of(x[:80], w[:80], codes[:80], 2), GroupedSums.of(x[80:], w[80:], codes[80:], 2)
+    a, b = (
+        GroupedSums.of(x[:80], w[:80], codes[:80], 2),
+        GroupedSums.of(x[80:], w[80:], codes[80:], 2),
+    )
     assert np.allclose(whole.swx, a.swx + b.swx) and np.allclose(whole.sw2, a.sw2 + b.sw2)
 
 

@@ -3,9 +3,9 @@ nothing is dropped without being counted."""
 
 import pandas as pd
 import pytest
+from conftest import BASIC_ROWS, write_study
 
 import cxresearch as cx
-from conftest import BASIC_ROWS, write_study
 
 
 def load_error(tmp_path, rows=None, **changes) -> cx.StudyError:
@@ -50,7 +50,9 @@ def test_duplicate_ids(tmp_path):
     assert "duplicate respondent ids" in str(err)
 
 
-@pytest.mark.parametrize("content", ["", "\n\n", "id,brand,recommend,sat,perf_web,exp_web,perf_hot\n"])
+@pytest.mark.parametrize(
+    "content", ["", "\n\n", "id,brand,recommend,sat,perf_web,exp_web,perf_hot\n"]
+)
 def test_empty_file(tmp_path, content):
     err = load_error(tmp_path, content)
     assert "empty" in str(err) or "no data rows" in str(err)
@@ -66,7 +68,13 @@ def test_all_problems_are_reported_together(tmp_path):
 def test_dont_know_codes_become_missing_and_are_counted(tmp_path):
     study = cx.load_study(write_study(tmp_path))
     assert pd.isna(study.responses.loc["f", "recommend"])
-    assert study.quality.dont_know == {"recommend": 1, "sat": 0, "perf_web": 1, "exp_web": 0, "perf_hot": 0}
+    assert study.quality.dont_know == {
+        "recommend": 1,
+        "sat": 0,
+        "perf_web": 1,
+        "exp_web": 0,
+        "perf_hot": 0,
+    }
     assert study.quality.unanswered["perf_hot"] == 1  # a blank, not a code
     table = study.quality.table.set_index("column")
     assert table.loc["perf_web", "dont_know"] == 1 and table.loc["perf_hot", "no_answer"] == 1
@@ -93,14 +101,19 @@ def test_weights_must_be_positive(tmp_path):
 
 
 def test_yes_no_outcomes_accept_common_spellings_and_declared_values(tmp_path):
-    rows = BASIC_ROWS.assign(stay=["Yes", "no", "TRUE", "0", "", "y"], churn=["No", "Yes", "No", "No", "Yes", ""])
+    rows = BASIC_ROWS.assign(
+        stay=["Yes", "no", "TRUE", "0", "", "y"], churn=["No", "Yes", "No", "No", "Yes", ""]
+    )
     outcomes = {
         "nps": {"column": "recommend", "scale": [0, 10]},
         "retained": {"column": "stay"},
         "churned": {"column": "churn", "true": ["Yes"]},
     }
     study = cx.load_study(write_study(tmp_path, rows, outcomes=outcomes))
-    as_text = lambda column: study.responses[column].astype("string").fillna("NA").tolist()  # noqa: E731
+
+    def as_text(column):
+        return study.responses[column].astype("string").fillna("NA").tolist()
+
     assert as_text("stay") == ["True", "False", "True", "False", "NA", "True"]
     assert as_text("churn") == ["False", "True", "False", "False", "True", "NA"]
 
