@@ -10,7 +10,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .codebook import Codebook, Scale, Touchpoint
 from .demo import make_demo_study
+from .drivers import Drivers, drivers
 from .errors import StudyError
+from .gaps import GapTable, gaps
 from .io import load_study
 from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
 from .results import KpiTable
@@ -33,6 +35,10 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 __all__ = [
     "Codebook",
+    "Drivers",
+    "GapTable",
+    "drivers",
+    "gaps",
     "DataQuality",
     "Estimate",
     "KpiTable",

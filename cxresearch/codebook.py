@@ -21,6 +21,7 @@ import yaml
 from .errors import Problem, StudyError
 
 STAGES: tuple[str, ...] = ("before", "during", "after")
+ITEM_KINDS: tuple[str, ...] = ("experience", "expectation", "emotion", "importance")
 SCALE_OUTCOMES: tuple[str, ...] = ("nps", "csat", "ces", "loyalty")
 BINARY_OUTCOMES: tuple[str, ...] = ("retained", "referral")
 DEFAULT_MIN_BASE = 30
@@ -93,6 +94,8 @@ class Touchpoint:
     experience: ScaleItem | None
     expectation: ScaleItem | None = None
     emotion: ScaleItem | None = None
+    importance: ScaleItem | None = None
+    target: float | None = None
     catalog: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -183,7 +186,7 @@ class Codebook:
         """Every numeric scale item by column: outcomes and touchpoint items."""
         items = {i.column: i for i in self.outcomes.values() if isinstance(i, ScaleItem)}
         for tp in self.touchpoints:
-            for item in (tp.experience, tp.expectation, tp.emotion):
+            for item in (tp.experience, tp.expectation, tp.emotion, tp.importance):
                 if item is not None:
                     items[item.column] = item
         return items
@@ -201,7 +204,7 @@ class Codebook:
         roles += [("columns.profile", c) for c in self.profile]
         roles += [(f"outcomes.{name}", item.column) for name, item in self.outcomes.items()]
         for tp in self.touchpoints:
-            for kind in ("experience", "expectation", "emotion"):
+            for kind in ITEM_KINDS:
                 item = getattr(tp, kind)
                 if item is not None:
                     roles.append((f"touchpoints.{tp.id}.{kind}", item.column))
@@ -415,10 +418,16 @@ class _CodebookParser:
                 )
             items = {
                 kind: self.scale_item(spec[kind], f"{key}.{kind}") if kind in spec else None
-                for kind in ("experience", "expectation", "emotion")
+                for kind in ITEM_KINDS
             }
             text = _catalog_text(defaults)
             text.update({k: v for k, v in spec.items() if k in _CATALOG_TEXT_KEYS})
+            target = spec.get("target")
+            if target is not None and not _is_number(target):
+                self.fail(
+                    f"{key}.target", f"must be a score on the experience scale, not {target!r}"
+                )
+                target = None
             for extra in sorted(set(spec) - _TOUCHPOINT_KEYS):
                 self.fail(f"{key}.{extra}", "unknown key for a touchpoint")
             parsed.append(
@@ -427,6 +436,7 @@ class _CodebookParser:
                     label=str(spec.get("label", defaults.get("label", tp_id))),
                     stage=str(stage),
                     catalog=text,
+                    target=None if target is None else float(target),
                     **items,
                 )
             )
@@ -521,14 +531,7 @@ _CATALOG_TEXT_KEYS = {
     "resources",
     "measures",
 }
-_TOUCHPOINT_KEYS = {
-    "id",
-    "label",
-    "stage",
-    "experience",
-    "expectation",
-    "emotion",
-} | _CATALOG_TEXT_KEYS
+_TOUCHPOINT_KEYS = {"id", "label", "stage", "target", *ITEM_KINDS} | _CATALOG_TEXT_KEYS
 
 
 def _catalog_text(entry: Mapping[str, Any]) -> dict[str, Any]:

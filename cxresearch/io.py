@@ -43,11 +43,14 @@ class RawTable:
     user_missing: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
-def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> RawTable:
+def read_table(
+    path: str | Path, text_columns: tuple[str, ...] = (), labelled: tuple[str, ...] = ()
+) -> RawTable:
     """Read a CSV, Excel, SPSS or Parquet file (or a folder of Parquet parts).
 
     ``text_columns`` are read as text whatever they look like (ids such as
-    ``00123`` keep their zeros; labels of SPSS columns are applied).
+    ``00123`` keep their zeros). In SPSS files, the value labels of
+    ``text_columns`` and ``labelled`` columns become their values.
     """
     path = Path(path)
     if not path.exists():
@@ -170,8 +173,9 @@ def _read_parquet(path: Path) -> RawTable:
 
 
 def text_columns_of(codebook: Codebook) -> tuple[str, ...]:
-    """Columns that hold labels or text, never numbers to parse."""
-    columns = [codebook.id, codebook.brand_column, codebook.wave, *codebook.profile]
+    """Columns that hold labels or text, never numbers to parse. (Profile
+    columns are read as they are: a numeric profile such as tenure stays numeric.)"""
+    columns = [codebook.id, codebook.brand_column, codebook.wave]
     columns += [t.column for t in codebook.text]
     return tuple(c for c in columns if c is not None)
 
@@ -211,7 +215,7 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
             min_base=codebook.min_base if min_base is None else int(min_base),
             brand=codebook.brand if brand is None else str(brand),
         )
-    raw = read_table(codebook.responses_path, text_columns_of(codebook))
+    raw = read_table(codebook.responses_path, text_columns_of(codebook), codebook.profile)
     responses, quality = check_responses(raw, codebook)
     events = None
     if codebook.events is not None:

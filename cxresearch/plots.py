@@ -88,3 +88,117 @@ def answered_shares(quality_table: pd.DataFrame, ax=None):
     ax.set_title("Answers per item")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.02), ncols=3, frameon=False)
     return ax
+
+
+def _stage_colours() -> dict[str, tuple]:
+    colours = sns.color_palette(PALETTE)
+    return {"before": colours[0], "during": colours[2], "after": colours[4]}
+
+
+def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
+    """Gaps (experience - reference) as bars in journey order, coloured by stage,
+    with their intervals; small bases are labelled instead of drawn."""
+    label = "label" if by == "touchpoint" else "stage"
+    t = table.reset_index(drop=True)
+    ax = _axes(ax, height=max(2.2, 0.38 * len(t) + 1))
+    y = np.arange(len(t))[::-1]
+    shown = ~t["below_min_base"].to_numpy()
+    colours = [_stage_colours().get(s, "grey") for s in t["stage"]]
+    ax.barh(y[shown], t["gap"][shown], color=np.array(colours, dtype=object)[shown].tolist())
+    ax.errorbar(
+        t["gap"][shown],
+        y[shown],
+        xerr=[(t["gap"] - t["low"])[shown], (t["high"] - t["gap"])[shown]],
+        fmt="none",
+        ecolor="black",
+        capsize=2,
+        linewidth=1,
+    )
+    for yi in y[~shown]:
+        ax.text(
+            0, yi, f"  suppressed: base below {min_base}", va="center", color="grey", fontsize=9
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [f"{name} (n={n:,})" for name, n in zip(t[label], t["n"], strict=True)])
+    ax.set_xlabel("gap: experience - expectation (negative = falls short)")
+    ax.set_ylabel("touchpoint" if by == "touchpoint" else "stage")
+    ax.set_title("Expectations against experiences")
+    handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _stage_colours().items()]
+    ax.legend(handles=handles, title="stage", loc="lower right", frameon=False)
+    return ax
+
+
+def gap_profile(table: pd.DataFrame, by: str, min_base: int, ax=None):
+    """The journey-ordered gap profile of each group (segment, brand, ...):
+    one line per group; cells below the minimum base are left out of the line."""
+    t = table[~table["below_min_base"]]
+    order = list(dict.fromkeys(table["label"]))
+    ax = _axes(ax, width=9, height=4)
+    sns.lineplot(data=t, x="label", y="gap", hue=by, marker="o", sort=False, ax=ax, palette=PALETTE)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(order)), order, rotation=45, ha="right")
+    ax.set_xlabel("touchpoint, in journey order")
+    ax.set_ylabel("gap: experience - expectation")
+    ax.set_title(f"Gap profile by {by}")
+    hidden = int(table["below_min_base"].sum())
+    if hidden:
+        ax.annotate(
+            f"{hidden} cells below base {min_base} not drawn",
+            (0, -0.35),
+            xycoords="axes fraction",
+            color="grey",
+            fontsize=8,
+        )
+    return ax
+
+
+def ipa_chart(result, ax=None):
+    """Importance-performance chart (Martilla & James 1977): touchpoints placed by
+    derived importance and the brand's performance, quadrants named."""
+    t = result.table
+    ax = _axes(ax, width=8, height=6)
+    colours = _stage_colours()
+    for stage, rows in t.groupby("stage", sort=False):
+        ax.scatter(
+            rows["performance"],
+            rows["share"],
+            color=colours.get(stage, "grey"),
+            label=stage,
+            s=45,
+            zorder=3,
+        )
+    for row in t.itertuples():
+        ax.annotate(
+            row.label,
+            (row.performance, row.share),
+            textcoords="offset points",
+            xytext=(5, 4),
+            fontsize=8,
+        )
+    x0, y0 = result.crosshair[1], result.crosshair[0]
+    ax.axvline(x0, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(y0, color="grey", linestyle="--", linewidth=0.8)
+    corners = {
+        "concentrate here": (0.02, 0.97, "left", "top"),
+        "keep up the good work": (0.98, 0.97, "right", "top"),
+        "low priority": (0.02, 0.03, "left", "bottom"),
+        "possible overkill": (0.98, 0.03, "right", "bottom"),
+    }
+    for name, (x, y, ha, va) in corners.items():
+        ax.text(
+            x,
+            y,
+            name,
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=9,
+            color="dimgray",
+            style="italic",
+        )
+    who = f"{result.brand}'s" if result.brand else "mean"
+    ax.set_xlabel(f"performance: {who} experience score")
+    ax.set_ylabel(f"importance for {result.outcome}: % of explained variance")
+    ax.set_title(f"Importance-performance: drivers of {result.outcome}")
+    ax.legend(title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax

@@ -203,3 +203,28 @@ class GroupedSums:
         with np.errstate(invalid="ignore", divide="ignore"):
             population = np.maximum(self.swx2 / self.sw - self.mean**2, 0.0)
             return population * n_eff / (n_eff - 1)
+
+
+def t_test_p(mean: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided p-value of a one-sample (or paired) t test of ``mean = 0``:
+    ``t = mean / sqrt(variance / n)`` on ``n - 1`` degrees of freedom. With
+    unit weights it equals :func:`scipy.stats.ttest_1samp` (and ``ttest_rel``
+    on the paired differences)."""
+    mean, variance, n = (np.asarray(a, dtype=float) for a in (mean, variance, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = mean / np.sqrt(variance / n)
+        return 2 * _st.t.sf(np.abs(t), np.where(n > 1, n - 1, np.nan))
+
+
+def adjust_pvalues(p: np.ndarray, method: str = "holm") -> np.ndarray:
+    """Correct p-values for many comparisons (Holm 1979 by default; ``"fdr_bh"``
+    for Benjamini-Hochberg 1995). Missing p-values stay missing and are not
+    counted as tests. Delegates to statsmodels' ``multipletests``."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        adjusted[ok] = multipletests(p[ok], method=method)[1]
+    return adjusted

@@ -160,7 +160,10 @@ class _ResponsesChecker:
         if self.codebook.weight:
             out[self.codebook.weight] = self.weights(frame[self.codebook.weight])
         for column in self.category_columns():
-            out[column] = _as_category(frame[column])
+            numeric_profile = column in self.codebook.profile and _is_number_column(frame[column])
+            out[column] = (
+                _as_number(frame[column]) if numeric_profile else _as_category(frame[column])
+            )
         for field_ in self.codebook.text:
             out[field_.column] = frame[field_.column].astype("string")
         out.index = self.ids(frame)
@@ -298,6 +301,17 @@ def _blank_rows(frame: pd.DataFrame) -> pd.Series:
         values = frame[column]
         empty[column] = values.isna() | (values.astype("string").str.strip() == "")
     return empty.all(axis=1)
+
+
+def _is_number_column(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _as_number(values: pd.Series) -> pd.Series:
+    """A numeric profile column: whole numbers as nullable integers, else floats."""
+    numbers = values.astype("float64")
+    whole = numbers.dropna()
+    return numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
 
 
 def _as_category(values: pd.Series) -> pd.Series:
