@@ -338,6 +338,7 @@ def _crosshair(table, touchpoints, rule) -> tuple[tuple[float, float], str]:
         midpoint = float(np.mean([tp.experience.scale.midpoint for tp in touchpoints]))
         return (
             (100 / len(touchpoints), midpoint),
-            f"split at equal importance (100/{len(touchpoints)} %) and the scale midpoint {midpoint:g}",
+            f"split at equal importance (100/{len(touchpoints)} %) "
+            f"and the scale midpoint {midpoint:g}",
         )
     raise ValueError(f"crosshair must be 'mean' or 'midpoint', not {rule!r}")

@@ -22,7 +22,7 @@ from scipy import stats as _st
 
 from .codebook import STAGES
 from .metrics import group_codes
-from .tables import SUPPRESSED, html_table
+from .tables import SUPPRESSED, Findings, html_table
 from .stats import GroupedSums, adjust_pvalues, t_interval, t_test_p, z_value
 
 REFERENCES = ("expectation", "target", "best_competitor")
@@ -47,8 +47,8 @@ class GapTable:
     confidence: float = 0.95
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def shortfalls(self, top: int = 3) -> list[str]:
-        """The biggest significant shortfalls, in plain language."""
+    def shortfalls(self, top: int = 3) -> Findings:
+        """The biggest significant shortfalls, in plain language (a list of lines)."""
         t = self.table
         t = t[t["significant"] & (t["gap"] < 0) & ~t["below_min_base"]].nsmallest(top, "gap")
         lines = []
@@ -60,7 +60,7 @@ class GapTable:
                 f"{row['reference']} {row['expectation']:.1f}, a gap of {row['gap']:.2f} "
                 f"(95% interval {row['low']:.2f} to {row['high']:.2f}; n={row['n']:,})"
             )
-        return lines
+        return Findings(tuple(lines), "No touchpoint falls significantly short.")
 
     def _group_columns(self) -> list[str]:
         return [] if self.by in ("touchpoint", "stage") else [self.by]
@@ -170,13 +170,22 @@ def gaps(
     table["below_min_base"] = table["n"] < study.codebook.min_base
     return GapTable(
         table=table.reset_index(drop=True),
-        by="touchpoint" if reference == "best_competitor" else by,
+        by=_result_by(study, by, reference),
         brand=brand,
         min_base=study.codebook.min_base,
         correction=correction,
         confidence=confidence,
         notes=tuple(notes),
     )
+
+
+def _result_by(study, by: str, reference: str) -> str:
+    """The table's grouping: touchpoint, stage, or the resolved group column."""
+    if reference == "best_competitor":
+        return "touchpoint"
+    if by in ("touchpoint", "stage", "segment"):
+        return by
+    return study.resolve_column(by)
 
 
 def _select_brand(study, brand, reference):

@@ -124,7 +124,9 @@ def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
     ax.set_ylabel("touchpoint" if by == "touchpoint" else "stage")
     ax.set_title("Expectations against experiences")
     handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _stage_colours().items()]
-    ax.legend(handles=handles, title="stage", loc="lower right", frameon=False)
+    ax.legend(
+        handles=handles, title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False
+    )
     return ax
 
 

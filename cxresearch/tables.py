@@ -7,6 +7,7 @@ shown and never silently dropped. All text is HTML-escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 import pandas as pd
@@ -84,3 +85,23 @@ def html_table(wide: pd.DataFrame, min_base: int, caption: str | None = None) ->
         f"<table class='cx-table'>{cap}<thead><tr>{header}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>{note}"
     )
+
+
+@dataclass(frozen=True)
+class Findings:
+    """A short list of plain-language findings for a report (escaped HTML)."""
+
+    lines: tuple[str, ...]
+    empty: str = "Nothing to report."
+
+    def _repr_html_(self) -> str:
+        if not self.lines:
+            return f"<p class='cx-note'>{escape(self.empty)}</p>"
+        return (
+            "<ol class='cx-findings'>"
+            + "".join(f"<li>{escape(s)}</li>" for s in self.lines)
+            + "</ol>"
+        )
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines) or self.empty

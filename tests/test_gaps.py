@@ -28,7 +28,9 @@ def test_paired_gap_interval_and_test_match_scipy(demo):
     assert row["n"] == len(d)
     assert row["gap"] == pytest.approx(d.mean())
     assert (row["low"], row["high"]) == pytest.approx((low, high))
-    assert row["p"] == pytest.approx(stats.ttest_rel(pairs["perf_store"], pairs["exp_store"]).pvalue)
+    assert row["p"] == pytest.approx(
+        stats.ttest_rel(pairs["perf_store"], pairs["exp_store"]).pvalue
+    )
     assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(d).pvalue)
 
 
@@ -44,8 +46,9 @@ def test_planted_worst_gap_is_ranked_first(big_demo):
     result = cx.gaps(study)
     worst = result.table.sort_values("gap").iloc[0]
     assert worst["touchpoint"] == truth["worst_gap"]["touchpoint"]
-    assert result.shortfalls()[0].startswith("Hotline")
-    assert len(result.shortfalls(top=3)) == 3
+    assert result.shortfalls().lines[0].startswith("Hotline")
+    assert len(result.shortfalls(top=3).lines) == 3
+    assert "<ol" in result.shortfalls()._repr_html_()
 
 
 def test_stages_follow_the_journey_and_use_each_respondents_mean_gap(tiny_study):
@@ -63,7 +66,10 @@ def test_stages_follow_the_journey_and_use_each_respondents_mean_gap(tiny_study)
 
 @pytest.fixture
 def tiny_study(tmp_path):
-    touchpoints = [dict(BASIC_CODEBOOK["touchpoints"][0]), {**BASIC_CODEBOOK["touchpoints"][1], "target": 4}]
+    touchpoints = [
+        dict(BASIC_CODEBOOK["touchpoints"][0]),
+        {**BASIC_CODEBOOK["touchpoints"][1], "target": 4},
+    ]
     return cx.load_study(write_study(tmp_path, touchpoints=touchpoints))
 
 
@@ -96,7 +102,9 @@ def test_gaps_by_a_profile_column_flag_small_bases(demo):
 def test_gaps_by_segment_needs_labels(demo):
     with pytest.raises(ValueError, match="segments="):
         cx.gaps(demo, by="segment")
-    labels = pd.Series(np.where(demo.responses["tenure_years"] > 4, "long", "short"), index=demo.responses.index)
+    labels = pd.Series(
+        np.where(demo.responses["tenure_years"] > 4, "long", "short"), index=demo.responses.index
+    )
     result = cx.gaps(demo, by="segment", segments=labels)
     assert set(result.table["segment"]) == {"long", "short"}
 
@@ -112,3 +120,9 @@ def test_best_competitor_reference_uses_welch(demo):
     assert row["p"] == pytest.approx(welch.pvalue)
     low, high = welch.confidence_interval(0.95)
     assert (row["low"], row["high"]) == pytest.approx((low, high))
+
+
+def test_gaps_by_brand_names_the_brand_column_and_plots(demo):
+    result = cx.gaps(demo, by="brand", brand=None)
+    assert result.by == "brand_rated"
+    assert result.plot().get_legend() is not None
