@@ -104,6 +104,38 @@ class PeakRss:
         return (now if self.can_reset else None), self.process_peak
 
 
+class CpuContention:
+    """How much CPU other processes used while the steps were timed (Linux: /proc/stat).
+
+    The machine's busy CPU time minus this process's own CPU time, as a share of
+    all CPUs over the wall-clock time. Timings taken while other work runs are
+    pessimistic; the report says so.
+    """
+
+    def __init__(self) -> None:
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        busy = sum(fields[:3]) + sum(fields[5:8])  # user nice system + irq softirq steal
+        own = os.times()
+        return time.monotonic(), busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+    def others_share(self) -> float | None:
+        end = self._sample()
+        if self.start is None or end is None:
+            return None
+        wall = end[0] - self.start[0]
+        others = (end[1] - self.start[1]) - (end[2] - self.start[2])
+        cpus = os.cpu_count() or 1
+        return max(others, 0.0) / (wall * cpus) if wall > 0 else None
+
+
 # -- set-up (runs in a child process) ------------------------------------------------
 def build_study(folder: str, rows: int, seed: int) -> dict:
     """Generate the study, convert its responses to Parquet, write the two codebooks."""
@@ -179,6 +211,7 @@ def measure(name, fn, rows, repeat, memory: PeakRss, target=None, note=""):
         "rows_per_second": rows / best if best > 0 else None,
         "target_seconds": target,
         "passed": None if target is None else best < target,
+        "median_passed": None if target is None else median < target,
         "rss_before_bytes": rss_before,
         "rss_peak_during_step_bytes": step_peak,
         "process_peak_rss_bytes": process_peak,
@@ -200,8 +233,10 @@ def environment() -> dict:
     cpu = platform.processor() or ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next((line.split(":", 1)[1].strip() for line in info
-                        if line.startswith("model name")), cpu)
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+                cpu,
+            )
     except OSError:
         pass
     try:
@@ -225,49 +260,84 @@ def _mib(value) -> str:
     return "n/a" if value is None else f"{value / MIB:,.0f}"
 
 
-def print_report(steps, setup, rows, repeat, env, same_table) -> list[str]:
+def print_report(steps, setup, rows, repeat, env, same_table, contention) -> tuple[list, list]:
     print()
     print(f"Set-up (not a target), {rows:,} respondents:")
     print(f"  make_demo_study(events=False)  {setup['generate_seconds']:8.2f} s")
-    print(f"  CSV -> Parquet + codebooks      {setup['convert_seconds']:8.2f} s"
-          f"   (CSV {setup['csv_bytes'] / MIB:,.0f} MiB, Parquet {setup['parquet_bytes'] / MIB:,.0f} MiB)")
+    print(
+        f"  CSV -> Parquet + codebooks      {setup['convert_seconds']:8.2f} s"
+        f"   (CSV {setup['csv_bytes'] / MIB:,.0f} MiB, "
+        f"Parquet {setup['parquet_bytes'] / MIB:,.0f} MiB)"
+    )
     print(f"  peak RSS of the set-up process  {setup['peak_rss_bytes'] / MIB:8,.0f} MiB")
     print()
     print(f"Timed steps ({repeat} runs each; rows per second from the best run):")
     header = f"  {'step':<38} {'best s':>8} {'median s':>9} {'rows/s':>13} {'target':>9}  result"
     print(header)
     print("  " + "-" * (len(header) - 2))
-    missed = []
+    missed, marginal = [], []
     for s in steps:
         target = "" if s["target_seconds"] is None else f"< {s['target_seconds']:g} s"
         verdict = "info" if s["passed"] is None else ("PASS" if s["passed"] else "FAIL")
         if s["passed"] is False:
-            missed.append(f"{s['step']}: best {s['best_seconds']:.2f} s, target < {s['target_seconds']:g} s")
-        print(f"  {s['step']:<38} {s['best_seconds']:8.3f} {s['median_seconds']:9.3f} "
-              f"{s['rows_per_second']:13,.0f} {target:>9}  {verdict}")
+            missed.append(
+                f"{s['step']}: best {s['best_seconds']:.2f} s, target < {s['target_seconds']:g} s"
+            )
+        elif s["passed"] and not s["median_passed"]:
+            verdict = "PASS (median over target)"
+            marginal.append(
+                f"{s['step']}: best {s['best_seconds']:.2f} s but median "
+                f"{s['median_seconds']:.2f} s, target < {s['target_seconds']:g} s"
+            )
+        print(
+            f"  {s['step']:<38} {s['best_seconds']:8.3f} {s['median_seconds']:9.3f} "
+            f"{s['rows_per_second']:13,.0f} {target:>9}  {verdict}"
+        )
     print()
     print("Memory (MiB): RSS at the start of the step, peak RSS during the step, process peak RSS")
     print("so far (ru_maxrss), tracemalloc peak of one extra untimed run:")
-    header = f"  {'step':<38} {'RSS start':>10} {'step peak':>10} {'proc peak':>10} {'tracemalloc':>12}"
+    header = (
+        f"  {'step':<38} {'RSS start':>10} {'step peak':>10} {'proc peak':>10} {'tracemalloc':>12}"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for s in steps:
-        print(f"  {s['step']:<38} {_mib(s['rss_before_bytes']):>10} "
-              f"{_mib(s['rss_peak_during_step_bytes']):>10} {_mib(s['process_peak_rss_bytes']):>10} "
-              f"{_mib(s['tracemalloc_peak_bytes']):>12}")
+        print(
+            f"  {s['step']:<38} {_mib(s['rss_before_bytes']):>10} "
+            f"{_mib(s['rss_peak_during_step_bytes']):>10} "
+            f"{_mib(s['process_peak_rss_bytes']):>10} "
+            f"{_mib(s['tracemalloc_peak_bytes']):>12}"
+        )
     print()
     print("Parquet and CSV studies give the same KPI table: " + ("yes" if same_table else "NO"))
-    print("Versions: " + ", ".join(f"{k} {env[k]}" for k in
-                                   ("python", "cxresearch", "pandas", "numpy", "pyarrow", "scipy")))
+    print(
+        "Versions: "
+        + ", ".join(
+            f"{k} {env[k]}" for k in ("python", "cxresearch", "pandas", "numpy", "pyarrow", "scipy")
+        )
+    )
     print(f"Machine: {env['cpu']}, {env['cpus_usable']} usable CPUs, {env['platform']}")
+    if contention is not None:
+        print(f"Other processes used {contention:.0%} of the CPUs while the steps were timed.")
+        if contention >= 0.10:
+            print(
+                "  WARNING: the machine was not idle; the timings are pessimistic. "
+                "Run again on a quiet machine."
+            )
     print()
     if missed:
         print("TARGETS MISSED:")
         for line in missed:
             print(f"  - {line}")
-    else:
+    if marginal:
+        print("Targets met by the best run only (the median run missed them):")
+        for line in marginal:
+            print(f"  - {line}")
+    if not missed and not marginal:
         print("All targets met.")
-    return missed
+    elif not missed:
+        print("No target missed by the best run.")
+    return missed, marginal
 
 
 # -- main ------------------------------------------------------------------------------
@@ -275,14 +345,24 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Time load_study + kpis(by=['brand', 'wave']) on a generated study."
     )
-    parser.add_argument("--rows", type=int, default=1_000_000, help="respondents (default 1,000,000)")
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="respondents (default 1,000,000)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo study (default 7)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="folder for the generated study (default: a temporary folder, "
-                             "removed at the end unless --keep; a folder given here is kept)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="folder for the generated study (default: a temporary folder, "
+        "removed at the end unless --keep; a folder given here is kept)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="timed runs of each step; best and median are reported (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs of each step; best and median are reported (default 3)",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.repeat < 1:
         parser.error("--rows and --repeat must be positive")
@@ -301,16 +381,22 @@ def main(argv=None) -> int:
     temporary = args.workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="cx-bench-")) if temporary else args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"bench_kpis: {args.rows:,} respondents, seed {args.seed}, {args.repeat} runs per step, "
-          f"work folder {workdir}")
+    print(
+        f"bench_kpis: {args.rows:,} respondents, seed {args.seed}, {args.repeat} runs per step, "
+        f"work folder {workdir}"
+    )
     try:
         print("Set-up: generating the study in a separate process ...", flush=True)
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             setup = pool.apply(build_study, (str(workdir), args.rows, args.seed))
-        print(f"  generated in {setup['generate_seconds']:.1f} s, converted in "
-              f"{setup['convert_seconds']:.1f} s", flush=True)
+        print(
+            f"  generated in {setup['generate_seconds']:.1f} s, converted in "
+            f"{setup['convert_seconds']:.1f} s",
+            flush=True,
+        )
 
         parquet_study, csv_study = setup["parquet_study"], setup["csv_study"]
+        cpu = CpuContention()
         steps = []
 
         def run(name, fn, target=None, note=""):
@@ -319,12 +405,20 @@ def main(argv=None) -> int:
             steps.append(record)
             return result
 
-        study = run("load_study (Parquet)", lambda: cx.load_study(parquet_study), 5.0,
-                    "read, check and type the responses")
+        study = run(
+            "load_study (Parquet)",
+            lambda: cx.load_study(parquet_study),
+            5.0,
+            "read, check and type the responses",
+        )
         if study.n != args.rows:
             raise SystemExit(f"load_study kept {study.n:,} rows, expected {args.rows:,}")
-        by_table = run('kpis(by=["brand", "wave"])',
-                       lambda: cx.kpis(study, by=["brand", "wave"]), 2.0, "weighted")
+        by_table = run(
+            'kpis(by=["brand", "wave"])',
+            lambda: cx.kpis(study, by=["brand", "wave"]),
+            2.0,
+            "weighted",
+        )
         run("kpis() weighted", lambda: cx.kpis(study))
         run("kpis() unweighted", lambda: cx.kpis(study, weighted=False))
         study = None
@@ -339,7 +433,10 @@ def main(argv=None) -> int:
             print(f"KPI tables differ between Parquet and CSV: {exc}")
             same_table = False
 
-        missed = print_report(steps, setup, args.rows, args.repeat, env, same_table)
+        contention = cpu.others_share()
+        missed, marginal = print_report(
+            steps, setup, args.rows, args.repeat, env, same_table, contention
+        )
         finished = datetime.now(timezone.utc)
         results = {
             "benchmark": "bench_kpis",
@@ -355,7 +452,9 @@ def main(argv=None) -> int:
             "kpi_table_rows": int(len(by_table.table)),
             "parquet_equals_csv_kpis": same_table,
             "rss_peak_per_step_isolated": memory.can_reset,
+            "other_processes_cpu_share": contention,
             "targets_missed": missed,
+            "targets_met_by_best_run_only": marginal,
         }
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         out = RESULTS_DIR / f"bench_kpis-{args.rows}.json"

@@ -23,6 +23,7 @@ Modelling choices, stated in every result's ``method``:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,6 @@ from .importance import (
     logistic_relative_weights,
     relative_weights,
     shapley_r2,
-    weighted_correlation,
 )
 from .tables import html_table
 
@@ -173,28 +173,25 @@ def drivers(
         )
     model = _ModelData.of(study, outcome, touchpoints, weighted)
     fit = _Fit(model, method, binary)
-    point = fit.run(np.arange(model.n))
-    rng = np.random.default_rng(random_state)
-    boot = [fit.run(rng.integers(0, model.n, model.n)) for _ in range(n_boot)]
+    point = fit.run(None, np.ones(model.n))
+    intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
     brand_rows, brand = _brand_rows(study, brand)
-    table = _table(study, touchpoints, point, boot, brand_rows, confidence)
+    table = _table(study, touchpoints, point, intervals, brand_rows)
     crosshair_xy, rule = _crosshair(table, touchpoints, crosshair)
     table["quadrant"] = [
         QUADRANTS[(imp >= crosshair_xy[0], perf >= crosshair_xy[1])]
         for imp, perf in zip(table["share"], table["performance"], strict=True)
     ]
-    r2_boot = np.array([b[2] for b in boot]) if boot else np.array([point[2]])
-    alpha = (1 - confidence) / 2
     return Drivers(
         table=table,
         outcome=outcome,
         outcome_unit="NPS points"
         if outcome == "nps"
         else ("% points" if binary else "scale points"),
-        method=fit.description,
+        method=fit.description + "; " + intervals.method,
         r2=float(point[2]),
-        r2_low=float(np.quantile(r2_boot, alpha)),
-        r2_high=float(np.quantile(r2_boot, 1 - alpha)),
+        r2_low=float(intervals.r2[0]),
+        r2_high=float(intervals.r2[1]),
         n=model.n,
         n_excluded=model.n_excluded,
         brand=brand,
@@ -215,6 +212,31 @@ class _ModelData:
     @property
     def n(self) -> int:
         return len(self.y)
+
+    @cached_property
+    def _centred(self) -> np.ndarray:
+        """[x, y, y_impact], centred once at the sample means (keeps the
+        cross-products below free of cancellation)."""
+        data = np.column_stack([self.x, self.y, self.y_impact])
+        return data - np.average(data, axis=0, weights=self.w)
+
+    def weighted_covariance(
+        self, v: np.ndarray, rows: np.ndarray | None = None, chunk: int = 65536
+    ) -> np.ndarray:
+        """Covariance of [x, y, y_impact] (of ``rows``, None: all) under weights v,
+        from cross-products ``C = B'B / sum(v) - m m'`` with ``B = sqrt(v) * data``,
+        accumulated over chunks of rows (one small buffer)."""
+        data = self._centred if rows is None else self._centred[rows]
+        total = v.sum()
+        mean = v @ data / total
+        root = np.sqrt(v)
+        buffer = np.empty((min(chunk, len(data)), data.shape[1]))
+        cross = np.zeros((data.shape[1], data.shape[1]))
+        for start in range(0, len(data), chunk):
+            block = data[start : start + chunk]
+            scaled = np.multiply(block, root[start : start + chunk, None], out=buffer[: len(block)])
+            cross += scaled.T @ scaled
+        return cross / total - np.outer(mean, mean)
 
     @classmethod
     def of(cls, study, outcome, touchpoints, weighted) -> "_ModelData":
@@ -249,27 +271,102 @@ class _Fit:
             self.description = "relative weights (Johnson 2000)"
         self.description += "; mean imputation for touchpoints not used"
 
-    def run(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def run(
+        self, rows: np.ndarray | None, counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Fit on ``rows`` (None: all) with each respondent counted ``counts``
+        times: ones for the sample, multinomial counts for a bootstrap resample
+        (the same as resampling rows)."""
         m = self.model
-        x, y, w = m.x[rows], m.y[rows], m.w[rows]
+        w = m.w if rows is None else m.w[rows]
+        v = w * counts
         if self.binary:
-            importance, r2 = logistic_relative_weights(x, y, w)
-            coefficients, fitted = logistic_fit(x, y, w)
-            slope = 100 * np.average(fitted * (1 - fitted), weights=w) * coefficients[1:]
+            x, y = (m.x, m.y) if rows is None else (m.x[rows], m.y[rows])
+            keep = v > 0
+            x, y, v = x[keep], y[keep], v[keep]
+            importance, r2 = logistic_relative_weights(x, y, v)
+            coefficients, fitted = logistic_fit(x, y, v)
+            slope = 100 * np.average(fitted * (1 - fitted), weights=v) * coefficients[1:]
             return importance, slope, r2
-        corr = weighted_correlation(np.column_stack([x, y]), w)
-        p = x.shape[1]
+        cov = m.weighted_covariance(v, rows)
+        p = m.x.shape[1]
+        sd = np.sqrt(np.diag(cov)[: p + 1])
+        corr = cov[: p + 1, : p + 1] / np.outer(sd, sd)
         rxx, rxy = corr[:p, :p], corr[:p, p]
         importance = (
             shapley_r2(rxx, rxy) if self.method == "shapley" else relative_weights(rxx, rxy)
         )
-        return importance, _ols_slopes(x, m.y_impact[rows], w), float(importance.sum())
+        slopes = np.linalg.solve(cov[:p, :p], cov[:p, p + 1])  # OLS of y_impact on x
+        return importance, slopes, float(importance.sum())
 
 
-def _ols_slopes(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    design = np.column_stack([np.ones(len(x)), x])
-    weighted = design * w[:, None]
-    return np.linalg.solve(weighted.T @ design, weighted.T @ y)[1:]
+@dataclass(frozen=True)
+class _Intervals:
+    share: tuple[np.ndarray, np.ndarray]
+    slope: tuple[np.ndarray, np.ndarray]
+    r2: tuple[float, float]
+    method: str
+
+
+BLB_THRESHOLD = 100_000
+BLB_SUBSETS = 5
+
+
+def bootstrap_intervals(fit: _Fit, point, n_boot: int, random_state: int, confidence: float):
+    """Percentile bootstrap intervals of importance shares, slopes and R-squared.
+
+    Up to ``BLB_THRESHOLD`` respondents: the ordinary bootstrap, ``n_boot``
+    resamples of all respondents (Efron & Tibshirani 1993), percentile
+    intervals. Above it: the bag of little bootstraps (Kleiner, Talwalkar,
+    Sarkar & Jordan 2014, JRSS B 76(4)): ``BLB_SUBSETS`` random subsets of
+    ``b = n^0.7`` respondents, each resampled ``n_boot / BLB_SUBSETS`` times
+    with multinomial counts summing to n. The spread of each subset's
+    resamples around the subset's own estimate is averaged over subsets and
+    placed around the full-sample estimate. Same target, a fraction of the
+    cost for a million respondents.
+    """
+    n = fit.model.n
+    alpha = (1 - confidence) / 2
+    rng = np.random.default_rng(random_state)
+    if n_boot == 0:
+        nan = np.full(fit.model.x.shape[1], np.nan)
+        return _Intervals((nan, nan), (nan, nan), (np.nan, np.nan), "no bootstrap")
+    if n <= BLB_THRESHOLD:
+        runs = [fit.run(None, rng.multinomial(n, np.full(n, 1 / n))) for _ in range(n_boot)]
+        quantiles = [np.quantile(a, [alpha, 1 - alpha], axis=0) for a in _statistics(runs)]
+        method = f"ordinary bootstrap, {n_boot} resamples"
+    else:
+        b = int(n**0.7)
+        per_subset = max(2, n_boot // BLB_SUBSETS)
+        spreads = []
+        for _ in range(BLB_SUBSETS):
+            rows = np.sort(rng.choice(n, size=b, replace=False))
+            centre = _statistics([fit.run(rows, np.full(b, n / b))])
+            runs = [fit.run(rows, rng.multinomial(n, np.full(b, 1 / b))) for _ in range(per_subset)]
+            spreads.append(
+                [
+                    np.quantile(a - c, [alpha, 1 - alpha], axis=0)
+                    for a, c in zip(_statistics(runs), centre, strict=True)
+                ]
+            )
+        quantiles = [
+            estimate[0] + np.mean([spread[i] for spread in spreads], axis=0)
+            for i, estimate in enumerate(_statistics([point]))
+        ]
+        method = (
+            f"bag of little bootstraps: {BLB_SUBSETS} subsets of {b:,} x {per_subset} resamples"
+        )
+    (share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi) = quantiles
+    return _Intervals((share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi), method)
+
+
+def _statistics(runs) -> list[np.ndarray]:
+    """Shares (% of R-squared), slopes and R-squared of a list of fits, stacked."""
+    return [
+        np.array([100 * r[0] / r[2] for r in runs]),
+        np.array([r[1] for r in runs]),
+        np.array([r[2] for r in runs]),
+    ]
 
 
 def _brand_rows(study, brand):
@@ -281,17 +378,10 @@ def _brand_rows(study, brand):
     return study.responses[study.responses[column] == brand], brand
 
 
-def _table(study, touchpoints, point, boot, brand_rows, confidence) -> pd.DataFrame:
+def _table(study, touchpoints, point, intervals, brand_rows) -> pd.DataFrame:
     importance, slope, r2 = point
-    alpha = (1 - confidence) / 2
     share = 100 * importance / r2
-    if boot:
-        shares = np.array([100 * b[0] / b[2] for b in boot])
-        slopes = np.array([b[1] for b in boot])
-        share_low, share_high = np.quantile(shares, [alpha, 1 - alpha], axis=0)
-        slope_low, slope_high = np.quantile(slopes, [alpha, 1 - alpha], axis=0)
-    else:
-        share_low = share_high = slope_low = slope_high = np.full(len(touchpoints), np.nan)
+    (share_low, share_high), (slope_low, slope_high) = intervals.share, intervals.slope
     records = []
     for j, tp in enumerate(touchpoints):
         experience = brand_rows[tp.experience.column]

@@ -1,5 +1,6 @@
 """Key drivers on the demo: the planted driver ranking is recovered; IPA and impact."""
 
+import importlib
 import json
 
 import numpy as np
@@ -89,3 +90,20 @@ def test_impact_is_the_regression_slope_in_nps_points_times_reach(demo):
 def test_unknown_outcome_and_too_many_drivers_for_shapley(demo):
     with pytest.raises(KeyError, match="no outcome"):
         cx.drivers(demo, outcome="happiness")
+
+
+@pytest.mark.slow
+def test_bag_of_little_bootstraps_agrees_with_the_ordinary_bootstrap(tmp_path, monkeypatch):
+    drivers_module = importlib.import_module("cxresearch.drivers")
+    study = cx.load_study(cx.make_demo_study(tmp_path, n=60_000, random_state=9, events=False))
+    ordinary = cx.drivers(study, n_boot=200, random_state=3)
+    monkeypatch.setattr(drivers_module, "BLB_THRESHOLD", 50_000)
+    little = cx.drivers(study, n_boot=200, random_state=3)
+    assert "bag of little bootstraps" in little.method and "ordinary" in ordinary.method
+    width = lambda r: (r.table["share_high"] - r.table["share_low"]).to_numpy()  # noqa: E731
+    big = (ordinary.table["share"] > 5).to_numpy()
+    assert width(little)[big] == pytest.approx(width(ordinary)[big], rel=0.35)
+    inside = (little.table["share_low"] <= little.table["share"]) & (
+        little.table["share"] <= little.table["share_high"]
+    )
+    assert inside[big].all()
