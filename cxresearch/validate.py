@@ -230,8 +230,10 @@ class _ResponsesChecker:
             numbers = numbers.mask(is_code)
         if item.recode:
             numbers = numbers.map(lambda v, m=item.recode: m.get(v, v))
-        outside = numbers.notna() & (
-            (numbers < item.scale.low) | (numbers > item.scale.high) | (numbers % 1 != 0)
+        x = numbers.to_numpy()
+        outside = pd.Series(
+            ~np.isnan(x) & ((x < item.scale.low) | (x > item.scale.high) | (np.trunc(x) != x)),
+            index=numbers.index,
         )
         if outside.any():
             examples = ", ".join(f"{v:g}" for v in numbers[outside].unique()[:3])
@@ -241,26 +243,33 @@ class _ResponsesChecker:
         return numbers
 
     def binary_values(self, values: pd.Series, item: BinaryItem) -> pd.Series:
-        text = values.astype("string").str.strip().fillna("")
+        """Yes/no answers, decided once per distinct stored value and spread back."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        text = pd.Series(uniques, dtype=object).astype("string").str.strip().fillna("")
         lowered = text.str.lower().to_numpy(dtype=object)
         is_code = pd.to_numeric(text.mask(text == ""), errors="coerce").isin(list(item.missing))
-        self.dont_know[item.column] = int(is_code.sum())
         blank = (text == "").to_numpy(dtype=bool) | is_code.to_numpy(dtype=bool)
         if item.true_values is not None:
             is_true = np.isin(lowered, [v.lower() for v in item.true_values])
             is_false = ~is_true
         else:
             is_true, is_false = np.isin(lowered, list(_TRUE)), np.isin(lowered, list(_FALSE))
-            unknown = ~blank & ~is_true & ~is_false
-            if unknown.any():
-                examples = ", ".join(repr(v) for v in pd.unique(text[unknown])[:3])
-                self.fail_rows(
-                    item.column,
-                    f"not a yes/no value: {examples} (declare `true: [...]` in the codebook)",
-                    pd.Series(unknown, index=values.index),
-                )
-        result = pd.array(np.where(is_true, True, False), dtype="boolean")
-        result[blank | (~is_true & ~is_false)] = pd.NA
+        unknown = ~blank & ~is_true & ~is_false
+        answer = np.where(is_true, 1.0, np.where(is_false & ~blank, 0.0, np.nan))
+        # per row: distinct value's answer; missing cells (code -1) have none
+        row_answer = np.append(answer, np.nan)[codes]
+        row_is_code = np.append(is_code.to_numpy(dtype=bool), False)[codes]
+        self.dont_know[item.column] = int(row_is_code.sum())
+        if unknown.any():
+            row_unknown = np.append(unknown, False)[codes]
+            examples = ", ".join(repr(v) for v in text[unknown].head(3))
+            self.fail_rows(
+                item.column,
+                f"not a yes/no value: {examples} (declare `true: [...]` in the codebook)",
+                pd.Series(row_unknown, index=values.index),
+            )
+        result = pd.array(row_answer == 1.0, dtype="boolean")
+        result[np.isnan(row_answer)] = pd.NA
         return pd.Series(result, index=values.index)
 
     def non_negative(self, values: pd.Series, column: str, what: str) -> pd.Series:
@@ -287,7 +296,9 @@ class _ResponsesChecker:
         blank = ids.isna() | (ids == "")
         if blank.any():
             self.fail_rows(column, "respondent ids are blank", blank)
-        duplicated = ids.duplicated(keep=False) & ~blank
+        duplicated = (
+            ids.duplicated(keep=False) & ~blank if not pd.Index(ids).is_unique else blank & False
+        )
         if duplicated.any():
             examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
             self.fail_rows(column, f"duplicate respondent ids: {examples}", duplicated)
@@ -295,12 +306,19 @@ class _ResponsesChecker:
 
 
 def _blank_rows(frame: pd.DataFrame) -> pd.Series:
-    """Rows where every cell is empty (missing or only white space)."""
-    empty = frame.isna()
-    for column in frame.columns[~frame.dtypes.map(pd.api.types.is_numeric_dtype).to_numpy()]:
+    """Rows where every cell is empty (missing or only white space). Stops as
+    soon as no row can still be blank (usually at the first column)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
         values = frame[column]
-        empty[column] = values.isna() | (values.astype("string").str.strip() == "")
-    return empty.all(axis=1)
+        empty = values.isna().to_numpy(dtype=bool, copy=True)
+        if not pd.api.types.is_numeric_dtype(values):
+            stripped = values.astype("string").str.strip()
+            empty |= (stripped == "").to_numpy(dtype=bool, na_value=True)
+        blank &= empty
+        if not blank.any():
+            break
+    return pd.Series(blank, index=frame.index)
 
 
 def _is_number_column(values: pd.Series) -> bool:
