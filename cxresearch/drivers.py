@@ -93,6 +93,8 @@ class Drivers:
             for s, lo, hi in zip(t["share"], t["share_low"], t["share_high"], strict=True)
         ]
         shown["rank"] = t["rank"].to_numpy()
+        if t["stated_importance"].notna().any():
+            shown["stated importance"] = t["stated_importance"].map(_format_mean).to_numpy()
         shown["performance"] = t["performance"].map("{:.2f}".format).to_numpy()
         shown["n (brand)"] = t["n_performance"].map("{:,}".format).to_numpy()
         shown[f"impact of +1 point ({self.outcome_unit})"] = [
@@ -298,6 +300,10 @@ class _Fit:
         )
         slopes = np.linalg.solve(cov[:p, :p], cov[:p, p + 1])  # OLS of y_impact on x
         return importance, slopes, float(importance.sum())
+
+
+def _format_mean(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.2f}"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import importlib
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy.stats import spearmanr
@@ -107,3 +108,32 @@ def test_bag_of_little_bootstraps_agrees_with_the_ordinary_bootstrap(tmp_path, m
         little.table["share"] <= little.table["share_high"]
     )
     assert inside[big].all()
+
+
+def test_stated_importance_is_reported_beside_derived_importance(tmp_path):
+    from conftest import BASIC_CODEBOOK, write_study
+
+    rng = np.random.default_rng(0)
+    n = 200
+    rows = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "brand": rng.choice(["Acme", "Rival"], n),
+            "perf_web": rng.integers(1, 8, n),
+            "exp_web": rng.integers(1, 8, n),
+            "imp_web": rng.integers(3, 6, n),
+            "perf_hot": rng.integers(1, 8, n),
+        }
+    )
+    rows["recommend"] = np.clip(rows["perf_web"] + rng.integers(0, 4, n), 0, 10)
+    rows["sat"] = rng.integers(1, 6, n)
+    touchpoints = [
+        {**BASIC_CODEBOOK["touchpoints"][0], "importance": {"column": "imp_web", "scale": [1, 5]}},
+        BASIC_CODEBOOK["touchpoints"][1],
+    ]
+    study = cx.load_study(write_study(tmp_path, rows, touchpoints=touchpoints))
+    result = cx.drivers(study, n_boot=0)
+    stated = result.table.set_index("touchpoint")["stated_importance"]
+    assert stated["website"] == pytest.approx(rows["imp_web"].mean())
+    assert np.isnan(stated["hotline"])
+    assert "stated importance" in result._repr_html_()
