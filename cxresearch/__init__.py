@@ -16,6 +16,7 @@ from .gaps import GapTable, gaps
 from .io import load_study
 from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
 from .results import KpiTable
+from .segments import Segmentation, assign_segments, segment
 from .stats import Estimate, kish_effective_n
 from .study import Study
 from .validate import DataQuality
@@ -35,6 +36,9 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 __all__ = [
     "Codebook",
+    "Segmentation",
+    "assign_segments",
+    "segment",
     "Drivers",
     "GapTable",
     "drivers",

@@ -204,3 +204,53 @@ def ipa_chart(result, ax=None):
     ax.set_title(f"Importance-performance: drivers of {result.outcome}")
     ax.legend(title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
+
+
+def segment_map(segmentation, ax=None):
+    """Respondents on the first two principal components of the segmentation's
+    prepared features, coloured by segment (the seeded sample kept by the result)."""
+    points = segmentation.map_points
+    names = dict(zip(segmentation.personas["segment"], segmentation.personas["name"], strict=True))
+    hue = [f"{s}. {names[s]}" for s in points["segment"]]
+    ax = _axes(ax, width=8, height=6)
+    sns.scatterplot(
+        x=points["pc1"],
+        y=points["pc2"],
+        hue=hue,
+        hue_order=sorted(set(hue)),
+        s=12,
+        alpha=0.6,
+        linewidth=0,
+        palette=PALETTE,
+        ax=ax,
+    )
+    first, second = points.attrs["explained"]
+    ax.set_xlabel(f"first principal component ({first:.0%} of variance)")
+    ax.set_ylabel(f"second principal component ({second:.0%} of variance)")
+    ax.set_title(f"Segments on the map of respondents (sample of {len(points):,})")
+    ax.legend(title="segment", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def k_scores_plot(choice, ax=None):
+    """Each criterion against k (rescaled so that up is better), the chosen k marked."""
+    scores = choice.scores
+    better_low = {"davies_bouldin", "bic"}
+    criteria = [
+        c for c in ("silhouette", "calinski_harabasz", "davies_bouldin", "bic") if c in scores
+    ]
+    ax = _axes(ax, width=7, height=3.8)
+    for criterion in criteria:
+        values = scores[criterion].astype(float)
+        span = values.max() - values.min() or 1.0
+        scaled = (values - values.min()) / span
+        if criterion in better_low:
+            scaled = 1 - scaled
+        ax.plot(scores["k"], scaled, marker="o", label=criterion.replace("_", "-"))
+    ax.axvline(choice.k, color="black", linestyle="--", linewidth=0.8)
+    ax.set_xticks(scores["k"])
+    ax.set_xlabel("number of segments k")
+    ax.set_ylabel("criterion, rescaled 0-1 (1 = best)")
+    ax.set_title(f"Choosing k: k = {choice.k} chosen")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax

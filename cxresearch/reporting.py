@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,7 +189,8 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
         return chapter
 
     failures = []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(chapters)))) as pool:
+    workers = max(1, min(workers, len(chapters)))
+    with _threads_per_kernel(workers), ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(run, ch): ch for ch in chapters}
         with tqdm(
             total=len(chapters), desc="chapters", unit="notebook", disable=not progress
@@ -210,6 +213,25 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
             getattr(exc, "evalue", str(exc)),
             kept_dir / chapter.source.name,
         ) from exc
+
+
+@contextmanager
+def _threads_per_kernel(workers: int):
+    """Kernels running side by side share the cores: give each its share of
+    BLAS/OpenMP threads (inherited by the kernel processes started meanwhile)."""
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    for name in names:
+        os.environ.setdefault(name, share)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _page_context(study, params, chapters) -> dict[str, Any]:

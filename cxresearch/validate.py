@@ -93,6 +93,11 @@ class DataQuality:
                 f"{sum(1 for v in self.dont_know.values() if v)} columns "
                 f"(most in '{worst}': {self.dont_know[worst]:,})"
             )
+        blanks = {c: n - self.dont_know.get(c, 0) for c, n in self.unanswered.items()}
+        most = sorted((c for c in blanks if blanks[c]), key=blanks.get, reverse=True)[:3]
+        if most:
+            shown = ", ".join(f"'{c}' {blanks[c]:,}" for c in most)
+            lines.append(f"  most blank answers: {shown} (every column: study.quality.table)")
         if self.events_source is not None:
             lines.append(f"Events: {self.events_source}")
             lines.append(f"  events read: {self.events_read:,}; kept: {self.events_kept:,}")
@@ -160,10 +165,8 @@ class _ResponsesChecker:
         if self.codebook.weight:
             out[self.codebook.weight] = self.weights(frame[self.codebook.weight])
         for column in self.category_columns():
-            numeric_profile = column in self.codebook.profile and _is_number_column(frame[column])
-            out[column] = (
-                _as_number(frame[column]) if numeric_profile else _as_category(frame[column])
-            )
+            numbers = _numbers_or_none(frame[column]) if column in self.codebook.profile else None
+            out[column] = _as_category(frame[column]) if numbers is None else _as_number(numbers)
         for field_ in self.codebook.text:
             out[field_.column] = frame[field_.column].astype("string")
         out.index = self.ids(frame)
@@ -207,7 +210,12 @@ class _ResponsesChecker:
 
     def answer_columns(self) -> list[str]:
         cb = self.codebook
-        return [*cb.scale_items(), *cb.binary_items(), *(op.column for op in cb.operational)]
+        return [
+            *cb.scale_items(),
+            *cb.binary_items(),
+            *(op.column for op in cb.operational),
+            *self.category_columns(),
+        ]
 
     def numeric(self, values: pd.Series, column: str) -> pd.Series:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -321,8 +329,19 @@ def _blank_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(blank, index=frame.index)
 
 
-def _is_number_column(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+def _numbers_or_none(values: pd.Series) -> pd.Series | None:
+    """A profile column as numbers when every non-blank value is one (tenure,
+    charges), else None (a category such as region or contract)."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    numbers = pd.to_numeric(text, errors="coerce")
+    if text.notna().any() and (numbers.notna() == text.notna()).all():
+        return numbers.astype("float64")
+    return None
 
 
 def _as_number(values: pd.Series) -> pd.Series:

@@ -13,6 +13,16 @@ import cxresearch as cx
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_worker():
+    """pytest-xdist runs two workers on two cores: BLAS/OpenMP threads in each
+    would oversubscribe the CPUs (k-means slows down tenfold)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory) -> Path:
     """A demo study of 1,200 respondents (read-only: copy it before changing files)."""

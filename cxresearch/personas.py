@@ -1,0 +1,265 @@
+"""Segment profiles and personas: who each segment is, in numbers and in words.
+
+A segment is described by the features that distinguish it most from the
+other respondents, measured by the standardized difference
+``d = (mean in segment - mean of the rest) / pooled standard deviation``
+(Cohen's d; Cohen 1988). Its name is built from the two strongest of them
+with a small lexicon keyed by the touchpoint's dimension in the catalog
+(e.g. high expectations of digital touchpoints: "Digital"), its description
+lists what it expects more and less of than others, where the brand
+disappoints it most (its largest significant negative gap), and its NPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from html import escape
+
+import numpy as np
+import pandas as pd
+
+from .tables import SUPPRESSED
+
+# dimension of a touchpoint -> (word when expected more, word when expected less)
+_EXPECTATION_WORDS = {
+    "digital": ("Digital", "offline"),
+    "information": ("Well-informed", "self-reliant"),
+    "people": ("Personal-service", "self-reliant"),
+    "place": ("In-store", "online-first"),
+    "process": ("Time-pressed", "patient"),
+    "product": ("Value-seeking", "indifferent to perks"),
+    "communication": ("Deal-seeking", "ad-averse"),
+}
+TOP_FEATURES = 3
+
+
+def standardized_differences(data: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Cohen's d of every column, each segment against all other respondents.
+
+    ``d = (m_s - m_r) / sqrt(((n_s - 1) v_s + (n_r - 1) v_r) / (n_s + n_r - 2))``
+    over the answers present (missing answers are skipped).
+    """
+    out = {}
+    for segment in sorted(labels.unique()):
+        inside = (labels == segment).to_numpy()
+        a, b = data[inside], data[~inside]
+        n_a, n_b = a.notna().sum(), b.notna().sum()
+        pooled = np.sqrt(((n_a - 1) * a.var() + (n_b - 1) * b.var()) / (n_a + n_b - 2))
+        out[segment] = (a.mean() - b.mean()) / pooled.replace(0, np.nan)
+    return pd.DataFrame(out).T.rename_axis("segment")
+
+
+def describe_segments(study, labels: pd.Series, features: list[str]):
+    """Personas (one row per segment) and profiles (KPIs, gaps, feature means,
+    profile distributions) of a segmentation."""
+    from .gaps import gaps
+    from .metrics import kpis
+
+    min_base = study.codebook.min_base
+    segmented = replace(study, responses=study.responses.assign(segment=labels.astype("category")))
+    kpi_table = kpis(segmented, by="segment")
+    gap_table = gaps(study, by="segment", segments=labels) if _has_pairs(study) else None
+    numbers = study.responses[features].astype("float64")
+    differences = standardized_differences(numbers, labels)
+    means = numbers.groupby(labels).mean()
+    roles = _feature_roles(study)
+    rows = []
+    for segment, d in differences.iterrows():
+        n = int((labels == segment).sum())
+        nps = _nps_row(kpi_table.table, segment)
+        expects_more, expects_less = _extremes(d, roles)
+        disappoints = _worst_gap(gap_table, segment)
+        rows.append(
+            {
+                "segment": segment,
+                "name": _name(d, roles) if n >= min_base else f"Segment {segment}",
+                "n": n,
+                "share": n / len(labels),
+                "expects_more": expects_more,
+                "expects_less": expects_less,
+                "disappoints": disappoints,
+                "about_expectations": any(roles.get(c, ("",))[0] == "expectation" for c in d.index),
+                "signature": _signature(study, labels, segment),
+                "nps": nps.get("value", np.nan),
+                "nps_low": nps.get("low", np.nan),
+                "nps_high": nps.get("high", np.nan),
+                "nps_n": nps.get("n", 0),
+                "below_min_base": n < min_base,
+            }
+        )
+    personas = pd.DataFrame(rows)
+    personas["description"] = [_description(r, study.brand) for r in rows]
+    profiles = {
+        "kpis": kpi_table,
+        "gaps": gap_table,
+        "feature_means": means,
+        "standardized_differences": differences,
+        "profile": _profile_distributions(study, labels),
+    }
+    return personas, profiles
+
+
+def _has_pairs(study) -> bool:
+    return any(
+        tp.expectation is not None or tp.target is not None for tp in study.codebook.touchpoints
+    )
+
+
+def _feature_roles(study) -> dict[str, tuple[str, str, str, str]]:
+    """column -> (kind, touchpoint label, catalog channel, catalog dimension)."""
+    roles = {}
+    for tp in study.codebook.touchpoints:
+        channel, dimension = tp.catalog.get("channel", ""), tp.catalog.get("dimension", "")
+        for kind in ("expectation", "experience", "emotion"):
+            item = getattr(tp, kind)
+            if item is not None:
+                roles[item.column] = (kind, tp.label, channel, dimension)
+    return roles
+
+
+def _extremes(d: pd.Series, roles) -> tuple[list[str], list[str]]:
+    """The features a segment is highest and lowest on (|d| > 0.3, at most three
+    each): its expectations when the segmentation used them, else any feature."""
+    expectation = [c for c in d.index if roles.get(c, ("",))[0] == "expectation"]
+    values = d[expectation or list(d.index)].dropna()
+    name = (lambda c: roles[c][1]) if expectation else (lambda c: roles.get(c, ("", c))[1])
+    more = [name(c) for c in values[values > 0.3].nlargest(TOP_FEATURES).index]
+    less = [name(c) for c in values[values < -0.3].nsmallest(TOP_FEATURES).index]
+    return more, less
+
+
+def _signature(study, labels: pd.Series, segment, min_lift: float = 0.15) -> str:
+    """The profile categories most over-represented in the segment, e.g.
+    ``Contract: Month-to-month 88% (all: 55%)`` (share difference of 15 points or more)."""
+    found = []
+    inside = labels == segment
+    for column in study.codebook.profile:
+        values = study.responses[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        share_in = values[inside].value_counts(normalize=True)
+        share_all = values.value_counts(normalize=True)
+        lift = (share_in - share_all.reindex(share_in.index)).dropna()
+        if len(lift) and lift.max() >= min_lift:
+            top = lift.idxmax()
+            found.append(
+                (lift.max(), f"{column}: {top} {share_in[top]:.0%} (all: {share_all[top]:.0%})")
+            )
+    return "; ".join(text for _, text in sorted(found, reverse=True)[:2])
+
+
+def _name(d: pd.Series, roles) -> str:
+    """Two words: the strongest "expects more" feature's word, then the
+    strongest "expects less" one (or, failing that, the next distinct word)."""
+    ranked = d.dropna().abs().sort_values(ascending=False).index
+    more = [_word(c, d[c], roles) for c in ranked if d[c] > 0]
+    less = [_word(c, d[c], roles) for c in ranked if d[c] < 0]
+    words: list[str] = []
+    for word in [next((w for w in more if w), None), next((w for w in less if w), None)]:
+        if word and word not in words:
+            words.append(word)
+    for word in more + less:
+        if len(words) >= 2:
+            break
+        if word and word not in words:
+            words.append(word)
+    if not words:
+        return "Average customers"
+    return ", ".join([words[0][0].upper() + words[0][1:], *words[1:2]])
+
+
+def _word(column: str, value: float, roles) -> str | None:
+    kind, label, channel, dimension = roles.get(column, ("", column, "", ""))
+    high = value > 0
+    if kind == "expectation":
+        key = "digital" if channel == "digital" else dimension
+        return _EXPECTATION_WORDS[key][0 if high else 1] if key in _EXPECTATION_WORDS else None
+    if kind == "experience":
+        return f"pleased by {label.lower()}" if high else f"let down by {label.lower()}"
+    if kind == "emotion":
+        return "upbeat" if high else "frustrated"
+    return f"high {column}" if high else f"low {column}"
+
+
+def _nps_row(table: pd.DataFrame, segment) -> dict:
+    rows = table[(table["statistic"] == "NPS") & (table["segment"] == str(segment))]
+    return rows.iloc[0].to_dict() if len(rows) else {}
+
+
+def _worst_gap(gap_table, segment) -> str:
+    if gap_table is None:
+        return ""
+    t = gap_table.table
+    t = t[(t["segment"] == str(segment)) & t["significant"] & (t["gap"] < 0) & ~t["below_min_base"]]
+    if t.empty:
+        return ""
+    worst = t.nsmallest(1, "gap").iloc[0]
+    return f"{worst['label']} (gap {worst['gap']:+.2f}, n={worst['n']:,})"
+
+
+def _description(row: dict, brand: str | None) -> str:
+    if row["below_min_base"]:
+        return f"Too few respondents (n={row['n']:,}) to describe."
+    parts = []
+    if row["about_expectations"]:
+        more, less, nothing = (
+            "Expect more than other customers of ",
+            "less of ",
+            "Expectations close to the average.",
+        )
+    else:
+        more, less, nothing = "Higher than other customers: ", "lower: ", "Close to the average."
+    if row["expects_more"]:
+        parts.append(more + _join(row["expects_more"]))
+    if row["expects_less"]:
+        parts.append(less + _join(row["expects_less"]))
+    text = "; ".join(parts) + "." if parts else nothing
+    text = text[0].upper() + text[1:]
+    if row["signature"]:
+        text += f" Typically {row['signature']}."
+    if row["disappoints"]:
+        text += f" Where {brand or 'the brand'} disappoints them most: {row['disappoints']}."
+    return text
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _profile_distributions(study, labels: pd.Series) -> dict[str, pd.DataFrame]:
+    """Per profile column: the share of each category in each segment (or the mean)."""
+    out = {}
+    for column in study.codebook.profile:
+        values = study.responses[column]
+        if pd.api.types.is_numeric_dtype(values):
+            out[column] = values.astype("float64").groupby(labels).agg(["mean", "count"])
+        else:
+            out[column] = pd.crosstab(labels, values, normalize="index")
+    return out
+
+
+def persona_cards_html(segmentation) -> str:
+    """Persona cards: name, size, what they expect, where the brand disappoints them, NPS."""
+    cards = []
+    for row in segmentation.personas.to_dict("records"):
+        title = f"{row['segment']}. {row['name']}"
+        size = f"{row['n']:,} respondents ({row['share']:.0%})"
+        if row["below_min_base"]:
+            body = f"<p class='cx-suppressed'>{SUPPRESSED}: {escape(row['description'])}</p>"
+        else:
+            nps = (
+                f"NPS {row['nps']:.0f} [{row['nps_low']:.0f}, {row['nps_high']:.0f}], "
+                f"n={row['nps_n']:,}"
+                if row["nps_n"]
+                else "NPS: no answers"
+            )
+            body = f"<p>{escape(row['description'])}</p><p><b>{escape(nps)}</b></p>"
+        cards.append(
+            f"<div class='cx-card'><h4>{escape(title)}</h4>"
+            f"<small>{escape(size)}</small>{body}</div>"
+        )
+    verdict_class = "cx-note" if segmentation.clear else "cx-warning"
+    return (
+        f"<p class='{verdict_class}'>{escape(segmentation.verdict)}</p>"
+        f"<div class='cx-cards'>{''.join(cards)}</div>"
+    )
