@@ -48,6 +48,7 @@ test-fast: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_kpis.py
 	$(BIN)/python benchmarks/bench_gaps_drivers.py
+	$(BIN)/python benchmarks/bench_segments.py
 
 lab: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
