@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .codebook import Codebook, Scale, Touchpoint
 from .demo import make_demo_study
+from .compare import Comparison, compare
 from .drivers import Drivers, drivers
 from .errors import StudyError
 from .gaps import GapTable, gaps
@@ -36,6 +37,8 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 __all__ = [
     "Codebook",
+    "Comparison",
+    "compare",
     "Segmentation",
     "assign_segments",
     "segment",

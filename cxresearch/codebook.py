@@ -38,6 +38,8 @@ _TOP_KEYS = {
     "operational",
     "text",
     "events",
+    "feedback",
+    "benchmark",
     "description",
 }
 _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
@@ -70,6 +72,7 @@ class ScaleItem:
     scale: Scale
     missing: tuple[float, ...] = ()
     recode: Mapping[float, float] | None = None
+    lower_is_better: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class BinaryItem:
     column: str
     true_values: tuple[str, ...] | None = None
     missing: tuple[float, ...] = ()
+    lower_is_better: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,32 @@ class EventsSpec:
 
 
 @dataclass(frozen=True)
+class FeedbackSpec:
+    """Review or social-media records: a sentiment label, an optional reason
+    (e.g. "Late Flight") and text; ``touchpoints`` maps reasons to touchpoint ids."""
+
+    sentiment: str
+    negative: tuple[str, ...] = ("negative",)
+    positive: tuple[str, ...] = ("positive",)
+    reason: str | None = None
+    text: str | None = None
+    touchpoints: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A file of competitors' aggregate scores: per brand and measure (a
+    touchpoint id or an outcome name) the mean, standard deviation and base."""
+
+    file: str
+    brand: str
+    measure: str
+    mean: str
+    sd: str
+    n: str
+
+
+@dataclass(frozen=True)
 class Codebook:
     """A parsed, checked ``study.yaml``. Build it with :meth:`from_yaml`."""
 
@@ -150,6 +180,8 @@ class Codebook:
     operational: tuple[Operational, ...] = ()
     text: tuple[TextField, ...] = ()
     events: EventsSpec | None = None
+    feedback: FeedbackSpec | None = None
+    benchmark: BenchmarkSpec | None = None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Codebook:
@@ -175,6 +207,10 @@ class Codebook:
     @property
     def events_path(self) -> Path | None:
         return None if self.events is None else self.folder / self.events.file
+
+    @property
+    def benchmark_path(self) -> Path | None:
+        return None if self.benchmark is None else self.folder / self.benchmark.file
 
     def touchpoint(self, touchpoint_id: str) -> Touchpoint:
         for tp in self.touchpoints:
@@ -210,6 +246,11 @@ class Codebook:
                     roles.append((f"touchpoints.{tp.id}.{kind}", item.column))
         roles += [(f"operational.{op.column}", op.column) for op in self.operational]
         roles += [(f"text.{t.column}", t.column) for t in self.text]
+        if self.feedback is not None:
+            for part in ("sentiment", "reason", "text"):
+                column = getattr(self.feedback, part)
+                if column is not None:
+                    roles.append((f"feedback.{part}", column))
         return roles
 
 
@@ -265,9 +306,11 @@ class _CodebookParser:
             operational=self.operational(raw.get("operational"), {t.id for t in touchpoints}),
             text=self.text_fields(raw.get("text")),
             events=self.events(raw.get("events")),
+            feedback=self.feedback(raw.get("feedback")),
+            benchmark=self.benchmark(raw.get("benchmark")),
         )
-        if not codebook.outcomes and not codebook.touchpoints:
-            self.fail(None, "the codebook declares neither outcomes nor touchpoints")
+        if not (codebook.outcomes or codebook.touchpoints or codebook.feedback):
+            self.fail(None, "the codebook declares no outcomes, touchpoints or feedback")
         self.check_columns_named_once(codebook)
         if self.problems:
             raise StudyError(self.problems)
@@ -333,8 +376,9 @@ class _CodebookParser:
                 return None
             self.fail(key, "needs {column: ..., scale: [low, high]}")
             return None
-        for extra in sorted(set(spec) - {"column", "scale", "missing", "recode"}):
-            self.fail(f"{key}.{extra}", "unknown key; expected column, scale, missing, recode")
+        allowed = {"column", "scale", "missing", "recode", "lower_is_better"}
+        for extra in sorted(set(spec) - allowed, key=str):
+            self.fail(f"{key}.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
         column = self.column_name(spec.get("column"), f"{key}.column")
         if column is None:
             self.fail(f"{key}.column", "this key is required")
@@ -344,7 +388,11 @@ class _CodebookParser:
         if column is None or scale is None:
             return None
         return ScaleItem(
-            column, scale, self.default_missing if missing is None else missing, recode
+            column,
+            scale,
+            self.default_missing if missing is None else missing,
+            recode,
+            bool(spec.get("lower_is_better", False)),
         )
 
     def recode(self, value: Any, key: str) -> dict[float, float] | None:
@@ -358,20 +406,22 @@ class _CodebookParser:
         return {float(k): float(v) for k, v in value.items()}
 
     def binary_item(self, value: Any, key: str) -> BinaryItem | None:
-        spec = self.mapping(value, key)
-        for extra in sorted(set(spec) - {"column", "true", "missing"}):
-            self.fail(f"{key}.{extra}", "unknown key; expected column, true, missing")
+        spec = dict(self.mapping(value, key))
+        if True in spec:  # YAML reads an unquoted `true:` key as the boolean True
+            spec["true"] = spec.pop(True)
+        allowed = {"column", "true", "missing", "lower_is_better"}
+        for extra in sorted(set(spec) - allowed, key=str):
+            self.fail(f"{key}.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
         column = self.column_name(spec.get("column"), f"{key}.column")
         if column is None:
             self.fail(f"{key}.column", "this key is required")
             return None
         true_values = spec.get("true")
         if true_values is not None:
-            true_values = tuple(
-                str(v) for v in (true_values if isinstance(true_values, list) else [true_values])
-            )
+            listed = true_values if isinstance(true_values, list) else [true_values]
+            true_values = tuple(v for item in listed for v in _spellings(item))
         missing = self.codes(spec.get("missing"), f"{key}.missing")
-        return BinaryItem(column, true_values, missing)
+        return BinaryItem(column, true_values, missing, bool(spec.get("lower_is_better", False)))
 
     # -- sections --------------------------------------------------------------
     def outcomes(self, value: Any) -> dict[str, ScaleItem | BinaryItem]:
@@ -513,6 +563,43 @@ class _CodebookParser:
             device=None if spec.get("device") is None else str(spec["device"]),
         )
 
+    def feedback(self, value: Any) -> FeedbackSpec | None:
+        if value is None:
+            return None
+        spec = self.mapping(value, "feedback")
+        allowed = {"sentiment", "negative", "positive", "reason", "text", "touchpoints"}
+        for extra in sorted(set(spec) - allowed, key=str):
+            self.fail(f"feedback.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
+        sentiment = self.column_name(spec.get("sentiment"), "feedback.sentiment")
+        if sentiment is None:
+            self.fail("feedback.sentiment", "this key is required")
+            return None
+        labels = {
+            part: tuple(str(v) for v in (spec.get(part) or [part]))
+            for part in ("negative", "positive")
+        }
+        touchpoints = self.mapping(spec.get("touchpoints"), "feedback.touchpoints")
+        return FeedbackSpec(
+            sentiment=sentiment,
+            negative=labels["negative"],
+            positive=labels["positive"],
+            reason=self.column_name(spec.get("reason"), "feedback.reason"),
+            text=self.column_name(spec.get("text"), "feedback.text"),
+            touchpoints={str(k): str(v) for k, v in touchpoints.items()},
+        )
+
+    def benchmark(self, value: Any) -> BenchmarkSpec | None:
+        if value is None:
+            return None
+        spec = self.mapping(value, "benchmark")
+        keys = ("file", "brand", "measure", "mean", "sd", "n")
+        missing = [k for k in keys if not spec.get(k)]
+        for k in missing:
+            self.fail(f"benchmark.{k}", "this key is required (file, brand, measure, mean, sd, n)")
+        if missing:
+            return None
+        return BenchmarkSpec(*(str(spec[k]) for k in keys))
+
     def check_columns_named_once(self, codebook: Codebook) -> None:
         by_column: dict[str, list[str]] = {}
         for role, column in codebook.column_roles():
@@ -539,6 +626,15 @@ def _catalog_text(entry: Mapping[str, Any]) -> dict[str, Any]:
     ``experience``/``emotion`` for text; the codebook uses those for items)."""
     renamed = {"experience": "experience_to_deliver", "emotion": "emotion_expected"}
     return {renamed.get(k, k): v for k, v in entry.items() if k not in ("id", "label", "stage")}
+
+
+def _spellings(value: Any) -> tuple[str, ...]:
+    """YAML 1.1 reads unquoted yes/no/on/off as booleans: accept every spelling."""
+    if value is True:
+        return ("yes", "true", "y", "on")
+    if value is False:
+        return ("no", "false", "n", "off")
+    return (str(value),)
 
 
 def _is_number(value: Any) -> bool:

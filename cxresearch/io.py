@@ -177,6 +177,9 @@ def text_columns_of(codebook: Codebook) -> tuple[str, ...]:
     columns are read as they are: a numeric profile such as tenure stays numeric.)"""
     columns = [codebook.id, codebook.brand_column, codebook.wave]
     columns += [t.column for t in codebook.text]
+    if codebook.feedback is not None:
+        feedback = codebook.feedback
+        columns += [feedback.sentiment, feedback.reason, feedback.text]
     return tuple(c for c in columns if c is not None)
 
 
@@ -203,7 +206,7 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
     4000
     """
     from .study import Study
-    from .validate import check_events, check_responses
+    from .validate import check_benchmark, check_events, check_responses
 
     path = Path(path)
     if path.is_dir():
@@ -223,4 +226,15 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
             codebook.events_path, (codebook.events.session, codebook.events.step)
         )
         events, quality = check_events(raw_events, codebook, quality)
-    return Study(codebook=codebook, responses=responses, events=events, quality=quality)
+    benchmark = None
+    if codebook.benchmark is not None:
+        spec = codebook.benchmark
+        raw_benchmark = read_table(codebook.benchmark_path, (spec.brand, spec.measure))
+        benchmark = check_benchmark(raw_benchmark, codebook)
+    return Study(
+        codebook=codebook,
+        responses=responses,
+        events=events,
+        quality=quality,
+        benchmark=benchmark,
+    )

@@ -254,3 +254,62 @@ def k_scores_plot(choice, ax=None):
     ax.set_title(f"Choosing k: k = {choice.k} chosen")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
+
+
+def comparison_heatmap(comparison, ax=None):
+    """Brand x touchpoint experience scores; a competitor's cell is marked + or -
+    where it is significantly above or below the brand; small bases are greyed."""
+    v = comparison.values
+    v = v[v["touchpoint"].notna()]
+    kind = "mean" if (v["kind"] == "mean").any() else "share"
+    v = v[v["kind"] == kind]
+    brands = [comparison.brand] + [b for b in dict.fromkeys(v["brand"]) if b != comparison.brand]
+    order = list(dict.fromkeys(v["label"]))
+    grid = v.pivot_table(index="label", columns="brand", values="value", sort=False).reindex(
+        index=order, columns=brands
+    )
+    small = (
+        v.pivot_table(
+            index="label", columns="brand", values="below_min_base", sort=False, aggfunc="first"
+        )
+        .reindex(index=order, columns=brands)
+        .fillna(True)
+    )
+    t = comparison.table
+    sig = t[t["significant"]].set_index(["label", "competitor"])["difference"]
+    text = grid.map(lambda x: f"{x:.2f}")
+    for (label, rival), difference in sig.items():
+        if label in text.index and rival in text.columns:
+            text.loc[label, rival] += " -" if difference > 0 else " +"
+    text = text.where(~small.astype(bool), "n<" + str(comparison.min_base))
+    ax = _axes(ax, width=2 + 1.4 * len(brands), height=max(3, 0.42 * len(order) + 1.2))
+    sns.heatmap(
+        grid.where(~small.astype(bool)),
+        annot=text.to_numpy(),
+        fmt="",
+        cmap="cividis",
+        cbar_kws={"label": "mean experience"},
+        linewidths=0.5,
+        ax=ax,
+    )
+    ax.set_xlabel("brand (own brand first)")
+    ax.set_ylabel("touchpoint")
+    ax.set_title(f"Experience by brand (+/-: significantly above/below {comparison.brand})")
+    return ax
+
+
+def leader_dots(comparison, ax=None):
+    """The brand's score and the leader's on every touchpoint."""
+    p = comparison.positions
+    ax = _axes(ax, height=max(2.5, 0.4 * len(p) + 1))
+    y = np.arange(len(p))[::-1]
+    colours = sns.color_palette(PALETTE)
+    ax.hlines(y, p["brand_value"], p["leader_value"], color="lightgrey", linewidth=2)
+    ax.scatter(p["leader_value"], y, color=colours[1], label="market leader", zorder=3)
+    ax.scatter(p["brand_value"], y, color=colours[0], label=comparison.brand, zorder=3)
+    ax.set_yticks(y, [f"{row.label} ({row.position})" for row in p.itertuples()])
+    ax.set_xlabel("score (mean experience, or share % for feedback reasons)")
+    ax.set_ylabel("touchpoint (position of the brand)")
+    ax.set_title(f"{comparison.brand} against the leader")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax

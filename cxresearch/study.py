@@ -24,6 +24,9 @@ class Study:
         nullable booleans, brand/wave/profile columns are categories.
     events : pandas.DataFrame or None
         The web events (session, step, time), when the codebook declares them.
+    benchmark : pandas.DataFrame or None
+        Competitors' aggregate scores (brand, measure, mean, sd, n), when the
+        codebook declares a benchmark file.
     quality : DataQuality
         What was checked, flagged and dropped, with counts.
     """
@@ -32,6 +35,7 @@ class Study:
     responses: pd.DataFrame
     events: pd.DataFrame | None
     quality: DataQuality
+    benchmark: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:

@@ -167,8 +167,8 @@ class _ResponsesChecker:
         for column in self.category_columns():
             numbers = _numbers_or_none(frame[column]) if column in self.codebook.profile else None
             out[column] = _as_category(frame[column]) if numbers is None else _as_number(numbers)
-        for field_ in self.codebook.text:
-            out[field_.column] = frame[field_.column].astype("string")
+        for column in self.text_columns():
+            out[column] = frame[column].astype("string")
         out.index = self.ids(frame)
         if self.problems:
             raise StudyError(self.problems)
@@ -206,7 +206,15 @@ class _ResponsesChecker:
 
     def category_columns(self) -> list[str]:
         cb = self.codebook
-        return [c for c in (cb.brand_column, cb.wave, *cb.profile) if c is not None]
+        feedback = [] if cb.feedback is None else [cb.feedback.sentiment, cb.feedback.reason]
+        return [c for c in (cb.brand_column, cb.wave, *cb.profile, *feedback) if c is not None]
+
+    def text_columns(self) -> list[str]:
+        columns = [t.column for t in self.codebook.text]
+        feedback = self.codebook.feedback
+        if feedback is not None and feedback.text is not None:
+            columns.append(feedback.text)
+        return columns
 
     def answer_columns(self) -> list[str]:
         cb = self.codebook
@@ -401,3 +409,51 @@ def check_events(
         events_kept=len(out),
         events_dropped=dropped,
     )
+
+
+def check_benchmark(raw: RawTable, codebook: Codebook) -> pd.DataFrame:
+    """Check a benchmark file of competitors' aggregates: every measure names a
+    touchpoint (its experience) or a scale outcome, means are numbers, standard
+    deviations are not negative and bases are whole numbers of at least 2."""
+    spec = codebook.benchmark
+    frame = raw.frame
+    columns = (spec.brand, spec.measure, spec.mean, spec.sd, spec.n)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise StudyError(
+            [Problem(raw.file, "column is missing (named in benchmark:)", c) for c in missing]
+        )
+    known = {tp.id for tp in codebook.touchpoints if tp.experience is not None}
+    known |= {k for k, item in codebook.outcomes.items() if isinstance(item, ScaleItem)}
+    out = pd.DataFrame(
+        {
+            "brand": frame[spec.brand].astype("string").str.strip(),
+            "measure": frame[spec.measure].astype("string").str.strip(),
+            "mean": pd.to_numeric(frame[spec.mean], errors="coerce"),
+            "sd": pd.to_numeric(frame[spec.sd], errors="coerce"),
+            "n": pd.to_numeric(frame[spec.n], errors="coerce"),
+        }
+    )
+    checks = [
+        (
+            spec.measure,
+            ~out["measure"].isin(sorted(known)),
+            f"measures must be touchpoint ids or scale outcomes ({', '.join(sorted(known))})",
+        ),
+        (spec.mean, out["mean"].isna(), "means must be numbers"),
+        (spec.sd, out["sd"].isna() | (out["sd"] < 0), "standard deviations must be numbers >= 0"),
+        (
+            spec.n,
+            out["n"].isna() | (out["n"] < 2) | (out["n"] % 1 != 0),
+            "bases must be whole numbers >= 2",
+        ),
+        (spec.brand, out["brand"].isna(), "brands must not be blank"),
+    ]
+    problems = [
+        problem_at_rows(raw.file, column, message, np.flatnonzero(bad.fillna(True).to_numpy()) + 1)
+        for column, bad, message in checks
+        if bad.fillna(True).any()
+    ]
+    if problems:
+        raise StudyError(problems)
+    return out

@@ -1,0 +1,503 @@
+"""The brand against its competitors: differences with intervals, tests, leaders, positions.
+
+For every KPI and every touchpoint's experience, :func:`compare` gives each
+brand's value with its interval, and for each competitor the difference
+brand - competitor with its 95% interval and a test suited to the statistic:
+
+- means: Welch's t (Welch 1947), unequal variances;
+- shares: the two-proportion z test with the pooled proportion (as
+  ``statsmodels.stats.proportion.proportions_ztest``) and Newcombe's hybrid
+  score interval for the difference (Newcombe 1998, method 10);
+- NPS: a z test on the difference of two independent NPS, with each NPS's
+  trinomial variance ``(p_P + p_D - (p_P - p_D)^2) / n`` (Rocks 2016).
+
+p-values are adjusted across the whole table (Holm 1979 by default,
+Benjamini-Hochberg selectable). Weighted data use Kish's effective n.
+Competitors may come from the same survey (a brand column) or from a
+benchmark file of aggregate means, standard deviations and bases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from .codebook import BinaryItem
+from .metrics import group_codes
+from .stats import GroupedSums, adjust_pvalues, nps_interval, t_interval, wilson_interval, z_value
+from .tables import Findings, html_table
+
+POSITIONS = ("advantage", "parity", "disadvantage")
+
+
+@dataclass(frozen=True)
+class _Measure:
+    key: str
+    label: str
+    kind: str  # "mean" | "share" | "nps"
+    values: np.ndarray | None  # per respondent; None when only the benchmark has it
+    lower_is_better: bool = False
+    touchpoint: str | None = None
+    stage: str | None = None
+
+
+def _measures(study) -> list[_Measure]:
+    """The KPIs and touchpoint experiences the study can compare."""
+    r = study.responses
+    out: list[_Measure] = []
+    for name, item in study.codebook.outcomes.items():
+        if isinstance(item, BinaryItem):
+            values = r[item.column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            label = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
+                name, f"{name.replace('_', ' ').capitalize()} %"
+            )
+            out.append(_Measure(name, label, "share", values, item.lower_is_better))
+            continue
+        x = r[item.column].to_numpy(dtype=float)
+        if name == "nps":
+            out.append(_Measure("nps", "NPS", "nps", x))
+            continue
+        title = {"csat": "CSAT", "ces": "CES"}.get(name, name.capitalize())
+        top = np.where(np.isnan(x), np.nan, x >= item.scale.high - 1)
+        out.append(
+            _Measure(f"{name}_top2", f"{title} top-2-box %", "share", top, item.lower_is_better)
+        )
+        out.append(_Measure(name, f"{title} mean", "mean", x, item.lower_is_better))
+    for tp in study.codebook.touchpoints:
+        if tp.experience is not None:
+            x = r[tp.experience.column].to_numpy(dtype=float)
+            out.append(_Measure(tp.id, tp.label, "mean", x, touchpoint=tp.id, stage=tp.stage))
+    out += _feedback_measures(study)
+    return out
+
+
+def _feedback_measures(study) -> list[_Measure]:
+    """Share of negative records, and of each reason, when the study has feedback."""
+    spec = study.codebook.feedback
+    if spec is None:
+        return []
+    sentiment = study.responses[spec.sentiment].astype("string")
+    answered = sentiment.notna().to_numpy()
+    negative = np.where(answered, sentiment.isin(spec.negative).to_numpy(), np.nan)
+    out = [_Measure("negative_share", "Negative feedback %", "share", negative, True)]
+    if spec.reason is not None:
+        reasons = study.responses[spec.reason].astype("string")
+        counts = reasons.value_counts()
+        for reason in counts[counts >= study.codebook.min_base].index:
+            share = np.where(answered, (reasons == reason).fillna(False).to_numpy(), np.nan)
+            out.append(
+                _Measure(
+                    f"reason:{reason}",
+                    f"Reason: {reason} %",
+                    "share",
+                    share,
+                    True,
+                    touchpoint=spec.touchpoints.get(reason),
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare`.
+
+    ``values``: one row per measure and brand (value, low, high, n,
+    below_min_base, leader). ``table``: one row per measure and competitor:
+    the brand's and the competitor's values, ``difference`` (brand -
+    competitor, in the measure's units) with ``low``/``high``, ``test``,
+    ``p``, ``p_adjusted``, ``significant``, and per measure the ``leader``
+    and the brand's ``gap_to_leader``. ``positions``: per touchpoint,
+    advantage / parity / disadvantage, its importance and ``own`` (an
+    advantage on a touchpoint that matters).
+    """
+
+    values: pd.DataFrame
+    table: pd.DataFrame
+    positions: pd.DataFrame
+    brand: str
+    brand_column: str
+    correction: str
+    min_base: int
+    source: str
+
+    def summary(self) -> Findings:
+        """Where the brand leads, where it trails, and its own experiences."""
+        p = self.positions
+        lines = []
+        for row in p[p["position"] == "advantage"].itertuples():
+            lines.append(
+                f"Leads on {row.label}: {row.brand_value:.2f} against "
+                f"{row.best_rival_value:.2f} for the best competitor ({row.best_rival})."
+            )
+        for row in p[p["position"] == "disadvantage"].itertuples():
+            lines.append(
+                f"Trails on {row.label}: {row.brand_value:.2f} against "
+                f"{row.leader_value:.2f} for the leader ({row.leader})."
+            )
+        own = list(p.loc[p["own"], "label"])
+        lines.append(
+            "Own experiences (advantages on touchpoints that matter): " + ", ".join(own) + "."
+            if own
+            else "No own experience yet: no significant advantage on a touchpoint that matters."
+        )
+        return Findings(tuple(lines))
+
+    def plot(self, ax=None):
+        """Heatmap of brand x touchpoint scores, marks where a competitor differs
+        significantly from the brand."""
+        from .plots import comparison_heatmap
+
+        return comparison_heatmap(self, ax=ax)
+
+    def plot_leader(self, ax=None):
+        """The brand against the leader on every touchpoint (dot plot)."""
+        from .plots import leader_dots
+
+        return leader_dots(self, ax=ax)
+
+    def display(self) -> pd.DataFrame:
+        v = self.values
+        cells = [
+            f"suppressed (n={n:,} < {self.min_base})"
+            if small
+            else f"{value:.1f} [{low:.1f}, {high:.1f}] n={n:,}" + (" ▲" if leader else "")
+            for value, low, high, n, small, leader in zip(
+                v["value"],
+                v["low"],
+                v["high"],
+                v["n"],
+                v["below_min_base"],
+                v["is_leader"],
+                strict=True,
+            )
+        ]
+        wide = v.assign(cell=cells).pivot_table(
+            index="label", columns="brand", values="cell", aggfunc="first", sort=False
+        )
+        brands = [self.brand] + [b for b in wide.columns if b != self.brand]
+        diff = self.table.assign(
+            text=[
+                f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
+                for d, lo, hi, s in zip(
+                    self.table["difference"],
+                    self.table["low"],
+                    self.table["high"],
+                    self.table["significant"],
+                    strict=True,
+                )
+            ]
+        ).pivot_table(
+            index="label", columns="competitor", values="text", aggfunc="first", sort=False
+        )
+        diff.columns = [f"{self.brand} - {c}" for c in diff.columns]
+        order = list(dict.fromkeys(v["label"]))
+        return wide[brands].join(diff).reindex(order)
+
+    def _repr_html_(self) -> str:
+        caption = (
+            f"Each brand's value [95% interval] and base; ▲ = market leader. Differences "
+            f"{self.brand} - competitor with 95% intervals; * = significant after "
+            f"{self.correction} correction across the table. Competitors from {self.source}."
+        )
+        return html_table(self.display(), self.min_base, caption)
+
+
+def compare(
+    study,
+    brand: str | None = None,
+    correction: str = "holm",
+    weighted: bool = True,
+    drivers=None,
+    confidence: float = 0.95,
+) -> Comparison:
+    """The brand against each competitor on every KPI and touchpoint.
+
+    Parameters
+    ----------
+    study : Study
+    brand : str, optional
+        The brand to compare (default: the codebook's ``brand``).
+    correction : str
+        ``"holm"`` (default) or ``"fdr_bh"`` (Benjamini-Hochberg), across the table.
+    weighted : bool
+        Use survey weights (Kish effective n).
+    drivers : Drivers, optional
+        Importance for the "own experiences"; by default the drivers of the
+        first outcome among nps, csat, loyalty (relative weights, no bootstrap).
+    """
+    brand = brand or study.brand
+    if brand is None:
+        raise ValueError("compare needs a brand: set brand: in the codebook or pass brand=")
+    column = study.codebook.brand_column
+    if column is None and study.benchmark is None:
+        raise ValueError("compare needs competitors: a brand column or a benchmark file")
+    summaries = _summaries(study, brand, weighted, confidence)
+    if brand not in set(summaries["brand"]):
+        raise KeyError(f"brand {brand!r} is not in the study")
+    values = _mark_leaders(summaries, study.codebook.min_base)
+    table = _differences(values, brand, confidence)
+    table["p_adjusted"] = adjust_pvalues(table["p"], correction)
+    table["significant"] = table["p_adjusted"] < 1 - confidence
+    table = _with_leaders(table, values, brand)
+    positions = _positions(study, values, table, brand, drivers)
+    return Comparison(
+        values=values,
+        table=table,
+        positions=positions,
+        brand=brand,
+        brand_column=column or "brand",
+        correction=correction,
+        min_base=study.codebook.min_base,
+        source="the benchmark file" if study.benchmark is not None else "the same survey",
+    )
+
+
+def _summaries(study, brand, weighted, confidence) -> pd.DataFrame:
+    """Per measure and brand: value, interval, n, and what the tests need."""
+    column = study.codebook.brand_column
+    r = study.responses
+    if column is None:
+        codes, brands = np.zeros(len(r), dtype=np.intp), [brand]
+    else:
+        codes, keys = group_codes(r, [column])
+        brands = list(keys[column])
+    w_column = study.codebook.weight
+    w = r[w_column].to_numpy(dtype=float) if weighted and w_column else np.ones(len(r))
+    rows = []
+    for m in _measures(study):
+        rows += _summarise(m, codes, brands, w, confidence)
+    frame = pd.DataFrame(rows)
+    if study.benchmark is not None:
+        frame = _add_benchmark(frame, study, brand, confidence)
+    return frame
+
+
+def _summarise(m: _Measure, codes, brands, w, confidence) -> list[dict]:
+    k = len(brands)
+    base = {
+        "measure": m.key,
+        "label": m.label,
+        "kind": m.kind,
+        "touchpoint": m.touchpoint,
+        "stage": m.stage,
+        "lower_is_better": m.lower_is_better,
+    }
+    if m.kind == "nps":
+        valid = ~np.isnan(m.values)
+        promoters = GroupedSums.of(np.where(valid, m.values >= 9, np.nan), w, codes, k)
+        detractors = GroupedSums.of(np.where(valid, m.values <= 6, np.nan), w, codes, k)
+        pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
+        low, high = nps_interval(pp, pd_, n_eff, confidence)
+        value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
+        scale, count = 100, promoters.count
+    else:
+        sums = GroupedSums.of(m.values, w, codes, k)
+        value, n_eff, count = sums.mean, sums.n_eff, sums.count
+        if m.kind == "share":
+            low, high = wilson_interval(value, n_eff, confidence)
+            variance, scale = value * (1 - value), 100
+        else:
+            variance, scale = sums.variance, 1
+            low, high = t_interval(value, variance, n_eff, confidence)
+    return [
+        {
+            **base,
+            "brand": brands[i],
+            "value": scale * value[i],
+            "low": scale * low[i],
+            "high": scale * high[i],
+            "n": int(count[i]),
+            "n_eff": n_eff[i],
+            "p_raw": value[i],
+            "variance": variance[i],
+        }
+        for i in range(k)
+    ]
+
+
+def _add_benchmark(frame, study, brand, confidence) -> pd.DataFrame:
+    """Competitors' means from the benchmark file (the brand's own come from the data)."""
+    rows = []
+    labels = {tp.id: tp.label for tp in study.codebook.touchpoints}
+    for b in study.benchmark.itertuples():
+        if b.brand == brand:
+            continue
+        own = frame[(frame["measure"] == b.measure) & (frame["kind"] == "mean")]
+        if own.empty:
+            continue
+        template = own.iloc[0].to_dict()
+        variance = b.sd**2
+        low, high = t_interval(b.mean, variance, b.n, confidence)
+        rows.append(
+            {
+                **template,
+                "label": labels.get(b.measure, template["label"]),
+                "brand": b.brand,
+                "value": b.mean,
+                "low": float(low),
+                "high": float(high),
+                "n": int(b.n),
+                "n_eff": float(b.n),
+                "p_raw": b.mean,
+                "variance": variance,
+            }
+        )
+    own_rows = frame[frame["brand"] == brand]
+    return pd.concat([own_rows, pd.DataFrame(rows)], ignore_index=True) if rows else own_rows
+
+
+def _mark_leaders(values: pd.DataFrame, min_base: int) -> pd.DataFrame:
+    values = values.copy()
+    values["below_min_base"] = values["n"] < min_base
+    values["is_leader"] = False
+    for _, group in values[~values["below_min_base"]].groupby("measure", sort=False):
+        lower = bool(group["lower_is_better"].iloc[0])
+        best = group["value"].idxmin() if lower else group["value"].idxmax()
+        values.loc[best, "is_leader"] = True
+    return values
+
+
+def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.DataFrame:
+    rows = []
+    z = z_value(confidence)
+    for measure, group in values.groupby("measure", sort=False):
+        own = group[group["brand"] == brand]
+        if own.empty:
+            continue
+        a = own.iloc[0]
+        for b in group[group["brand"] != brand].itertuples():
+            difference, low, high, p, test = _difference(a, b, z, confidence)
+            rows.append(
+                {
+                    "measure": measure,
+                    "label": a["label"],
+                    "kind": a["kind"],
+                    "touchpoint": a["touchpoint"],
+                    "stage": a["stage"],
+                    "lower_is_better": a["lower_is_better"],
+                    "brand_value": a["value"],
+                    "brand_n": a["n"],
+                    "competitor": b.brand,
+                    "competitor_value": b.value,
+                    "competitor_n": b.n,
+                    "competitor_below_min_base": b.below_min_base,
+                    "difference": difference,
+                    "low": low,
+                    "high": high,
+                    "test": test,
+                    "p": p,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _difference(a, b, z: float, confidence: float):
+    """Difference a - b with interval, p-value and the test's name."""
+    n1, n2 = a["n_eff"], b.n_eff
+    if a["kind"] == "mean":
+        v1, v2 = a["variance"] / n1, b.variance / n2
+        d = a["value"] - b.value
+        se = np.sqrt(v1 + v2)
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        t = _st.t.ppf(0.5 + confidence / 2, df)
+        return d, d - t * se, d + t * se, float(2 * _st.t.sf(abs(d / se), df)), "Welch t"
+    p1, p2 = a["p_raw"], b.p_raw
+    if a["kind"] == "share":
+        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        p = float(2 * _st.norm.sf(abs((p1 - p2) / se0))) if se0 > 0 else 1.0
+        (l1, u1), (l2, u2) = (
+            wilson_interval(p1, n1, confidence),
+            wilson_interval(p2, n2, confidence),
+        )
+        d = p1 - p2
+        low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+        high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+        return 100 * d, 100 * low, 100 * high, p, "two-proportion z (pooled); Newcombe interval"
+    d = p1 - p2
+    se = np.sqrt(a["variance"] / n1 + b.variance / n2)
+    p = float(2 * _st.norm.sf(abs(d / se))) if se > 0 else 1.0
+    return 100 * d, 100 * (d - z * se), 100 * (d + z * se), p, "z on the NPS difference"
+
+
+def _with_leaders(table: pd.DataFrame, values: pd.DataFrame, brand: str) -> pd.DataFrame:
+    leaders = values[values["is_leader"]].set_index("measure")
+    table = table.copy()
+    table["leader"] = table["measure"].map(leaders["brand"])
+    table["leader_value"] = table["measure"].map(leaders["value"])
+    own = values[values["brand"] == brand].set_index("measure")["value"]
+    table["gap_to_leader"] = table["measure"].map(own) - table["leader_value"]
+    return table
+
+
+_POSITION_COLUMNS = (
+    "touchpoint",
+    "measure",
+    "label",
+    "stage",
+    "position",
+    "brand_value",
+    "best_rival",
+    "best_rival_value",
+    "leader",
+    "leader_value",
+    "importance",
+    "own",
+)
+
+
+def _positions(study, values, table, brand, drivers) -> pd.DataFrame:
+    """Per touchpoint measure: advantage (significantly better than every
+    competitor with a base), disadvantage (significantly worse than the
+    leader), otherwise parity. "Better" follows the measure's direction."""
+    touch = table[table["touchpoint"].notna() & ~table["competitor_below_min_base"]]
+    importance = _importance(study, drivers)
+    rows = []
+    for measure, group in touch.groupby("measure", sort=False):
+        sign = -1 if group["lower_is_better"].iloc[0] else 1
+        better = group["significant"] & (sign * group["difference"] > 0)
+        leader = group["leader"].iloc[0]
+        behind = group[
+            (group["competitor"] == leader)
+            & group["significant"]
+            & (sign * group["difference"] < 0)
+        ]
+        position = "advantage" if better.all() else ("disadvantage" if len(behind) else "parity")
+        best = group.loc[(sign * group["competitor_value"]).idxmax()]
+        touchpoint = group["touchpoint"].iloc[0]
+        rows.append(
+            {
+                "touchpoint": touchpoint,
+                "measure": measure,
+                "label": group["label"].iloc[0],
+                "stage": group["stage"].iloc[0],
+                "position": position,
+                "brand_value": group["brand_value"].iloc[0],
+                "best_rival": best["competitor"],
+                "best_rival_value": best["competitor_value"],
+                "leader": leader,
+                "leader_value": group["leader_value"].iloc[0],
+                "importance": importance.get(touchpoint, np.nan),
+            }
+        )
+    positions = pd.DataFrame(rows, columns=_POSITION_COLUMNS[:-1])
+    median = positions["importance"].median()
+    positions["own"] = (positions["position"] == "advantage") & (positions["importance"] >= median)
+    return positions
+
+
+def _importance(study, drivers) -> dict[str, float]:
+    if drivers is None:
+        from .drivers import drivers as estimate
+
+        outcome = next(
+            (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
+        )
+        if outcome is None or not study.codebook.touchpoints:
+            return {}
+        drivers = estimate(study, outcome=outcome, n_boot=0)
+    return dict(zip(drivers.table["touchpoint"], drivers.table["share"], strict=True))

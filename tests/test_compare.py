@@ -1,0 +1,191 @@
+"""Competitor comparison: tests against statsmodels/scipy and hand computations,
+the planted advantage and disadvantage, benchmark files, and real tweets."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+import cxresearch as cx
+from conftest import SHARED_DATA
+
+TWEETS = Path(__file__).resolve().parents[1] / "examples" / "airline-tweets" / "study.yaml"
+
+
+@pytest.fixture(scope="module")
+def comparison(demo):
+    return cx.compare(demo, weighted=False)
+
+
+def _row(comparison, label, rival):
+    t = comparison.table
+    return t[(t["label"] == label) & (t["competitor"] == rival)].iloc[0]
+
+
+def _brand(demo, name):
+    return demo.responses[demo.responses["brand_rated"] == name]
+
+
+def test_welch_difference_matches_scipy(demo, comparison):
+    row = _row(comparison, "Website", "Corvex")
+    a = _brand(demo, "Acme")["perf_website"].dropna()
+    b = _brand(demo, "Corvex")["perf_website"].dropna()
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    assert row["difference"] == pytest.approx(a.mean() - b.mean())
+    assert row["p"] == pytest.approx(welch.pvalue)
+    assert (row["low"], row["high"]) == pytest.approx(tuple(welch.confidence_interval(0.95)))
+    assert row["test"] == "Welch t"
+
+
+def test_share_difference_matches_statsmodels(demo, comparison):
+    row = _row(comparison, "Retention rate %", "Brightline")
+    a = _brand(demo, "Acme")["still_customer_90d"].dropna().astype(int)
+    b = _brand(demo, "Brightline")["still_customer_90d"].dropna().astype(int)
+    _, p = proportions_ztest([a.sum(), b.sum()], [len(a), len(b)])
+    low, high = confint_proportions_2indep(a.sum(), len(a), b.sum(), len(b), method="newcomb")
+    assert row["difference"] == pytest.approx(100 * (a.mean() - b.mean()))
+    assert row["p"] == pytest.approx(p)
+    assert (row["low"], row["high"]) == pytest.approx((100 * low, 100 * high))
+
+
+def test_nps_difference_z_test_by_hand(demo, comparison):
+    row = _row(comparison, "NPS", "Duomart")
+
+    def parts(scores):
+        scores = scores.dropna()
+        promoters, detractors = (scores >= 9).mean(), (scores <= 6).mean()
+        variance = (promoters + detractors - (promoters - detractors) ** 2) / len(scores)
+        return promoters - detractors, variance
+
+    (nps_a, var_a), (nps_b, var_b) = (
+        parts(_brand(demo, "Acme")["recommend"]),
+        parts(_brand(demo, "Duomart")["recommend"]),
+    )
+    z = (nps_a - nps_b) / np.sqrt(var_a + var_b)
+    assert row["difference"] == pytest.approx(100 * (nps_a - nps_b))
+    assert row["p"] == pytest.approx(2 * stats.norm.sf(abs(z)))
+    half = 1.959963984540054 * np.sqrt(var_a + var_b)
+    assert (row["low"], row["high"]) == pytest.approx(
+        (100 * (nps_a - nps_b - half), 100 * (nps_a - nps_b + half))
+    )
+
+
+def test_holm_and_benjamini_hochberg_across_the_whole_table(demo, comparison):
+    t = comparison.table
+    assert np.allclose(t["p_adjusted"], multipletests(t["p"], method="holm")[1])
+    bh = cx.compare(demo, correction="fdr_bh").table
+    assert np.allclose(bh["p_adjusted"], multipletests(bh["p"], method="fdr_bh")[1])
+
+
+def test_planted_advantage_and_disadvantage_are_found(comparison):
+    positions = comparison.positions.set_index("touchpoint")
+    assert positions.loc["website", "position"] == "advantage"
+    assert positions.loc["hotline", "position"] == "disadvantage"
+    assert positions.loc["website", "own"]
+    summary = str(comparison.summary())
+    assert "Leads on Website" in summary and "Trails on Hotline" in summary
+
+
+def test_leaders_and_gap_to_leader(comparison):
+    t = comparison.table
+    website = t[t["label"] == "Website"].iloc[0]
+    assert website["leader"] == "Acme" and website["gap_to_leader"] == 0
+    hotline = t[t["label"] == "Hotline"].iloc[0]
+    assert hotline["leader"] != "Acme" and hotline["gap_to_leader"] < 0
+
+
+def test_small_bases_are_greyed_and_excluded_from_leadership(demo):
+    strict = cx.Study(
+        demo.codebook.__class__(**{**demo.codebook.__dict__, "min_base": 420}),
+        demo.responses,
+        demo.events,
+        demo.quality,
+    )
+    result = cx.compare(strict)
+    small = result.values[result.values["below_min_base"]]
+    assert len(small) and not small["is_leader"].any()
+    assert "suppressed" in result._repr_html_()
+
+
+def test_competitors_from_a_benchmark_file_give_the_same_differences(demo, tmp_path):
+    rows = []
+    for brand, group in demo.responses.groupby("brand_rated", observed=True):
+        for tp in demo.codebook.touchpoints:
+            x = group[tp.experience.column].dropna()
+            rows.append(
+                {
+                    "company": brand,
+                    "touchpoint": tp.id,
+                    "avg": x.mean(),
+                    "std": x.std(),
+                    "base": len(x),
+                }
+            )
+    pd.DataFrame(rows).to_csv(tmp_path / "benchmark.csv", index=False)
+    acme = demo.responses[demo.responses["brand_rated"] == "Acme"].reset_index()
+    acme.to_csv(tmp_path / "responses.csv", index=False)
+    text = demo.codebook.path.read_text()
+    text = text.replace("  brand: brand_rated\n", "").replace(
+        "responses: responses.csv",
+        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, measure: touchpoint, mean: avg, sd: std, n: base}",
+    )
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.startswith("events:") and "web_events" not in line
+    )
+    (tmp_path / "study.yaml").write_text(text)
+    own_only = cx.load_study(tmp_path / "study.yaml")
+    from_file = cx.compare(own_only, weighted=False)
+    same_survey = cx.compare(demo, weighted=False)
+    a = from_file.table.set_index(["measure", "competitor"])
+    b = same_survey.table.set_index(["measure", "competitor"]).loc[a.index]
+    assert np.allclose(a["difference"], b["difference"]) and np.allclose(a["p"], b["p"])
+    assert from_file.source == "the benchmark file"
+
+
+def test_benchmark_file_errors_name_rows(demo, tmp_path):
+    pd.DataFrame(
+        {
+            "company": ["X", "Y"],
+            "touchpoint": ["website", "teleport"],
+            "avg": [5, 5],
+            "std": [1, -1],
+            "base": [100, 100],
+        }
+    ).to_csv(tmp_path / "b.csv", index=False)
+    demo.responses.reset_index().to_csv(tmp_path / "responses.csv", index=False)
+    text = demo.codebook.path.read_text().replace(
+        "responses: responses.csv",
+        "responses: responses.csv\nbenchmark: {file: b.csv, brand: company, measure: touchpoint, mean: avg, sd: std, n: base}",
+    )
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.startswith("events:") and "web_events" not in line
+    )
+    (tmp_path / "study.yaml").write_text(text)
+    with pytest.raises(cx.StudyError) as err:
+        cx.load_study(tmp_path / "study.yaml")
+    assert {p.column for p in err.value.problems} == {"touchpoint", "std"}
+    assert all(p.rows == (2,) for p in err.value.problems)
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA / "twitter-airline-sentiment").exists(),
+    reason="../shared/data/twitter-airline-sentiment is absent",
+)
+def test_real_airline_tweets_compare_through_their_codebook():
+    study = cx.load_study(TWEETS)
+    assert study.n == 14640 and any("no id column" in n for n in study.quality.notes)
+    result = cx.compare(study)
+    negative = result.values[result.values["label"] == "Negative feedback %"].set_index("brand")
+    assert negative.loc["Virgin America", "is_leader"]  # the lowest share of negative tweets
+    assert negative["value"].idxmax() == "US Airways"
+    united = _row(result, "Negative feedback %", "United")
+    assert united["significant"] and united["difference"] < 0
+    assert "Late Flight" in " ".join(result.positions["label"])
