@@ -61,10 +61,12 @@ def _measures(study) -> list[_Measure]:
             out.append(_Measure("nps", "NPS", "nps", x))
             continue
         title = {"csat": "CSAT", "ces": "CES"}.get(name, name.capitalize())
-        top = np.where(np.isnan(x), np.nan, x >= item.scale.high - 1)
-        out.append(
-            _Measure(f"{name}_top2", f"{title} top-2-box %", "share", top, item.lower_is_better)
-        )
+        if name == "ces":  # the share agreeing: above the scale midpoint, as in kpis()
+            top, share_label = x > item.scale.midpoint, f"{title} agree %"
+        else:
+            top, share_label = x >= item.scale.high - 1, f"{title} top-2-box %"
+        top = np.where(np.isnan(x), np.nan, top)
+        out.append(_Measure(f"{name}_share", share_label, "share", top, item.lower_is_better))
         out.append(_Measure(name, f"{title} mean", "mean", x, item.lower_is_better))
     for tp in study.codebook.touchpoints:
         if tp.experience is not None:

@@ -359,6 +359,8 @@ def bootstrap_intervals(fit: _Fit, point, n_boot: int, random_state: int, confid
             estimate[0] + np.mean([spread[i] for spread in spreads], axis=0)
             for i, estimate in enumerate(_statistics([point]))
         ]
+        quantiles[0] = np.clip(quantiles[0], 0, 100)  # shares of R-squared
+        quantiles[2] = np.clip(quantiles[2], 0, 1)
         method = (
             f"bag of little bootstraps: {BLB_SUBSETS} subsets of {b:,} x {per_subset} resamples"
         )
