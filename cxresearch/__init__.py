@@ -13,6 +13,10 @@ from .demo import make_demo_study
 from .compare import Comparison, compare
 from .drivers import Drivers, drivers
 from .errors import StudyError
+from .feedback import mask_contacts, quotes, reviews, smileys
+from .funnel import Funnel, funnel
+from .journey import Journey, journey, loyalty_links
+from .operations import Operations, operations
 from .gaps import GapTable, gaps
 from .io import load_study
 from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
@@ -37,6 +41,17 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 __all__ = [
     "Codebook",
+    "Funnel",
+    "Journey",
+    "Operations",
+    "funnel",
+    "journey",
+    "loyalty_links",
+    "mask_contacts",
+    "operations",
+    "quotes",
+    "reviews",
+    "smileys",
     "Comparison",
     "compare",
     "Segmentation",

@@ -312,6 +312,14 @@ class _CodebookParser:
         if not (codebook.outcomes or codebook.touchpoints or codebook.feedback):
             self.fail(None, "the codebook declares no outcomes, touchpoints or feedback")
         self.check_columns_named_once(codebook)
+        if codebook.feedback is not None:
+            known = {tp.id for tp in codebook.touchpoints} | set(touchpoint_catalog())
+            for reason, tp_id in codebook.feedback.touchpoints.items():
+                if tp_id not in known:
+                    self.fail(
+                        f"feedback.touchpoints.{reason}",
+                        f"names no touchpoint of the study or the catalog: {tp_id!r}",
+                    )
         if self.problems:
             raise StudyError(self.problems)
         return codebook

@@ -172,7 +172,7 @@ DRIVER_WEIGHTS = dict(
 EFFORT_TOUCHPOINTS = ("queue", "hotline", "webshop", "payment")
 WAITS = {  # column: (touchpoint, target, unit, mean for Acme, mean for competitors)
     "wait_minutes_queue": ("queue", 5, "min", 12.0, 5.5),
-    "wait_minutes_hotline": ("hotline", 3, "min", 6.0, 3.0),
+    "wait_minutes_hotline": ("hotline", 3, "min", 5.0, 3.0),
     "delivery_days": ("delivery", 3, "days", 2.6, 2.9),
 }
 STEP_CONTINUE = dict(cart=0.6, delivery=0.82, payment=0.85, confirmation=0.42)
@@ -320,12 +320,17 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 
 def _waits(rng: np.random.Generator, people: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """Waits by brand, longer for respondents who rated the touchpoint worse
+    (x 1.25 per point below 4, shorter above): waits and experience go together."""
     is_brand = (people["brand_rated"] == BRAND).to_numpy()
     waits = {}
     for column, (tp, _target, _unit, brand_mean, other_mean) in WAITS.items():
-        mean = np.where(is_brand, brand_mean, other_mean)
+        experience = answers[f"perf_{tp}"].astype(float).to_numpy()
+        mean = np.where(is_brand, brand_mean, other_mean) * 1.25 ** (
+            4 - np.nan_to_num(experience, nan=4)
+        )
         value = np.round(rng.gamma(3.0, mean / 3.0), 1)
-        waits[column] = np.where(answers[f"perf_{tp}"].notna(), value, np.nan)
+        waits[column] = np.where(np.isnan(experience), np.nan, value)
     return pd.DataFrame(waits, index=people.index)
 
 

@@ -313,3 +313,74 @@ def leader_dots(comparison, ax=None):
     ax.set_title(f"{comparison.brand} against the leader")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax
+
+
+def funnel_bars(result, ax=None):
+    """Sessions reaching each funnel step (share of the first step), the
+    abandonment step marked."""
+    t = result.table
+    hue = result.by
+    ax = _axes(ax, width=8, height=4)
+    sns.barplot(
+        data=t,
+        x="step",
+        y="share_of_start",
+        hue=hue,
+        palette=PALETTE if hue else None,
+        color=None if hue else sns.color_palette(PALETTE)[0],
+        ax=ax,
+    )
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("funnel step, in order")
+    ax.set_ylabel("sessions reaching the step (share of the first)")
+    worst = result.abandonment.iloc[0]
+    ax.set_title(
+        f"Web funnel: most sessions are lost after '{worst['step']}' "
+        f"({worst['drop']:.0%} do not continue)"
+    )
+    return ax
+
+
+def journey_map(result, ax=None):
+    """The journey map: touchpoints left to right through the three stages,
+    expectation and experience lines, pain points marked by circle size."""
+    t = result.table
+    if result.by:
+        t = t[t[result.by] == t[result.by].iloc[0]]
+    t = t.reset_index(drop=True)
+    x = np.arange(len(t))
+    colours = sns.color_palette(PALETTE)
+    ax = _axes(ax, width=max(8, 0.7 * len(t) + 2), height=4.8)
+    for stage, colour in _stage_colours().items():
+        inside = np.flatnonzero(t["stage"].to_numpy() == stage)
+        if len(inside):
+            ax.axvspan(inside[0] - 0.5, inside[-1] + 0.5, color=colour, alpha=0.08)
+            ax.text(
+                (inside[0] + inside[-1]) / 2,
+                1.02,
+                stage.upper(),
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                fontsize=9,
+                color=colour,
+                fontweight="bold",
+            )
+    ax.plot(x, t["expectation"], marker="s", color=colours[7], label="expectation")
+    ax.plot(x, t["experience"], marker="o", color=colours[0], label="experience")
+    pain = t["pain"].to_numpy()
+    if pain.max() > 0:
+        ax.scatter(
+            x,
+            t["experience"],
+            s=1200 * pain / pain.max(),
+            facecolors="none",
+            edgecolors=colours[3],
+            linewidths=1.5,
+            label="pain point (size = pain score)",
+        )
+    ax.set_xticks(x, t["label"], rotation=45, ha="right")
+    ax.set_xlabel("touchpoint, in journey order")
+    ax.set_ylabel("mean score (1-7)")
+    ax.set_title("Customer journey map", pad=18)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax

@@ -131,7 +131,8 @@ def test_competitors_from_a_benchmark_file_give_the_same_differences(demo, tmp_p
     text = demo.codebook.path.read_text()
     text = text.replace("  brand: brand_rated\n", "").replace(
         "responses: responses.csv",
-        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, measure: touchpoint, mean: avg, sd: std, n: base}",
+        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, "
+        "measure: touchpoint, mean: avg, sd: std, n: base}",
     )
     text = "\n".join(
         line
@@ -161,7 +162,8 @@ def test_benchmark_file_errors_name_rows(demo, tmp_path):
     demo.responses.reset_index().to_csv(tmp_path / "responses.csv", index=False)
     text = demo.codebook.path.read_text().replace(
         "responses: responses.csv",
-        "responses: responses.csv\nbenchmark: {file: b.csv, brand: company, measure: touchpoint, mean: avg, sd: std, n: base}",
+        "responses: responses.csv\nbenchmark: {file: b.csv, brand: company, "
+        "measure: touchpoint, mean: avg, sd: std, n: base}",
     )
     text = "\n".join(
         line

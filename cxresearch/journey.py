@@ -1,0 +1,222 @@
+"""The journey map: every touchpoint in journey order, with reach, expectation,
+experience, gap, emotion, importance, and the pain points.
+
+Pain score (per touchpoint) = importance x shortfall x reach, where
+importance is the touchpoint's share of the outcome's explained variance
+(key drivers, 0-1), shortfall = max(0, expectation - experience) in scale
+points (the paired gap, zero when the brand meets expectations) and reach the
+share of respondents who used the touchpoint. It reads as the expected loss:
+how much the touchpoint matters, times how far the brand falls short there,
+times how many customers meet it. Without drivers, importance counts as 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .tables import Findings, html_table
+
+
+@dataclass(frozen=True)
+class Journey:
+    """Result of :func:`journey`: ``table`` has one row per touchpoint (and group)
+    in journey order: ``stage``, ``reach``, ``expectation``, ``experience``,
+    ``gap`` (with ``gap_low``/``gap_high``), ``emotion`` (mean, 1 = sad ... 3 =
+    happy on smiley items), ``importance``, ``pain`` and ``below_min_base``."""
+
+    table: pd.DataFrame
+    by: str | None
+    outcome: str | None
+    min_base: int
+
+    def pain_points(self, top: int = 5) -> Findings:
+        """The touchpoints with the highest pain score, in words."""
+        t = self.table[~self.table["below_min_base"] & (self.table["pain"] > 0)]
+        lines = []
+        for row in t.nlargest(top, "pain").to_dict("records"):
+            group = f"{row[self.by]}: " if self.by else ""
+            lines.append(
+                f"{group}{row['label']} ({row['stage']}): pain {row['pain']:.3f} = importance "
+                f"{row['importance']:.2f} x shortfall {max(0.0, -row['gap']):.2f} x reach "
+                f"{row['reach']:.0%} (gap {row['gap']:+.2f} [{row['gap_low']:+.2f}, "
+                f"{row['gap_high']:+.2f}], n={row['n']:,})"
+            )
+        return Findings(tuple(lines), "No touchpoint falls short of expectations.")
+
+    def plot(self, ax=None):
+        from .plots import journey_map
+
+        return journey_map(self, ax=ax)
+
+    def display(self) -> pd.DataFrame:
+        t = self.table
+        index = ([self.by] if self.by else []) + ["label"]
+        shown = pd.DataFrame(index=pd.MultiIndex.from_frame(t[index].astype(str)))
+        shown["stage"] = t["stage"].to_numpy()
+        shown["reach"] = t["reach"].map("{:.0%}".format).to_numpy()
+        shown["expectation"] = t["expectation"].map("{:.2f}".format).to_numpy()
+        shown["experience"] = t["experience"].map("{:.2f}".format).to_numpy()
+        shown["gap [95% interval]"] = [
+            f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+            for g, lo, hi in zip(t["gap"], t["gap_low"], t["gap_high"], strict=True)
+        ]
+        shown["emotion"] = t["emotion"].map(lambda v: "-" if np.isnan(v) else f"{v:.2f}").to_numpy()
+        shown["importance"] = t["importance"].map("{:.2f}".format).to_numpy()
+        shown["pain"] = t["pain"].map("{:.3f}".format).to_numpy()
+        shown["n"] = t["n"].map("{:,}".format).to_numpy()
+        small = t["below_min_base"].to_numpy()
+        for column in ("expectation", "experience", "gap [95% interval]", "pain"):
+            shown.loc[small, column] = [
+                f"suppressed (n={n:,} < {self.min_base})" for n in t["n"][small]
+            ]
+        return shown
+
+    def _repr_html_(self) -> str:
+        caption = (
+            "Pain = importance (share of the explained variance of "
+            f"{self.outcome or 'the outcome'}) x shortfall (expectation - experience, when "
+            "positive) x reach (share of respondents who used the touchpoint). Gap intervals from "
+            "the paired differences."
+        )
+        return html_table(self.display(), self.min_base, caption)
+
+
+def journey(
+    study,
+    by: str | None = None,
+    segments: pd.Series | None = None,
+    brand: str | None = "auto",
+    drivers=None,
+) -> Journey:
+    """The journey map of the brand's customers (or of each group).
+
+    Parameters
+    ----------
+    study : Study
+    by : str, optional
+        ``"segment"`` (with ``segments``), ``"brand"`` (with ``brand=None``),
+        ``"wave"`` or a profile column: one journey per group.
+    drivers : Drivers, optional
+        Importance; by default the drivers of the first outcome among nps,
+        csat, loyalty (relative weights, no bootstrap).
+    """
+    from .gaps import gaps
+
+    gap_table = gaps(study, by=by or "touchpoint", brand=brand, segments=segments).table
+    importance, outcome = _importance(study, drivers)
+    rows = _rows_for(study, brand)
+    labels = _labels_for(study, rows, by, segments)
+    records = []
+    for tp in study.codebook.touchpoints:
+        if tp.experience is None:
+            continue
+        used = rows[tp.experience.column].notna()
+        emotion = rows[tp.emotion.column] if tp.emotion is not None else None
+        for group, inside in _groups(labels, rows.index):
+            cell = gap_table[gap_table["touchpoint"] == tp.id]
+            if group is not None:
+                cell = cell[cell[by_column(study, by)].astype(str) == str(group)]
+            if cell.empty:
+                continue
+            g = cell.iloc[0]
+            record = {
+                "touchpoint": tp.id,
+                "label": tp.label,
+                "stage": tp.stage,
+                "reach": float(used[inside].mean()) if inside.any() else np.nan,
+                "expectation": g["expectation"],
+                "experience": g["experience"],
+                "gap": g["gap"],
+                "gap_low": g["low"],
+                "gap_high": g["high"],
+                "n": int(g["n"]),
+                "emotion": float(emotion[inside].mean()) if emotion is not None else np.nan,
+                "importance": importance.get(tp.id, 1.0 if not importance else 0.0),
+                "below_min_base": bool(g["below_min_base"]),
+            }
+            if group is not None:
+                record = {by_column(study, by): group, **record}
+            records.append(record)
+    table = pd.DataFrame(records)
+    table["pain"] = table["importance"] * np.maximum(0.0, -table["gap"]) * table["reach"]
+    return Journey(table, by_column(study, by) if by else None, outcome, study.codebook.min_base)
+
+
+def by_column(study, by: str | None) -> str | None:
+    if by in (None, "segment"):
+        return by
+    return study.resolve_column(by)
+
+
+def _rows_for(study, brand):
+    column = study.codebook.brand_column
+    chosen = study.brand if brand == "auto" else brand
+    if column is None or chosen is None:
+        return study.responses
+    return study.responses[study.responses[column] == chosen]
+
+
+def _labels_for(study, rows, by, segments):
+    if by is None:
+        return None
+    if by == "segment":
+        if segments is None:
+            raise ValueError("by='segment' needs segments= (e.g. cx.segment(study).labels)")
+        return segments.reindex(rows.index)
+    return rows[study.resolve_column(by)]
+
+
+def _groups(labels, index):
+    if labels is None:
+        yield None, np.ones(len(index), dtype=bool)
+        return
+    for value in pd.unique(labels.dropna()):
+        yield value, (labels == value).to_numpy()
+
+
+def _importance(study, drivers) -> tuple[dict[str, float], str | None]:
+    if drivers is None:
+        from .drivers import drivers as estimate
+
+        outcome = next(
+            (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
+        )
+        if outcome is None:
+            return {}, None
+        drivers = estimate(study, outcome=outcome, n_boot=0)
+    shares = dict(zip(drivers.table["touchpoint"], drivers.table["share"] / 100, strict=True))
+    return shares, drivers.outcome
+
+
+def loyalty_links(study, segments: pd.Series | None = None, brand: str | None = None):
+    """Retention, referral and repurchase intention by NPS group (promoter 9-10,
+    passive 7-8, detractor 0-6), and by segment when given: the link from
+    experience to business outcomes. Returns ``(by_nps_group, by_segment)``
+    KPI tables (``by_segment`` is None without segments)."""
+    from .metrics import kpis
+
+    scores = study.outcome("nps")
+    group = pd.cut(scores, [-0.5, 6.5, 8.5, 10.5], labels=["detractor", "passive", "promoter"])
+    responses = study.responses.assign(nps_group=group)
+    if segments is not None:
+        responses = responses.assign(segment=segments.reindex(responses.index).astype("category"))
+    linked = replace(study, responses=responses)
+    column = study.codebook.brand_column
+    if brand is not None and column is not None:
+        linked = replace(linked, responses=responses[responses[column] == brand])
+    business = {"retained", "referral", "loyalty"}
+    by_group = kpis(linked, by="nps_group")
+    by_group = replace(
+        by_group, table=by_group.table[by_group.table["kpi"].isin(business)].reset_index(drop=True)
+    )
+    by_segment = None
+    if segments is not None:
+        by_segment = kpis(linked, by="segment")
+        by_segment = replace(
+            by_segment,
+            table=by_segment.table[by_segment.table["kpi"].isin(business)].reset_index(drop=True),
+        )
+    return by_group, by_segment

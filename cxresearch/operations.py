@@ -1,0 +1,161 @@
+"""Operational measures: waiting, response and delivery times against their targets.
+
+For each measure declared under ``operational:`` in the codebook: the median
+and the 90th percentile with distribution-free intervals (order statistics:
+the interval for quantile q runs from the l-th to the u-th smallest value,
+l and u the binomial(n, q) quantiles; Conover 1999, *Practical Nonparametric
+Statistics*, section 3.2), and the share over target with its Wilson
+interval. :meth:`Operations.relation` shows an outcome by wait band (within
+target, up to twice the target, beyond), the evidence that waits cost
+satisfaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from .metrics import group_codes
+from .stats import wilson_interval
+from .tables import html_table
+
+
+def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95):
+    """The q-quantile with its distribution-free (order-statistic) interval."""
+    x = np.sort(values[~np.isnan(values)])
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    alpha = 1 - confidence
+    lower = int(_st.binom.ppf(alpha / 2, n, q))  # number of values below the interval
+    upper = int(_st.binom.ppf(1 - alpha / 2, n, q)) + 1
+    low = x[max(lower - 1, 0)] if lower > 0 else x[0]
+    high = x[min(upper - 1, n - 1)]
+    return float(np.quantile(x, q)), float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Operations:
+    """Result of :func:`operations`: ``table`` has one row per measure (and group)
+    with ``n``, ``median`` (``median_low``/``median_high``), ``p90`` (with its
+    interval), ``over_target`` share (Wilson interval) and ``ratio`` (median /
+    target)."""
+
+    table: pd.DataFrame
+    by: str | None
+    min_base: int
+    study: object
+
+    def worst_wait(self) -> pd.Series:
+        """The measure furthest over its target (largest median / target)."""
+        t = self.table.dropna(subset=["ratio"])
+        return t.loc[t["ratio"].idxmax()]
+
+    def relation(self, column: str, outcome: str = "csat"):
+        """KPIs by wait band for one measure: within target, up to 2x, beyond 2x."""
+        from .metrics import kpis
+
+        op = next(o for o in self.study.codebook.operational if o.column == column)
+        values = self.study.responses[column]
+        if op.target is None:
+            bands = pd.qcut(values, 3, labels=["shortest third", "middle third", "longest third"])
+        else:
+            edges = [-np.inf, op.target, 2 * op.target, np.inf]
+            names = [
+                f"within target (<= {op.target:g} {op.unit})",
+                f"up to twice the target (<= {2 * op.target:g})",
+                "more than twice the target",
+            ]
+            bands = pd.cut(values, edges, labels=names)
+        banded = replace(self.study, responses=self.study.responses.assign(wait_band=bands))
+        result = kpis(banded, by="wait_band")
+        names = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty", "nps": "NPS"}
+        prefix = names.get(outcome, outcome)
+        table = result.table[result.table["statistic"].str.startswith(prefix)]
+        return replace(result, table=table.reset_index(drop=True))
+
+    def display(self) -> pd.DataFrame:
+        t = self.table
+        index = ([self.by] if self.by else []) + ["label"]
+        shown = pd.DataFrame(index=pd.MultiIndex.from_frame(t[index].astype(str)))
+        shown["target"] = [
+            f"{x:g} {u}" if not np.isnan(x) else "-"
+            for x, u in zip(t["target"], t["unit"], strict=True)
+        ]
+        shown["median [95% interval]"] = [
+            f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+            for m, lo, hi in zip(t["median"], t["median_low"], t["median_high"], strict=True)
+        ]
+        shown["90th percentile [95% interval]"] = [
+            f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+            for m, lo, hi in zip(t["p90"], t["p90_low"], t["p90_high"], strict=True)
+        ]
+        shown["over target [95% interval]"] = [
+            "-" if np.isnan(s) else f"{s:.0%} [{lo:.0%}, {hi:.0%}]"
+            for s, lo, hi in zip(t["over_target"], t["over_low"], t["over_high"], strict=True)
+        ]
+        shown["n"] = t["n"].map("{:,}".format).to_numpy()
+        small = t["below_min_base"].to_numpy()
+        for column in shown.columns[1:-1]:
+            shown.loc[small, column] = [
+                f"suppressed (n={n:,} < {self.min_base})" for n in t["n"][small]
+            ]
+        return shown
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            self.display(),
+            self.min_base,
+            "Medians and 90th percentiles with order-statistic intervals; shares "
+            "over target with Wilson intervals.",
+        )
+
+
+def operations(study, by: str | None = None, brand: str | None = "auto") -> Operations:
+    """Operational measures by touchpoint (and group), for the brand's customers by default."""
+    rows_frame = study.responses
+    column = study.codebook.brand_column
+    chosen = study.brand if brand == "auto" else brand
+    if column is not None and chosen is not None:
+        rows_frame = rows_frame[rows_frame[column] == chosen]
+    group = study.resolve_column(by) if by else None
+    codes, keys = group_codes(rows_frame, [group] if group else [])
+    labels = {tp.id: tp.label for tp in study.codebook.touchpoints}
+    records = []
+    for op in study.codebook.operational:
+        values = rows_frame[op.column].to_numpy(dtype=float)
+        for g in range(len(keys)):
+            x = values[codes == g]
+            x = x[~np.isnan(x)]
+            median, m_low, m_high = quantile_interval(x, 0.5)
+            p90, p_low, p_high = quantile_interval(x, 0.9)
+            over = np.nan if op.target is None or not len(x) else float(np.mean(x > op.target))
+            o_low, o_high = (
+                wilson_interval(over, len(x)) if not np.isnan(over) else (np.nan, np.nan)
+            )
+            record = {
+                "measure": op.column,
+                "touchpoint": op.touchpoint,
+                "label": labels.get(op.touchpoint, op.column),
+                "unit": op.unit,
+                "target": np.nan if op.target is None else op.target,
+                "n": len(x),
+                "median": median,
+                "median_low": m_low,
+                "median_high": m_high,
+                "p90": p90,
+                "p90_low": p_low,
+                "p90_high": p_high,
+                "over_target": over,
+                "over_low": float(o_low),
+                "over_high": float(o_high),
+                "ratio": median / op.target if op.target else np.nan,
+                "below_min_base": len(x) < study.codebook.min_base,
+            }
+            if group:
+                record = {group: keys[group].iloc[g], **record}
+            records.append(record)
+    return Operations(pd.DataFrame(records), group, study.codebook.min_base, study)

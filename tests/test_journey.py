@@ -1,0 +1,225 @@
+"""Journey, pain points, operational waits, funnel, feedback channels, loyalty links."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import cxresearch as cx
+from conftest import SHARED_DATA
+from cxresearch.feedback import mask_contacts, quotes, reviews, smileys
+from cxresearch.funnel import funnel
+from cxresearch.journey import journey, loyalty_links
+from cxresearch.operations import operations, quantile_interval
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    path = cx.make_demo_study(tmp_path_factory.mktemp("journey"), n=3000, random_state=7)
+    return cx.load_study(path), json.loads((path.parent / "truth.json").read_text())
+
+
+# -- funnel -----------------------------------------------------------------------------
+def tiny_events_study(tmp_path, rows):
+    events = pd.DataFrame(rows, columns=["session", "page", "ts", "device"])
+    events.to_csv(tmp_path / "events.csv", index=False)
+    pd.DataFrame({"id": ["a"], "recommend": [9]}).to_csv(tmp_path / "responses.csv", index=False)
+    (tmp_path / "study.yaml").write_text(
+        "name: tiny funnel\nresponses: responses.csv\ncolumns: {id: id}\n"
+        "outcomes: {nps: {column: recommend, scale: [0, 10]}}\n"
+        "events: {file: events.csv, session: session, step: page, time: ts, device: device,\n"
+        "         funnel: [product, cart, payment, confirmation]}\n"
+    )
+    return cx.load_study(tmp_path / "study.yaml")
+
+
+def test_funnel_arithmetic_by_hand(tmp_path):
+    t = "2026-05-01 10:00:0"
+    rows = [
+        # s1: the whole funnel, with one event logged twice
+        ("s1", "product", t + "1", "mobile"),
+        ("s1", "cart", t + "2", "mobile"),
+        ("s1", "cart", t + "2", "mobile"),
+        ("s1", "payment", t + "4", "mobile"),
+        ("s1", "confirmation", t + "8", "mobile"),
+        # s2: leaves at payment
+        ("s2", "home", t + "0", "desktop"),
+        ("s2", "search", t + "1", "desktop"),
+        ("s2", "product", t + "2", "desktop"),
+        ("s2", "cart", t + "3", "desktop"),
+        ("s2", "payment", t + "5", "desktop"),
+        # s3: leaves at product, searched twice
+        ("s3", "search", t + "1", "mobile"),
+        ("s3", "search", t + "2", "mobile"),
+        ("s3", "product", t + "3", "mobile"),
+        # s4: cart logged before product: out of order, reaches only product
+        ("s4", "cart", t + "1", "desktop"),
+        ("s4", "product", t + "2", "desktop"),
+        # s5: never sees a product
+        ("s5", "home", t + "1", "mobile"),
+    ]
+    result = funnel(tiny_events_study(tmp_path, rows))
+    table = result.table.set_index("step")
+    assert table["sessions"].to_dict() == {"product": 4, "cart": 2, "payment": 2, "confirmation": 1}
+    assert table.loc["product", "conversion"] == pytest.approx(2 / 4)
+    assert table.loc["payment", "conversion"] == pytest.approx(1 / 2)
+    assert table.loc["cart", "median_seconds"] == pytest.approx(1.0)
+    assert table.loc["payment", "median_seconds"] == pytest.approx(2.0)  # s1: 2 s, s2: 2 s
+    assert result.quality == {
+        "events": 16,
+        "duplicate_events": 1,
+        "sessions": 5,
+        "out_of_order_sessions": 1,
+    }
+    assert result.findability.loc[0, "found_product"] == pytest.approx(4 / 5)
+    assert result.findability.loc[0, "searches_per_session"] == pytest.approx(3 / 5)
+    assert result.abandonment.loc[0, "step"] in ("product", "payment")  # both lose half
+    by_device = funnel(tiny_events_study(tmp_path, rows), by="device").table
+    mobile = by_device[by_device["device"] == "mobile"].set_index("step")["sessions"]
+    assert mobile.to_dict() == {"product": 2, "cart": 1, "payment": 1, "confirmation": 1}
+
+
+def test_planted_abandonment_step_is_found(planted):
+    study, truth = planted
+    result = funnel(study)
+    assert result.abandonment.loc[0, "step"] == truth["abandonment_step"]
+    assert result.quality["duplicate_events"] > 0 and result.quality["out_of_order_sessions"] > 0
+    assert "Wilson" in result._repr_html_()
+    assert "payment" in result.plot().get_title()
+
+
+# -- operational waits ------------------------------------------------------------------
+def test_planted_longest_wait_is_found(planted):
+    study, truth = planted
+    result = operations(study)
+    assert result.worst_wait()["touchpoint"] == truth["longest_wait"]["touchpoint"]
+
+
+def test_quantile_interval_matches_scipy_quantile_test():
+    x = np.random.default_rng(0).gamma(2.0, 3.0, 301)
+    for q in (0.5, 0.9):
+        value, low, high = quantile_interval(x, q)
+        reference = stats.quantile_test(x, q=np.quantile(x, q), p=q).confidence_interval(0.95)
+        assert value == pytest.approx(np.quantile(x, q))
+        assert (low, high) == pytest.approx((reference.low, reference.high))
+
+
+def test_waits_relate_to_satisfaction(planted):
+    study, _ = planted
+    bands = operations(study).relation("wait_minutes_queue").table
+    top2 = bands[bands["statistic"] == "CSAT top-2-box %"].set_index("wait_band")["value"]
+    assert top2.iloc[0] > top2.iloc[2]  # within target beats more than twice the target
+
+
+# -- journey and pain points --------------------------------------------------------------
+def test_journey_rows_follow_the_journey_and_pain_is_the_documented_product(planted):
+    study, truth = planted
+    result = journey(study)
+    assert list(result.table["touchpoint"]) == [tp.id for tp in study.codebook.touchpoints]
+    row = result.table.set_index("touchpoint").loc["hotline"]
+    assert row["pain"] == pytest.approx(row["importance"] * max(0, -row["gap"]) * row["reach"])
+    acme = study.responses[study.responses["brand_rated"] == "Acme"]
+    assert row["reach"] == pytest.approx(acme["perf_hotline"].notna().mean())
+    assert result.pain_points(top=1).lines[0].startswith("Hotline")
+    assert result.plot().get_title() == "Customer journey map"
+
+
+def test_journey_by_segment(demo):
+    labels = pd.Series(
+        np.where(demo.responses["tenure_years"] > 4, "long", "short"), index=demo.responses.index
+    )
+    result = journey(demo, by="segment", segments=labels)
+    assert set(result.table["segment"]) == {"long", "short"}
+
+
+# -- feedback channels -------------------------------------------------------------------
+def test_smiley_shares_and_net_score(demo):
+    result = smileys(demo).table.set_index("touchpoint")
+    acme = demo.responses[demo.responses["brand_rated"] == "Acme"]["feel_hotline"].dropna()
+    assert result.loc["hotline", "n"] == len(acme)
+    assert result.loc["hotline", "sad"] == pytest.approx(100 * (acme == 1).mean())
+    assert result.loc["hotline", "net"] == pytest.approx(
+        100 * ((acme == 3).mean() - (acme == 1).mean())
+    )
+    assert (
+        result.loc["hotline", "net_low"]
+        < result.loc["hotline", "net"]
+        < result.loc["hotline", "net_high"]
+    )
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Call me on +48 601 234 567.", "Call me on [phone]."),
+        ("mail jan.kowalski@example.com now", "mail [e-mail] now"),
+        ("(022) 555-1234 or 0048.22.555.12.34", "[phone] or [phone]"),
+        ("Order 12345 on 2026-11-23, flight UA 1234", "Order 12345 on 2026-11-23, flight UA 1234"),
+    ],
+)
+def test_contacts_are_masked(text, expected):
+    assert mask_contacts(text) == expected
+
+
+def test_quotes_are_masked_and_escaped(demo):
+    result = quotes(demo, n=50, random_state=1)
+    html = result._repr_html_()
+    assert "@example.com" not in html and "601 234 567" not in html
+    assert "<b>every</b>" not in html and "&lt;b&gt;every&lt;/b&gt;" in html
+
+
+# -- loyalty linked to experience ----------------------------------------------------------
+def test_retention_rises_from_detractors_to_promoters(planted):
+    study, _ = planted
+    seg = pd.Series(
+        np.where(study.responses["tenure_years"] > 4, "long", "short"), index=study.responses.index
+    )
+    by_group, by_segment = loyalty_links(study, segments=seg)
+    rate = by_group.table[by_group.table["statistic"] == "Retention rate %"].set_index("nps_group")[
+        "value"
+    ]
+    assert rate["detractor"] < rate["passive"] < rate["promoter"]
+    assert set(by_segment.table["segment"]) == {"long", "short"}
+
+
+# -- real data -----------------------------------------------------------------------------
+@pytest.mark.skipif(
+    not (SHARED_DATA / "twitter-airline-sentiment").exists(), reason="shared tweets absent"
+)
+def test_real_tweets_give_a_per_airline_pain_point_table():
+    study = cx.load_study(EXAMPLES / "airline-tweets" / "study.yaml")
+    result = reviews(study)
+    table = result.pain_point_table()
+    assert set(table.columns) == {
+        "American",
+        "Delta",
+        "Southwest",
+        "US Airways",
+        "United",
+        "Virgin America",
+    }
+    stages = list(dict.fromkeys(table.index.get_level_values("stage")))
+    assert stages == ["during", "after", "(not placed)"]
+    united = result.pain_points[result.pain_points["airline"] == "United"].set_index("reason")
+    negative = study.responses[
+        (study.responses["airline"] == "United")
+        & (study.responses["airline_sentiment"] == "negative")
+    ]
+    expected = (negative["negativereason"] == "Late Flight").mean() * 100
+    assert united.loc["Late Flight", "share"] == pytest.approx(expected)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "telco-churn").exists(), reason="shared telco data absent")
+def test_real_telco_churn_by_contract_and_support():
+    study = cx.load_study(EXAMPLES / "telco-churn" / "study.yaml")
+    contract = cx.kpis(study, by="Contract").table.set_index("Contract")
+    support = cx.kpis(study, by="TechSupport").table.set_index("TechSupport")
+    churn = 100 - contract["value"]
+    assert churn["Month-to-month"] > churn["One year"] > churn["Two year"]
+    assert (contract["low"] < contract["value"]).all() and (contract["n"] > 1000).all()
+    assert 100 - support.loc["No", "value"] > 100 - support.loc["Yes", "value"]
