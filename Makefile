@@ -49,6 +49,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_kpis.py
 	$(BIN)/python benchmarks/bench_gaps_drivers.py
 	$(BIN)/python benchmarks/bench_segments.py
+	$(BIN)/python benchmarks/bench_funnel.py
 
 lab: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
