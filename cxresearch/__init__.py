@@ -23,7 +23,9 @@ from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
 from .results import KpiTable
 from .segments import Segmentation, assign_segments, segment
 from .stats import Estimate, kish_effective_n
+from .strategy import Strategy, strategy
 from .study import Study
+from .trends import Trends, trends
 from .validate import DataQuality
 
 try:
@@ -41,6 +43,10 @@ def render_report(study_path, out_dir, parameters=None, **options):
 
 __all__ = [
     "Codebook",
+    "Strategy",
+    "Trends",
+    "strategy",
+    "trends",
     "Funnel",
     "Journey",
     "Operations",

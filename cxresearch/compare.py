@@ -44,7 +44,7 @@ class _Measure:
     stage: str | None = None
 
 
-def _measures(study) -> list[_Measure]:
+def measures(study) -> list[_Measure]:
     """The KPIs and touchpoint experiences the study can compare."""
     r = study.responses
     out: list[_Measure] = []
@@ -270,15 +270,15 @@ def _summaries(study, brand, weighted, confidence) -> pd.DataFrame:
     w_column = study.codebook.weight
     w = r[w_column].to_numpy(dtype=float) if weighted and w_column else np.ones(len(r))
     rows = []
-    for m in _measures(study):
-        rows += _summarise(m, codes, brands, w, confidence)
+    for m in measures(study):
+        rows += summarise(m, codes, brands, w, confidence)
     frame = pd.DataFrame(rows)
     if study.benchmark is not None:
         frame = _add_benchmark(frame, study, brand, confidence)
     return frame
 
 
-def _summarise(m: _Measure, codes, brands, w, confidence) -> list[dict]:
+def summarise(m: _Measure, codes, brands, w, confidence) -> list[dict]:
     k = len(brands)
     base = {
         "measure": m.key,
@@ -372,7 +372,7 @@ def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.Data
             continue
         a = own.iloc[0]
         for b in group[group["brand"] != brand].itertuples():
-            difference, low, high, p, test = _difference(a, b, z, confidence)
+            difference, low, high, p, test = difference_test(a, b, z, confidence)
             rows.append(
                 {
                     "measure": measure,
@@ -397,7 +397,7 @@ def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _difference(a, b, z: float, confidence: float):
+def difference_test(a, b, z: float, confidence: float):
     """Difference a - b with interval, p-value and the test's name."""
     n1, n2 = a["n_eff"], b.n_eff
     if a["kind"] == "mean":

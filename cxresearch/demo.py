@@ -169,6 +169,7 @@ DRIVER_WEIGHTS = dict(
     social_media=0.007,
     social_care=0.003,
 )
+HOTLINE_WAVE_SHIFT = 0.5  # the brand's hotline experience rises by this in the second wave
 EFFORT_TOUCHPOINTS = ("queue", "hotline", "webshop", "payment")
 WAITS = {  # column: (touchpoint, target, unit, mean for Acme, mean for competitors)
     "wait_minutes_queue": ("queue", 5, "min", 12.0, 5.5),
@@ -271,8 +272,10 @@ def _touchpoint_answers(rng: np.random.Generator, people: pd.DataFrame):
             used_store = used
         expectation = _likert(5.0 + offset + rng.normal(0, 0.7, n), 1, 7)
         mean = quality[brand_index.to_numpy(), t] - 0.25 * offset
-        if tp == "hotline":  # the brand's hotline improves a little in the second wave
-            mean = mean + 0.3 * (second_wave & (people["brand_rated"] == BRAND).to_numpy())
+        if tp == "hotline":  # the brand's hotline improves (+0.5) in the second wave
+            mean = mean + HOTLINE_WAVE_SHIFT * (
+                second_wave & (people["brand_rated"] == BRAND).to_numpy()
+            )
         experience = _likert(mean + rng.normal(0, 0.9, n), 1, 7)
         experience = np.where(used, experience, np.nan)
         answers[f"exp_{tp}"] = expectation
@@ -493,5 +496,9 @@ def _truth(people: pd.DataFrame, answers: pd.DataFrame) -> dict:
         "disadvantage": {"brand": BRAND, "touchpoint": "hotline"},
         "abandonment_step": "payment",
         "longest_wait": {"touchpoint": "queue", "column": "wait_minutes_queue"},
-        "wave_change": {"brand": BRAND, "touchpoint": "hotline", "experience_shift": 0.3},
+        "wave_change": {
+            "brand": BRAND,
+            "touchpoint": "hotline",
+            "experience_shift": HOTLINE_WAVE_SHIFT,
+        },
     }

@@ -1,0 +1,287 @@
+"""From the analyses to a CX strategy: ranked priorities, each a challenge, a goal,
+the experience to deliver, staff behaviours, resources and a KPI to track.
+
+A touchpoint becomes a priority when the data say so: its experience falls
+significantly short of customers' expectations (paired gap), or the brand
+trails the market leader there significantly, or the web funnel loses most
+sessions at it. Priorities are ranked by the expected change in the outcome
+(NPS points by default) if the brand reached the goal: the driver model's
+impact of one experience point (its slope times the brand's reach) times the
+points to gain, with the interval carried from the bootstrap. The goal is
+the higher of customers' expectation and the leader's score (capped at the
+scale's top). Texts come from the touchpoint catalog (overridden by the
+codebook); numbers come from the analyses; nothing is invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+import pandas as pd
+
+from .tables import Findings
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Result of :func:`strategy`: ``priorities`` (ranked, one row per touchpoint
+    with its evidence, challenge, goal, expected outcome change with interval,
+    segments, experience, behaviours, resources, KPI and re-measure) and
+    ``protect`` (own experiences and strengths to keep)."""
+
+    priorities: pd.DataFrame
+    protect: pd.DataFrame
+    outcome: str
+    outcome_unit: str
+    remeasure: str
+
+    def top(self, n: int = 3) -> Findings:
+        """The first n priorities in one line each."""
+        lines = [
+            f"{row.rank}. {row.label}: {row.challenge} Goal: {row.goal}"
+            for row in self.priorities.head(n).itertuples()
+        ]
+        return Findings(tuple(lines), "No touchpoint needs action: no significant shortfall.")
+
+    def _repr_html_(self) -> str:
+        cards = []
+        for row in self.priorities.itertuples():
+            behaviours = "".join(
+                f"<li><b>{escape(kind)}</b>: {escape('; '.join(items))}</li>"
+                for kind, items in (
+                    ("Do", row.do),
+                    ("Don't", row.dont),
+                    ("Do differently", row.do_differently),
+                )
+                if items
+            )
+            cards.append(
+                "<div class='cx-card'>"
+                f"<h4>{row.rank}. {escape(row.label)} <small>({escape(row.stage)})</small></h4>"
+                f"<p><b>Challenge.</b> {escape(row.challenge)}</p>"
+                f"<p><b>Goal.</b> {escape(row.goal)}</p>"
+                f"<p><b>Matters most to.</b> {escape(row.segments or 'all segments alike')}</p>"
+                f"<p><b>Experience to deliver.</b> {escape(row.experience)}</p>"
+                f"<ul>{behaviours}</ul>"
+                f"<p><b>Resources.</b> {escape('; '.join(row.resources))}</p>"
+                f"<p><b>Track.</b> {escape(row.kpi)} <b>Re-measure.</b> {escape(row.remeasure)}</p>"
+                f"<p class='cx-note'>Evidence: {escape(row.evidence)}</p>"
+                "</div>"
+            )
+        protect = "".join(
+            f"<li>{escape(row.label)}: {escape(row.why)}</li>" for row in self.protect.itertuples()
+        )
+        return f"<div class='cx-cards'>{''.join(cards)}</div>" + (
+            f"<h3>Protect</h3><ul>{protect}</ul>" if protect else ""
+        )
+
+
+def strategy(
+    study,
+    outcome: str | None = None,
+    segments=None,
+    drivers=None,
+    comparison=None,
+    web=None,
+    n_boot: int = 200,
+    random_state: int = 0,
+    top: int = 5,
+) -> Strategy:
+    """Ranked CX priorities with their goals, behaviours and resources.
+
+    Parameters
+    ----------
+    study : Study
+    outcome : str, optional
+        The KPI the strategy moves (default: nps, else csat, else loyalty).
+    segments : Segmentation, optional
+        To name the segments each priority matters most to.
+    drivers, comparison, web : optional
+        Results of :func:`cxresearch.drivers`, :func:`cxresearch.compare` and
+        :func:`cxresearch.funnel` to reuse (computed when missing and possible).
+    top : int
+        How many priorities to keep.
+    """
+    from .compare import compare
+    from .drivers import drivers as estimate_drivers
+    from .funnel import funnel
+    from .gaps import gaps
+
+    outcome = outcome or next(
+        (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
+    )
+    if outcome is None or not study.codebook.touchpoints:
+        raise ValueError("strategy needs touchpoints and an outcome (nps, csat or loyalty)")
+    drivers = drivers or estimate_drivers(
+        study, outcome=outcome, n_boot=n_boot, random_state=random_state
+    )
+    gap_table = gaps(study).table.set_index("touchpoint")
+    if comparison is None and (study.codebook.brand_column or study.benchmark is not None):
+        comparison = compare(study, drivers=drivers)
+    if web is None and study.has("events") and study.codebook.events.funnel:
+        web = funnel(study)
+    by_segment = None
+    if segments is not None:
+        by_segment = gaps(study, by="segment", segments=segments.labels).table
+    remeasure = _remeasure(study)
+    driver_rows = drivers.table.set_index("touchpoint")
+    positions = comparison.positions.set_index("touchpoint") if comparison is not None else None
+    abandoned = web.abandonment.iloc[0] if web is not None else None
+    records = []
+    for tp in study.codebook.touchpoints:
+        if tp.experience is None or tp.id not in driver_rows.index:
+            continue
+        record = _priority(
+            tp,
+            gap_table,
+            driver_rows.loc[tp.id],
+            positions,
+            abandoned,
+            drivers,
+            by_segment,
+            segments,
+            remeasure,
+            study,
+        )
+        if record is not None:
+            records.append(record)
+    priorities = pd.DataFrame(records)
+    if not priorities.empty:
+        priorities = priorities.sort_values(["expected_change", "pain"], ascending=False).head(top)
+        priorities.insert(0, "rank", range(1, len(priorities) + 1))
+    return Strategy(
+        priorities.reset_index(drop=True),
+        _protect(drivers, positions),
+        outcome,
+        drivers.outcome_unit,
+        remeasure,
+    )
+
+
+def _priority(
+    tp, gap_table, driver, positions, abandoned, drivers, by_segment, segments, remeasure, study
+):
+    evidence, challenge = [], []
+    gap = gap_table.loc[tp.id] if tp.id in gap_table.index else None
+    current = float(gap["experience"]) if gap is not None else float(driver["performance"])
+    target = current
+    if gap is not None and gap["significant"] and gap["gap"] < 0 and not gap["below_min_base"]:
+        evidence.append("falls short of expectations")
+        challenge.append(
+            f"experience {gap['experience']:.2f} against expectation {gap['expectation']:.2f}: "
+            f"gap {gap['gap']:+.2f} [{gap['low']:+.2f}, {gap['high']:+.2f}], n={gap['n']:,}."
+        )
+        target = max(target, float(gap["expectation"]))
+    if positions is not None and tp.id in positions.index:
+        position = positions.loc[tp.id]
+        if isinstance(position, pd.DataFrame):
+            position = position.iloc[0]
+        if position["position"] == "disadvantage":
+            evidence.append(f"trails the leader ({position['leader']})")
+            challenge.append(
+                f"{position['leader']} leads with {position['leader_value']:.2f} against "
+                f"{position['brand_value']:.2f}."
+            )
+            target = max(target, float(position["leader_value"]))
+    if abandoned is not None and abandoned["step"] == tp.id:
+        evidence.append("most web sessions are lost here")
+        challenge.append(
+            f"{abandoned['drop']:.0%} of the web sessions that reach {tp.id} do not continue."
+        )
+    if not evidence:
+        return None
+    top_of_scale = tp.experience.scale.high
+    target = round(min(target, top_of_scale), 1)
+    points = max(0.0, target - current)
+    slope_scale = float(driver["slope"]) * float(driver["reach"])
+    change = slope_scale * points
+    low, high = (float(driver["impact_low"]) * points, float(driver["impact_high"]) * points)
+    unit = drivers.outcome_unit
+    goal = (
+        f"raise the {tp.label.lower()} experience from {current:.2f} to {target:.1f} "
+        f"(+{points:.2f} points): expected {drivers.outcome.upper()} change {change:+.1f} "
+        f"{unit} [{low:+.1f}, {high:+.1f}] for all customers."
+    )
+    catalog = tp.catalog
+    behaviours = catalog.get("behaviours", {}) or {}
+    kpis = [f"{tp.label} experience (mean, 1-{top_of_scale:g})", drivers.outcome.upper()]
+    kpis += [op.column for op in study.codebook.operational if op.touchpoint == tp.id]
+    kpis += list(catalog.get("measures", []) or [])[:2]
+    return {
+        "touchpoint": tp.id,
+        "label": tp.label,
+        "stage": tp.stage,
+        "evidence": "; ".join(evidence),
+        "challenge": " ".join(challenge),
+        "goal": goal,
+        "current": current,
+        "target": target,
+        "expected_change": change,
+        "expected_low": low,
+        "expected_high": high,
+        "pain": float(driver["share"]) / 100 * max(0.0, -(gap["gap"] if gap is not None else 0)),
+        "segments": _segments_most_affected(tp.id, by_segment, segments),
+        "experience": catalog.get("experience_to_deliver", ""),
+        "emotion": catalog.get("emotion_expected", ""),
+        "do": list(behaviours.get("do", [])),
+        "dont": list(behaviours.get("dont", [])),
+        "do_differently": list(behaviours.get("do_differently", [])),
+        "resources": list(catalog.get("resources", []) or []),
+        "kpi": "; ".join(kpis) + ".",
+        "remeasure": remeasure,
+    }
+
+
+def _segments_most_affected(tp_id, by_segment, segments) -> str:
+    if by_segment is None:
+        return ""
+    rows = by_segment[
+        (by_segment["touchpoint"] == tp_id)
+        & ~by_segment["below_min_base"]
+        & by_segment["significant"]
+        & (by_segment["gap"] < 0)
+    ]
+    if rows.empty:
+        return ""
+    names = segments.personas.set_index("segment")["name"]
+    worst = rows.nsmallest(2, "gap")
+    return "; ".join(
+        f"{names.get(int(r.segment), r.segment)} (gap {r.gap:+.2f})" for r in worst.itertuples()
+    )
+
+
+def _protect(drivers, positions) -> pd.DataFrame:
+    rows = []
+    table = drivers.table.set_index("touchpoint")
+    if positions is not None:
+        for tp_id, row in positions[positions["own"]].iterrows():
+            rows.append(
+                {
+                    "touchpoint": tp_id,
+                    "label": row["label"],
+                    "why": f"own experience: ahead of every competitor "
+                    f"({row['brand_value']:.2f} against {row['best_rival_value']:.2f} "
+                    f"for {row['best_rival']}) on a touchpoint that matters",
+                }
+            )
+    for tp_id, row in table[table["quadrant"] == "keep up the good work"].iterrows():
+        if tp_id not in {r["touchpoint"] for r in rows}:
+            rows.append(
+                {
+                    "touchpoint": tp_id,
+                    "label": row["label"],
+                    "why": f"important ({row['share']:.0f}% of the explained variance) and "
+                    f"performing above the typical touchpoint ({row['performance']:.2f})",
+                }
+            )
+    return pd.DataFrame(rows, columns=["touchpoint", "label", "why"])
+
+
+def _remeasure(study) -> str:
+    wave = study.codebook.wave
+    if wave is not None:
+        waves = [w for w in study.responses[wave].dropna().unique()]
+        listed = ", ".join(map(str, sorted(waves)))
+        return f"in the next survey wave (this study has {len(waves)}: {listed})."
+    return "in the next survey, three months after the changes."

@@ -1,0 +1,137 @@
+"""What moved since the previous wave: every KPI and touchpoint, with the change's
+interval and test.
+
+The brand's measures in the last wave are compared with the previous wave
+(waves in the order of their labels, e.g. 2026-Q2 < 2026-Q3), with the same
+tests as competitor comparisons (:mod:`cxresearch.compare`: Welch t for means,
+two-proportion z with Newcombe's interval for shares, z on the NPS
+difference), treating the two waves as independent samples, and Holm's
+correction across the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .compare import difference_test, measures, summarise
+from .metrics import group_codes
+from .stats import adjust_pvalues, z_value
+from .tables import Findings, html_table
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Result of :func:`trends`: ``table`` has one row per measure: ``previous``
+    and ``last`` values with their bases, ``change`` (last - previous) with
+    ``low``/``high``, ``p``, ``p_adjusted`` and ``significant``."""
+
+    table: pd.DataFrame
+    previous: str
+    last: str
+    brand: str | None
+    correction: str
+
+    def moved(self) -> Findings:
+        """The significant changes, in words."""
+        lines = []
+        for row in self.table[self.table["significant"]].itertuples():
+            direction = "rose" if row.change > 0 else "fell"
+            lines.append(
+                f"{row.label} {direction} from {row.previous_value:.1f} to {row.last_value:.1f} "
+                f"({row.change:+.1f} [{row.low:+.1f}, {row.high:+.1f}]; n={row.previous_n:,} "
+                f"and {row.last_n:,})."
+            )
+        return Findings(
+            tuple(lines), f"Nothing moved significantly between {self.previous} and {self.last}."
+        )
+
+    def change_of(self, label: str) -> pd.Series | None:
+        rows = self.table[self.table["label"] == label]
+        return None if rows.empty else rows.iloc[0]
+
+    def display(self) -> pd.DataFrame:
+        t = self.table
+        shown = pd.DataFrame(index=pd.Index(t["label"], name="measure"))
+        shown[self.previous] = [
+            f"{v:.1f} (n={n:,})" for v, n in zip(t["previous_value"], t["previous_n"], strict=True)
+        ]
+        shown[self.last] = [
+            f"{v:.1f} (n={n:,})" for v, n in zip(t["last_value"], t["last_n"], strict=True)
+        ]
+        shown["change [95% interval]"] = [
+            f"{c:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
+            for c, lo, hi, s in zip(t["change"], t["low"], t["high"], t["significant"], strict=True)
+        ]
+        return shown
+
+    def _repr_html_(self) -> str:
+        caption = (
+            f"Change {self.last} - {self.previous}{' for ' + self.brand if self.brand else ''}; "
+            f"* = significant after {self.correction} correction across the table."
+        )
+        return html_table(self.display(), 1, caption)
+
+
+def trends(
+    study,
+    brand: str | None = "auto",
+    weighted: bool = True,
+    correction: str = "holm",
+    confidence: float = 0.95,
+) -> Trends:
+    """Every KPI and touchpoint of the brand: the last wave against the previous one."""
+    wave = study.codebook.wave
+    if wave is None:
+        raise ValueError("trends need a wave column (columns: wave: in the codebook)")
+    r = study.responses
+    codes, keys = group_codes(r, [wave])
+    waves = list(keys[wave])
+    waves_present = [w for w in waves if w != "(missing)"]
+    if len(waves_present) < 2:
+        raise ValueError(f"trends need two waves; the study has {len(waves_present)}")
+    previous, last = waves_present[-2], waves_present[-1]
+    column = study.codebook.brand_column
+    chosen = study.brand if brand == "auto" else brand
+    if column is not None and chosen is not None:
+        codes = np.where((r[column] == chosen).to_numpy(), codes, -1)
+    w_column = study.codebook.weight
+    w = r[w_column].to_numpy(dtype=float) if weighted and w_column else np.ones(len(r))
+    z = z_value(confidence)
+    rows = []
+    for m in measures(study):
+        by_wave = {s["brand"]: s for s in summarise(m, codes, waves, w, confidence)}
+        a, b = pd.Series(by_wave[last]), by_wave[previous]
+        if a["n"] < 2 or b["n"] < 2:
+            continue
+        change, low, high, p, test = difference_test(a, _AsRow(b), z, confidence)
+        rows.append(
+            {
+                "measure": m.key,
+                "label": m.label,
+                "kind": m.kind,
+                "previous_value": b["value"],
+                "previous_n": b["n"],
+                "last_value": a["value"],
+                "last_n": a["n"],
+                "change": change,
+                "low": low,
+                "high": high,
+                "p": p,
+                "test": test,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["p_adjusted"] = adjust_pvalues(table["p"], correction)
+    table["significant"] = table["p_adjusted"] < 1 - confidence
+    return Trends(table, previous, last, chosen if column else None, correction)
+
+
+class _AsRow:
+    """A summary dict read with attribute access, as ``difference_test`` reads competitors."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+        self.brand = values["brand"]
