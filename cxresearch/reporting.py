@@ -152,7 +152,10 @@ def render_report(
         A chapter failed; see the message for the notebook and cell.
     """
     study_path = Path(study_path).resolve()
-    study = load_study(study_path)
+    parameters = dict(parameters or {})
+    study = load_study(
+        study_path, min_base=parameters.get("min_base"), brand=parameters.get("brand")
+    )
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     chapters = chapters_in(Path(notebooks) if notebooks else NOTEBOOKS_DIR)
@@ -162,7 +165,7 @@ def render_report(
         _execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
         context = _page_context(study, params, chapters)
         _export_chapters(chapters, build, context)
-        _write_index(study, chapters, build, context)
+        _write_index(study, chapters, build, context, int(params.get("random_state", 0)))
         _swap_into_place(build, out_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
@@ -296,52 +299,23 @@ def _drop_stderr_and_parameters(nb) -> None:
         ]
 
 
-def headline_cards(study) -> tuple[str, list[dict[str, Any]]]:
-    """The headline KPIs: the study brand's own (with the best competitor
-    beside each) when the study rates several brands, else all respondents."""
-    from .metrics import kpis
+def _write_index(study, chapters, build: Path, context, random_state: int) -> None:
+    from .summary import build_report
 
-    column = study.codebook.brand_column
-    brands = [] if column is None else list(study.responses[column].cat.categories)
-    if study.brand not in brands:
-        return "All respondents", kpis(study).table.to_dict("records")
-    table = kpis(study, by="brand").table
-    own = table[table[column] == study.brand]
-    rivals = table[(table[column] != study.brand) & ~table["below_min_base"]]
-    cards = []
-    for row in own.to_dict("records"):
-        others = rivals[rivals["statistic"] == row["statistic"]]
-        if not others.empty:
-            best = others.loc[others["value"].idxmax()]
-            row["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
-        cards.append(row)
-    return f"{study.brand}, rated by its customers", cards
-
-
-def _write_index(study, chapters, build: Path, context) -> None:
-    from .metrics import kpis
-
-    who, cards = headline_cards(study)
-    by_brand = kpis(study, by="brand") if study.codebook.brand_column else None
+    report = build_report(study, random_state=random_state)
     body = (
         _environment()
         .get_template("index_body.html.j2")
         .render(
             study=study,
             quality=study.quality,
-            headline_who=who,
-            headline=cards,
-            by_brand_html=None if by_brand is None else by_brand._repr_html_(),
+            report=report,
             chapters=chapters,
+            generated=context["generated"],
         )
     )
     page = _environment().get_template("page.html.j2")
-    html = page.render(
-        **context,
-        title="CX report",
-        body=body,
-        home_href="index.html",
-    )
+    html = page.render(**context, title="CX report", body=body, home_href="index.html")
     (build / "index.html").write_text(html, encoding="utf-8")
 
 

@@ -1,0 +1,349 @@
+"""The stakeholder report's sections: what ``index.html`` says, built from the analyses.
+
+Each section is built only when the study has what it needs (a study of
+tweets has no touchpoint scores, a survey without waves has no trends), and
+says so in the report when it is left out. Every number comes with its base
+and interval (the analyses' own tables), every figure is embedded as a PNG
+data URI, and every piece of text is escaped here or by the result objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from html import escape
+
+from .tables import Findings
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    html: str
+
+
+@dataclass
+class Report:
+    """The assembled report: headline cards, three findings, three priorities,
+    sections, and the sections left out with the reason."""
+
+    cards: list[dict] = field(default_factory=list)
+    cards_title: str = ""
+    findings: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def figure_uri(ax) -> str:
+    """A matplotlib figure as an embedded PNG (and closed)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(ax.figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _img(ax, alt: str) -> str:
+    return f"<img src='{figure_uri(ax)}' alt='{escape(alt)}'>"
+
+
+def build_report(study, random_state: int = 0) -> Report:
+    """Run the analyses the study supports and assemble the report."""
+    from . import plots
+
+    plots.set_theme()
+    report = Report()
+    results = _Analyses(study, random_state, report.skipped)
+    report.cards_title, report.cards = _cards(study, results)
+    report.findings = _findings(results)
+    report.priorities = list(results.strategy.top(3).lines) if results.strategy else []
+    for builder in (
+        _personas,
+        _gaps,
+        _drivers,
+        _competitors,
+        _journey,
+        _feedback,
+        _strategy,
+        _trends,
+    ):
+        section = builder(study, results)
+        if section is not None:
+            report.sections.append(section)
+    report.sections.append(_method(study, results))
+    report.sections.append(_quality(study))
+    return report
+
+
+class _Analyses:
+    """Every analysis the study supports, computed once."""
+
+    def __init__(self, study, random_state: int, skipped: list[str]):
+        from .compare import compare
+        from .drivers import drivers
+        from .funnel import funnel
+        from .gaps import gaps
+        from .journey import journey
+        from .segments import segment
+        from .strategy import strategy
+        from .trends import trends
+
+        cb = study.codebook
+        self.skipped = skipped
+        has_touchpoints = any(tp.experience is not None for tp in cb.touchpoints)
+        has_pairs = any(
+            tp.expectation is not None or tp.target is not None for tp in cb.touchpoints
+        )
+        outcome = next((o for o in ("nps", "csat", "loyalty") if o in cb.outcomes), None)
+        self.gaps = (
+            gaps(study)
+            if has_pairs
+            else self._skip("Expectations against experiences", "no expectations or targets")
+        )
+        self.drivers = (
+            drivers(study, outcome=outcome, random_state=random_state)
+            if has_touchpoints and outcome
+            else self._skip("Key drivers", "no touchpoint scores and outcome to relate")
+        )
+        self.segmentation = (
+            segment(study, random_state=random_state)
+            if has_touchpoints
+            else self._skip("Personas", "no touchpoint items to segment on")
+        )
+        comparable = cb.brand_column is not None or study.benchmark is not None
+        self.comparison = (
+            compare(study, drivers=self.drivers)
+            if comparable and study.brand
+            else self._skip("Competitors", "no brand column or benchmark file")
+        )
+        self.journey = journey(study, drivers=self.drivers) if has_pairs and self.drivers else None
+        self.funnel = funnel(study) if study.has("events") and cb.events.funnel else None
+        waves = cb.wave is not None and study.responses[cb.wave].nunique() >= 2
+        self.trends = trends(study) if waves else self._skip("Trends", "fewer than two waves")
+        self.strategy = (
+            strategy(
+                study,
+                segments=self.segmentation,
+                drivers=self.drivers,
+                comparison=self.comparison,
+                web=self.funnel,
+                random_state=random_state,
+            )
+            if self.drivers and has_pairs
+            else self._skip("Strategy", "needs touchpoint gaps and key drivers")
+        )
+
+    def _skip(self, section: str, reason: str):
+        self.skipped.append(f"{section}: left out, the study has {reason}.")
+        return None
+
+
+def _cards(study, results) -> tuple[str, list[dict]]:
+    """The headline KPIs: the brand's own beside its best competitor when the
+    study rates several brands (else all respondents), with the change since
+    the previous wave."""
+    from .metrics import kpis
+
+    column = study.codebook.brand_column
+    brands = [] if column is None else list(study.responses[column].cat.categories)
+    if study.brand in brands:
+        table = kpis(study, by="brand").table
+        cards = table[table[column] == study.brand].to_dict("records")
+        rivals = table[(table[column] != study.brand) & ~table["below_min_base"]]
+        title = f"{study.brand}, rated by its customers"
+    else:
+        cards, rivals, title = kpis(study).table.to_dict("records"), None, "All respondents"
+    for card in cards:
+        if rivals is not None:
+            others = rivals[rivals["statistic"] == card["statistic"]]
+            if not others.empty:
+                best = others.loc[others["value"].idxmax()]
+                card["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
+        change = results.trends.change_of(card["statistic"]) if results.trends else None
+        if change is not None:
+            card["change"] = {
+                "value": change["change"],
+                "low": change["low"],
+                "high": change["high"],
+                "significant": bool(change["significant"]),
+                "since": results.trends.previous,
+            }
+    return title, cards
+
+
+def _findings(results) -> list[str]:
+    found = []
+    if results.gaps is not None and results.gaps.shortfalls(top=1).lines:
+        found.append("Biggest shortfall: " + results.gaps.shortfalls(top=1).lines[0])
+    if results.drivers is not None:
+        top = results.drivers.table.sort_values("rank").iloc[0]
+        found.append(
+            f"What matters most for {results.drivers.outcome.upper()}: {top['label']}, "
+            f"{top['share']:.0f}% of the explained variance [{top['share_low']:.0f}, "
+            f"{top['share_high']:.0f}] (R² {results.drivers.r2:.2f}, n={results.drivers.n:,})."
+        )
+    if results.comparison is not None:
+        lines = results.comparison.summary().lines
+        found.append("Against competitors: " + (lines[0] if lines else "at parity everywhere."))
+    if results.trends is not None and len(found) < 3:
+        found.append("Since the last wave: " + str(results.trends.moved()).split("\n")[0])
+    return found[:3]
+
+
+def _personas(study, results):
+    seg = results.segmentation
+    if seg is None:
+        return None
+    html = seg._repr_html_() + _img(seg.plot(), "segments on the map of respondents")
+    return Section("personas", "Personas", html)
+
+
+def _gaps(study, results):
+    if results.gaps is None:
+        return None
+    html = (
+        "<p>Experience minus expectation for the brand's customers, per touchpoint along the "
+        "journey; bars left of zero fall short.</p>"
+        + _img(results.gaps.plot(), "gap per touchpoint")
+        + "<h3>The three biggest shortfalls</h3>"
+        + results.gaps.shortfalls(top=3)._repr_html_()
+    )
+    return Section("gaps", "Expectations against experiences", html)
+
+
+def _drivers(study, results):
+    if results.drivers is None:
+        return None
+    d = results.drivers
+    focus = d.table[d.table["quadrant"] == "concentrate here"].sort_values("rank")
+    lines = [
+        f"{r.label}: {r.share:.0f}% of the explained variance, performance {r.performance:.2f} "
+        f"(n={r.n_performance:,}); +1 point would move {d.outcome.upper()} by {r.impact:+.1f} "
+        f"{d.outcome_unit} [{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
+        for r in focus.itertuples()
+    ]
+    html = (
+        _img(d.plot(), "importance-performance chart")
+        + "<h3>Concentrate here</h3>"
+        + Findings(
+            tuple(lines), "No touchpoint is both important and below the typical performance."
+        )._repr_html_()
+        + "<details><summary>Every touchpoint</summary>"
+        + d._repr_html_()
+        + "</details>"
+    )
+    return Section("drivers", "What matters most: drivers and priorities", html)
+
+
+def _competitors(study, results):
+    c = results.comparison
+    if c is None:
+        return None
+    html = c.summary()._repr_html_()
+    if c.values["touchpoint"].notna().any():
+        html += _img(c.plot(), "scores by brand")
+    return Section("competitors", "Competitors", html)
+
+
+def _journey(study, results):
+    parts = []
+    if results.journey is not None:
+        parts.append(_img(results.journey.plot(), "journey map"))
+        parts.append("<h3>Pain points</h3>" + results.journey.pain_points(top=5)._repr_html_())
+    if study.codebook.operational:
+        from .operations import operations
+
+        worst = operations(study).worst_wait()
+        parts.append(
+            "<p><b>Waiting.</b> "
+            + escape(
+                f"{worst['label']}: median {worst['median']:.1f} {worst['unit']} "
+                f"[{worst['median_low']:.1f}, {worst['median_high']:.1f}] against a target of "
+                f"{worst['target']:g}; {worst['over_target']:.0%} of customers wait longer "
+                f"(n={worst['n']:,})."
+            )
+            + "</p>"
+        )
+    if results.funnel is not None:
+        a = results.funnel.abandonment.iloc[0]
+        parts.append(
+            "<p><b>Web shop.</b> "
+            + escape(
+                f"Most sessions are lost after '{a['step']}': {a['drop']:.0%} of the "
+                f"{a['sessions']:,} sessions that reach it do not continue (conversion "
+                f"{a['conversion']:.0%} [{a['low']:.0%}, {a['high']:.0%}])."
+            )
+            + "</p>"
+        )
+    if not parts:
+        return None
+    return Section("journey", "The customer journey", "".join(parts))
+
+
+def _feedback(study, results):
+    if study.codebook.feedback is None or study.codebook.feedback.reason is None:
+        return None
+    from .feedback import reviews
+
+    r = reviews(study)
+    return Section("feedback", "Complaints along the journey", r._repr_html_())
+
+
+def _strategy(study, results):
+    if results.strategy is None:
+        return None
+    s = results.strategy
+    rows = "".join(
+        f"<tr><td>{r.rank}</td><td>{escape(r.label)}</td><td>{escape(r.kpi)}</td>"
+        f"<td>{r.current:.2f} to {r.target:.1f}</td><td>{r.expected_change:+.1f} "
+        f"[{r.expected_low:+.1f}, {r.expected_high:+.1f}]</td><td>{escape(r.remeasure)}</td></tr>"
+        for r in s.priorities.itertuples()
+    )
+    roadmap = (
+        "<h3>Roadmap</h3><table class='cx-table'><thead><tr><th>#</th><th>touchpoint</th>"
+        "<th>KPI to track</th><th>experience now and goal</th>"
+        f"<th>expected {escape(s.outcome.upper())} change ({escape(s.outcome_unit)})</th>"
+        f"<th>re-measure</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<p class='cx-note'>A cycle, not a campaign: measure again, compare with this report, "
+        "adjust the priorities.</p>"
+    )
+    return Section("strategy", "Strategy and roadmap", s._repr_html_() + roadmap)
+
+
+def _trends(study, results):
+    if results.trends is None:
+        return None
+    t = results.trends
+    return Section(
+        "trends", f"What moved since {t.previous}", t.moved()._repr_html_() + t._repr_html_()
+    )
+
+
+def _method(study, results):
+    lines = [
+        "NPS = % promoters (9-10) - % detractors (0-6); interval: adjusted Wald (Rocks 2016).",
+        "Shares: Wilson score intervals; means: Student t intervals; survey weights through "
+        "Kish's effective sample size.",
+        "Gaps: experience - expectation per respondent; interval and paired t test from the "
+        "paired differences, Wilcoxon signed-rank as a check; Holm's correction across each table.",
+        "Drivers: relative weights (Johnson 2000) of the touchpoint experiences for the outcome, "
+        "percentile bootstrap intervals; quadrants split at the means (Martilla & James 1977).",
+        "Competitors: Welch t (means), two-proportion z with Newcombe's interval (shares), "
+        "z on the NPS difference; Holm's correction across the table.",
+        "Pain = importance x shortfall x reach. Priorities ranked by the expected outcome "
+        "change of reaching the goal (driver slope x reach x points to gain).",
+    ]
+    if results.segmentation is not None:
+        seg = results.segmentation
+        lines.append(f"Segments: {seg.choice.reason} {seg.verdict}")
+    lines.append(f"Groups with fewer than {study.codebook.min_base} answers are suppressed.")
+    return Section("method", "Appendix: method", Findings(tuple(lines))._repr_html_())
+
+
+def _quality(study):
+    q = study.quality
+    return Section("quality", "Appendix: data quality", q._repr_html_())
