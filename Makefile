@@ -14,10 +14,13 @@ PARAMS ?=
 PACKAGE_FILES := $(wildcard cxresearch/*.py cxresearch/catalog/*.yaml cxresearch/templates/*)
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: setup report test test-fast bench lab clean help
+.PHONY: setup report reports example-reports test test-fast bench lab clean help
 
 help:
 	@echo "make report   render reports/demo/index.html (STUDY=path/to/study.yaml for another study)"
+	@echo "make reports  render every data/<name>/study.yaml into reports/<name>/"
+	@echo "make report-airline-tweets   the real-data example (make example-reports: all of them)"
+	@echo "make report-Brightline       the demo study's report for another brand"
 	@echo "make test     run the tests"
 	@echo "make bench    run the benchmarks (1M respondents; minutes)"
 	@echo "make lab      open JupyterLab on the notebooks"
@@ -38,6 +41,27 @@ report: $(OUT)/index.html
 # The report is rebuilt only when the study's files, the notebooks or the package change.
 $(OUT)/index.html: $(STUDY) $(filter-out $(STUDY),$(wildcard $(STUDY_DIR)/*)) $(NOTEBOOKS) $(PACKAGE_FILES) $(INSTALLED)
 	$(BIN)/cxresearch report $(STUDY) --out $(OUT) $(PARAMS)
+
+# Every study folder under data/ (data/<name>/study.yaml -> reports/<name>/).
+reports: $(INSTALLED) data/demo/study.yaml
+	@for study in data/*/study.yaml; do \
+	  name=$$(basename $$(dirname $$study)); \
+	  $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
+	done
+
+# The real-data examples (examples/<name>/study.yaml, reading ../shared/data as it is).
+example-reports: $(INSTALLED)
+	@for study in examples/*/study.yaml; do \
+	  name=$$(basename $$(dirname $$study)); \
+	  $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
+	done
+
+# make report-<example> renders examples/<example>/study.yaml (e.g. report-airline-tweets);
+# make report-<brand> renders STUDY for another brand (e.g. report-Brightline -> reports/demo-Brightline).
+report-%: $(INSTALLED) data/demo/study.yaml
+	$(if $(wildcard examples/$*/study.yaml),\
+	  $(BIN)/cxresearch report examples/$*/study.yaml --out reports/$*,\
+	  $(BIN)/cxresearch report $(STUDY) --out reports/$(notdir $(STUDY_DIR))-$* -p brand "$*")
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -n 2 -q

@@ -288,13 +288,14 @@ def comparison_heatmap(comparison, ax=None):
         annot=text.to_numpy(),
         fmt="",
         cmap="cividis",
-        cbar_kws={"label": "mean experience"},
+        cbar_kws={"label": "mean experience" if kind == "mean" else "share %"},
         linewidths=0.5,
         ax=ax,
     )
     ax.set_xlabel("brand (own brand first)")
-    ax.set_ylabel("touchpoint")
-    ax.set_title(f"Experience by brand (+/-: significantly above/below {comparison.brand})")
+    ax.set_ylabel("touchpoint" if kind == "mean" else "measure")
+    what = "Experience" if kind == "mean" else "Share"
+    ax.set_title(f"{what} by brand (+/-: significantly above/below {comparison.brand})")
     return ax
 
 

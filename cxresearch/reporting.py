@@ -64,6 +64,7 @@ class ReportError(RuntimeError):
 class Chapter:
     source: Path
     title: str
+    requires: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -81,10 +82,24 @@ def chapters_in(folder: Path) -> list[Chapter]:
     chapters = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        chapters.append(Chapter(path, _title_of(nb, path.stem)))
+        requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
+        chapters.append(Chapter(path, _title_of(nb, path.stem), requires))
     if not chapters:
         raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
     return chapters
+
+
+def applicable(chapters: list[Chapter], study) -> tuple[list[Chapter], list[str]]:
+    """The chapters the study has the data for, and a note for each left out
+    (a chapter declares ``requires`` in its notebook metadata under ``cxresearch``)."""
+    kept, skipped = [], []
+    for chapter in chapters:
+        missing = [r for r in chapter.requires if not study.supports(r)]
+        if missing:
+            skipped.append(f"{chapter.title}: left out, the study has no {' or '.join(missing)}.")
+        else:
+            kept.append(chapter)
+    return kept, skipped
 
 
 def _title_of(nb, fallback: str) -> str:
@@ -158,14 +173,16 @@ def render_report(
     )
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    chapters = chapters_in(Path(notebooks) if notebooks else NOTEBOOKS_DIR)
+    chapters, skipped = applicable(
+        chapters_in(Path(notebooks) if notebooks else NOTEBOOKS_DIR), study
+    )
     params = {"study": str(study.codebook.path.resolve()), **dict(parameters or {})}
     build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         _execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
         context = _page_context(study, params, chapters)
         _export_chapters(chapters, build, context)
-        _write_index(study, chapters, build, context, int(params.get("random_state", 0)))
+        _write_index(study, chapters, build, context, int(params.get("random_state", 0)), skipped)
         _swap_into_place(build, out_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
@@ -299,10 +316,11 @@ def _drop_stderr_and_parameters(nb) -> None:
         ]
 
 
-def _write_index(study, chapters, build: Path, context, random_state: int) -> None:
+def _write_index(study, chapters, build: Path, context, random_state: int, skipped) -> None:
     from .summary import build_report
 
     report = build_report(study, random_state=random_state)
+    report.skipped.extend(skipped)
     body = (
         _environment()
         .get_template("index_body.html.j2")

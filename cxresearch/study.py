@@ -77,6 +77,31 @@ class Study:
             raise KeyError(f"unknown role {role!r}; choose from {', '.join(present)}")
         return present[role] is not None
 
+    def supports(self, requirement: str) -> bool:
+        """Whether the study has what an analysis or chapter needs:
+        ``"kpis"`` (any outcome), ``"outcome"`` (nps, csat or loyalty),
+        ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
+        or targets to measure gaps against), ``"brands"`` (competitors from a
+        brand column or a benchmark file), ``"events"``, ``"feedback"``."""
+        cb = self.codebook
+        checks = {
+            "kpis": lambda: bool(cb.outcomes),
+            "outcome": lambda: any(o in cb.outcomes for o in ("nps", "csat", "loyalty")),
+            "touchpoints": lambda: any(tp.experience is not None for tp in cb.touchpoints),
+            "expectations": lambda: any(
+                tp.experience is not None and (tp.expectation is not None or tp.target is not None)
+                for tp in cb.touchpoints
+            ),
+            "brands": lambda: (
+                cb.brand is not None and (cb.brand_column is not None or self.benchmark is not None)
+            ),
+            "events": lambda: self.events is not None,
+            "feedback": lambda: cb.feedback is not None,
+        }
+        if requirement not in checks:
+            raise KeyError(f"unknown requirement {requirement!r}; choose from {', '.join(checks)}")
+        return checks[requirement]()
+
     def resolve_column(self, name: str) -> str:
         """Map a role name (``"brand"``, ``"wave"``) or a column name to a column."""
         roles = {"brand": self.codebook.brand_column, "wave": self.codebook.wave}

@@ -148,6 +148,8 @@ def _cards(study, results) -> tuple[str, list[dict]]:
     the previous wave."""
     from .metrics import kpis
 
+    if not study.codebook.outcomes:
+        return _feedback_cards(study, results)
     column = study.codebook.brand_column
     brands = [] if column is None else list(study.responses[column].cat.categories)
     if study.brand in brands:
@@ -173,6 +175,31 @@ def _cards(study, results) -> tuple[str, list[dict]]:
                 "since": results.trends.previous,
             }
     return title, cards
+
+
+def _feedback_cards(study, results) -> tuple[str, list[dict]]:
+    """Without survey KPIs: the brand's feedback shares against the best competitor."""
+    c = results.comparison
+    if c is None:
+        return "No survey KPIs", []
+    v = c.values[c.values["touchpoint"].isna() & ~c.values["measure"].str.startswith("reason:")]
+    cards = []
+    for _, rows in v.groupby("measure", sort=False):
+        own = rows[rows["brand"] == c.brand]
+        if own.empty:
+            continue
+        card = own.iloc[0].to_dict()
+        card["statistic"] = card["label"] + (
+            " (lower is better)" if card["lower_is_better"] else ""
+        )
+        others = rows[(rows["brand"] != c.brand) & ~rows["below_min_base"]]
+        if not others.empty:
+            best = others.loc[
+                others["value"].idxmin() if card["lower_is_better"] else others["value"].idxmax()
+            ]
+            card["leader"] = {"brand": best["brand"], "value": best["value"], "n": best["n"]}
+        cards.append(card)
+    return f"{c.brand}, in its customers' feedback", cards
 
 
 def _findings(results) -> list[str]:
