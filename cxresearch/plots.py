@@ -260,8 +260,9 @@ def comparison_heatmap(comparison, ax=None):
     """Brand x touchpoint experience scores; a competitor's cell is marked + or -
     where it is significantly above or below the brand; small bases are greyed."""
     v = comparison.values
-    v = v[v["touchpoint"].notna()]
-    kind = "mean" if (v["kind"] == "mean").any() else "share"
+    if v["touchpoint"].notna().any():
+        v = v[v["touchpoint"].notna()]  # touchpoints; else the KPIs themselves
+    kind = next(k for k in ("mean", "share", "nps") if (v["kind"] == k).any())
     v = v[v["kind"] == kind]
     brands = [comparison.brand] + [b for b in dict.fromkeys(v["brand"]) if b != comparison.brand]
     order = list(dict.fromkeys(v["label"]))
@@ -288,13 +289,13 @@ def comparison_heatmap(comparison, ax=None):
         annot=text.to_numpy(),
         fmt="",
         cmap="cividis",
-        cbar_kws={"label": "mean experience" if kind == "mean" else "share %"},
+        cbar_kws={"label": {"mean": "mean experience", "share": "share %", "nps": "NPS"}[kind]},
         linewidths=0.5,
         ax=ax,
     )
     ax.set_xlabel("brand (own brand first)")
     ax.set_ylabel("touchpoint" if kind == "mean" else "measure")
-    what = "Experience" if kind == "mean" else "Share"
+    what = {"mean": "Experience", "share": "Share", "nps": "NPS"}[kind]
     ax.set_title(f"{what} by brand (+/-: significantly above/below {comparison.brand})")
     return ax
 
@@ -303,6 +304,10 @@ def leader_dots(comparison, ax=None):
     """The brand's score and the leader's on every touchpoint."""
     p = comparison.positions
     ax = _axes(ax, height=max(2.5, 0.4 * len(p) + 1))
+    if p.empty:
+        ax.text(0.5, 0.5, "no touchpoint scores to compare", ha="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     y = np.arange(len(p))[::-1]
     colours = sns.color_palette(PALETTE)
     ax.hlines(y, p["brand_value"], p["leader_value"], color="lightgrey", linewidth=2)

@@ -43,6 +43,8 @@ class KpiTable:
         return estimate_dots(self.table, statistic, list(self.by), self.min_base, ax=ax)
 
     def _repr_html_(self) -> str:
+        if self.table.empty:
+            return "<p class='cx-note'>The study declares none of these KPIs.</p>"
         weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"
         caption = f"Value [{self.confidence:.0%} interval] and base n; {weighting}."
         return html_table(self.wide(), self.min_base, caption)

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.slow
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.urls, self.tags = [], []
+        self.urls, self.tags, self.attributes = [], [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
         self.urls += [value for name, value in attrs if name in ("src", "href") and value]
 
 
@@ -117,11 +118,52 @@ def test_customer_text_and_brand_names_are_escaped(tmp_path):
     responses = pd.read_csv(path.parent / "responses.csv", dtype=str, keep_default_na=False)
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     responses["brand_rated"] = responses["brand_rated"].replace("Corvex", hostile)
+    responses["comment"] = hostile + " write to eve@example.com or call +48 601 234 567"
     responses.to_csv(path.parent / "responses.csv", index=False)
     study_text = path.read_text().replace("name: Acme retail CX demo 2026", f"name: '{hostile}'")
     path.write_text(study_text)
     index = cx.render_report(path, tmp_path / "out", progress=False)
-    for page in [index, *(index.parent / "chapters").glob("*.html")]:
+    pages = [index, *(index.parent / "chapters").glob("*.html")]
+    for page in pages:
         parsed = links_of(page)
         assert "script" not in parsed.tags and "x" not in parsed.urls, page.name
+        assert not [a for a in parsed.attributes if a.startswith("on")], page.name
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index.read_text()
+    journey_page = (index.parent / "chapters" / "05_journey.html").read_text()
+    assert "&lt;img src=x onerror=alert(2)&gt;" in journey_page  # the quoted comment, inert
+    assert "eve@example.com" not in journey_page and "601 234 567" not in journey_page
+
+
+def test_index_has_the_managers_sections(report):
+    _, index = report
+    html = index.read_text()
+    for heading in (
+        "Executive summary",
+        "Three findings",
+        "Three priorities",
+        "Personas",
+        "Expectations against experiences",
+        "Competitors",
+        "The customer journey",
+        "Strategy and roadmap",
+        "Appendix: method",
+        "Appendix: data quality",
+    ):
+        assert heading in html, heading
+    assert "best competitor" in html and "since 2026-Q2" in html
+    assert html.count("data:image/png;base64,") >= 5
+
+
+def test_chapters_a_study_cannot_support_are_left_out_with_a_note(tmp_path):
+    from conftest import write_study
+
+    path = write_study(
+        tmp_path / "tiny",
+        touchpoints=[],
+        outcomes={"nps": {"column": "recommend", "scale": [0, 10]}},
+        min_base=1,
+    )
+    index = cx.render_report(path, tmp_path / "out", progress=False)
+    names = {p.stem for p in (index.parent / "chapters").glob("*.html")}
+    assert "02_segments" not in names and "03_gaps_drivers" not in names and "01_kpis" in names
+    assert "left out, the study has no touchpoints" in index.read_text()
