@@ -177,7 +177,7 @@ def drivers(
     fit = _Fit(model, method, binary)
     point = fit.run(None, np.ones(model.n))
     intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
-    brand_rows, brand = _brand_rows(study, brand)
+    brand_rows, brand = study.brand_rows(brand)
     table = _table(study, touchpoints, point, intervals, brand_rows)
     crosshair_xy, rule = _crosshair(table, touchpoints, crosshair)
     table["quadrant"] = [
@@ -375,15 +375,6 @@ def _statistics(runs) -> list[np.ndarray]:
         np.array([r[1] for r in runs]),
         np.array([r[2] for r in runs]),
     ]
-
-
-def _brand_rows(study, brand):
-    column = study.codebook.brand_column
-    if brand == "auto":
-        brand = study.brand if column is not None else None
-    if brand is None or column is None:
-        return study.responses, None
-    return study.responses[study.responses[column] == brand], brand
 
 
 def _table(study, touchpoints, point, intervals, brand_rows) -> pd.DataFrame:

@@ -116,7 +116,7 @@ class Smileys:
 
 def smileys(study, brand: str | None = "auto") -> Smileys:
     """Sad / neutral / happy shares of every 3-point emotion item (1 = sad, 3 = happy)."""
-    rows = _brand_rows(study, brand)
+    rows, _ = study.brand_rows(brand)
     records = []
     for tp in study.codebook.touchpoints:
         item = tp.emotion
@@ -148,14 +148,6 @@ def smileys(study, brand: str | None = "auto") -> Smileys:
         )
         records.append(record)
     return Smileys(pd.DataFrame(records), study.codebook.min_base)
-
-
-def _brand_rows(study, brand):
-    column = study.codebook.brand_column
-    chosen = study.brand if brand == "auto" else brand
-    if column is None or chosen is None:
-        return study.responses
-    return study.responses[study.responses[column] == chosen]
 
 
 @dataclass(frozen=True)

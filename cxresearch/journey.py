@@ -107,7 +107,7 @@ def journey(
 
     gap_table = gaps(study, by=by or "touchpoint", brand=brand, segments=segments).table
     importance, outcome = _importance(study, drivers)
-    rows = _rows_for(study, brand)
+    rows, _ = study.brand_rows(brand)
     labels = _labels_for(study, rows, by, segments)
     records = []
     for tp in study.codebook.touchpoints:
@@ -149,14 +149,6 @@ def by_column(study, by: str | None) -> str | None:
     if by in (None, "segment"):
         return by
     return study.resolve_column(by)
-
-
-def _rows_for(study, brand):
-    column = study.codebook.brand_column
-    chosen = study.brand if brand == "auto" else brand
-    if column is None or chosen is None:
-        return study.responses
-    return study.responses[study.responses[column] == chosen]
 
 
 def _labels_for(study, rows, by, segments):

@@ -116,11 +116,7 @@ class Operations:
 
 def operations(study, by: str | None = None, brand: str | None = "auto") -> Operations:
     """Operational measures by touchpoint (and group), for the brand's customers by default."""
-    rows_frame = study.responses
-    column = study.codebook.brand_column
-    chosen = study.brand if brand == "auto" else brand
-    if column is not None and chosen is not None:
-        rows_frame = rows_frame[rows_frame[column] == chosen]
+    rows_frame, _ = study.brand_rows(brand)
     group = study.resolve_column(by) if by else None
     codes, keys = group_codes(rows_frame, [group] if group else [])
     labels = {tp.id: tp.label for tp in study.codebook.touchpoints}

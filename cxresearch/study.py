@@ -102,6 +102,16 @@ class Study:
             raise KeyError(f"unknown requirement {requirement!r}; choose from {', '.join(checks)}")
         return checks[requirement]()
 
+    def brand_rows(self, brand: str | None = "auto") -> tuple[pd.DataFrame, str | None]:
+        """The respondents who rated a brand, and that brand: ``"auto"`` is the
+        study's brand when the study has a brand column; None (or a study
+        without a brand column) gives every respondent."""
+        column = self.codebook.brand_column
+        chosen = self.brand if brand == "auto" else brand
+        if column is None or chosen is None:
+            return self.responses, None
+        return self.responses[self.responses[column] == chosen], chosen
+
     def resolve_column(self, name: str) -> str:
         """Map a role name (``"brand"``, ``"wave"``) or a column name to a column."""
         roles = {"brand": self.codebook.brand_column, "wave": self.codebook.wave}
