@@ -111,6 +111,24 @@ def test_small_bases_are_greyed_and_excluded_from_leadership(demo):
     assert "suppressed" in result._repr_html_()
 
 
+def with_benchmark(demo, folder, responses, benchmark, own_brand_only=False):
+    """A copy of the demo study (no events) whose competitors come from a benchmark file."""
+    benchmark.to_csv(folder / "benchmark.csv", index=False)
+    responses.reset_index().to_csv(folder / "responses.csv", index=False)
+    text = demo.codebook.path.read_text().replace(
+        "responses: responses.csv",
+        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, "
+        "measure: touchpoint, mean: avg, sd: std, n: base}",
+    )
+    if own_brand_only:
+        text = text.replace("  brand: brand_rated\n", "")
+    lines = [line for line in text.splitlines() if not line.startswith("events:")]
+    (folder / "study.yaml").write_text(
+        "\n".join(line for line in lines if "web_events" not in line)
+    )
+    return folder / "study.yaml"
+
+
 def test_competitors_from_a_benchmark_file_give_the_same_differences(demo, tmp_path):
     rows = []
     for brand, group in demo.responses.groupby("brand_rated", observed=True):
@@ -125,22 +143,9 @@ def test_competitors_from_a_benchmark_file_give_the_same_differences(demo, tmp_p
                     "base": len(x),
                 }
             )
-    pd.DataFrame(rows).to_csv(tmp_path / "benchmark.csv", index=False)
-    acme = demo.responses[demo.responses["brand_rated"] == "Acme"].reset_index()
-    acme.to_csv(tmp_path / "responses.csv", index=False)
-    text = demo.codebook.path.read_text()
-    text = text.replace("  brand: brand_rated\n", "").replace(
-        "responses: responses.csv",
-        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, "
-        "measure: touchpoint, mean: avg, sd: std, n: base}",
-    )
-    text = "\n".join(
-        line
-        for line in text.splitlines()
-        if not line.startswith("events:") and "web_events" not in line
-    )
-    (tmp_path / "study.yaml").write_text(text)
-    own_only = cx.load_study(tmp_path / "study.yaml")
+    acme = demo.responses[demo.responses["brand_rated"] == "Acme"]
+    path = with_benchmark(demo, tmp_path, acme, pd.DataFrame(rows), own_brand_only=True)
+    own_only = cx.load_study(path)
     from_file = cx.compare(own_only, weighted=False)
     same_survey = cx.compare(demo, weighted=False)
     a = from_file.table.set_index(["measure", "competitor"])
@@ -150,7 +155,7 @@ def test_competitors_from_a_benchmark_file_give_the_same_differences(demo, tmp_p
 
 
 def test_benchmark_file_errors_name_rows(demo, tmp_path):
-    pd.DataFrame(
+    benchmark = pd.DataFrame(
         {
             "company": ["X", "Y"],
             "touchpoint": ["website", "teleport"],
@@ -158,21 +163,10 @@ def test_benchmark_file_errors_name_rows(demo, tmp_path):
             "std": [1, -1],
             "base": [100, 100],
         }
-    ).to_csv(tmp_path / "b.csv", index=False)
-    demo.responses.reset_index().to_csv(tmp_path / "responses.csv", index=False)
-    text = demo.codebook.path.read_text().replace(
-        "responses: responses.csv",
-        "responses: responses.csv\nbenchmark: {file: b.csv, brand: company, "
-        "measure: touchpoint, mean: avg, sd: std, n: base}",
     )
-    text = "\n".join(
-        line
-        for line in text.splitlines()
-        if not line.startswith("events:") and "web_events" not in line
-    )
-    (tmp_path / "study.yaml").write_text(text)
+    path = with_benchmark(demo, tmp_path, demo.responses, benchmark)
     with pytest.raises(cx.StudyError) as err:
-        cx.load_study(tmp_path / "study.yaml")
+        cx.load_study(path)
     assert {p.column for p in err.value.problems} == {"touchpoint", "std"}
     assert all(p.rows == (2,) for p in err.value.problems)
 
