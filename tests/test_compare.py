@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
@@ -115,17 +116,19 @@ def with_benchmark(demo, folder, responses, benchmark, own_brand_only=False):
     """A copy of the demo study (no events) whose competitors come from a benchmark file."""
     benchmark.to_csv(folder / "benchmark.csv", index=False)
     responses.reset_index().to_csv(folder / "responses.csv", index=False)
-    text = demo.codebook.path.read_text().replace(
-        "responses: responses.csv",
-        "responses: responses.csv\nbenchmark: {file: benchmark.csv, brand: company, "
-        "measure: touchpoint, mean: avg, sd: std, n: base}",
-    )
+    codebook = yaml.safe_load(demo.codebook.path.read_text())
+    codebook.pop("events")
+    codebook["benchmark"] = {
+        "file": "benchmark.csv",
+        "brand": "company",
+        "measure": "touchpoint",
+        "mean": "avg",
+        "sd": "std",
+        "n": "base",
+    }
     if own_brand_only:
-        text = text.replace("  brand: brand_rated\n", "")
-    lines = [line for line in text.splitlines() if not line.startswith("events:")]
-    (folder / "study.yaml").write_text(
-        "\n".join(line for line in lines if "web_events" not in line)
-    )
+        codebook["columns"].pop("brand")
+    (folder / "study.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False))
     return folder / "study.yaml"
 
 
