@@ -203,7 +203,6 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
             parameters=params,
             kernel_name="python3",
             progress_bar=False,
-            cwd=str(chapter.source.parent),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
         )
         return chapter

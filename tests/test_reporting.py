@@ -76,6 +76,14 @@ def test_footer_records_data_hash_version_and_parameters(report):
     assert "&#34;min_base&#34;: 40" in html or '"min_base": 40' in html
 
 
+def test_rendering_leaves_the_working_directory_alone(tmp_path):
+    """Chapters run side by side in threads: none may change the process's directory."""
+    before = Path.cwd()
+    study = cx.make_demo_study(tmp_path / "study", n=300, random_state=3)
+    cx.render_report(study, tmp_path / "out", progress=False)
+    assert Path.cwd() == before
+
+
 def test_parameters_reach_the_notebooks(report):
     _, index = report
     executed = nbformat.read(index.parent / "notebooks" / "00_data_quality.ipynb", as_version=4)
