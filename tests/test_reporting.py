@@ -14,6 +14,7 @@ import cxresearch as cx
 from cxresearch.reporting import NOTEBOOKS_DIR, ReportError
 
 pytestmark = pytest.mark.slow
+CWD_BEFORE_RENDERING = Path.cwd()
 
 
 class _Links(HTMLParser):
@@ -76,12 +77,9 @@ def test_footer_records_data_hash_version_and_parameters(report):
     assert "&#34;min_base&#34;: 40" in html or '"min_base": 40' in html
 
 
-def test_rendering_leaves_the_working_directory_alone(tmp_path):
+def test_rendering_leaves_the_working_directory_alone(report):
     """Chapters run side by side in threads: none may change the process's directory."""
-    before = Path.cwd()
-    study = cx.make_demo_study(tmp_path / "study", n=300, random_state=3)
-    cx.render_report(study, tmp_path / "out", progress=False)
-    assert Path.cwd() == before
+    assert Path.cwd() == CWD_BEFORE_RENDERING
 
 
 def test_parameters_reach_the_notebooks(report):
