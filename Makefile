@@ -57,7 +57,11 @@ example-reports: $(INSTALLED)
 	done
 
 # make report-<example> renders examples/<example>/study.yaml (e.g. report-airline-tweets);
+# make report-segment-<n> renders STUDY for one segment's respondents (e.g. report-segment-2);
 # make report-<brand> renders STUDY for another brand (e.g. report-Brightline -> reports/demo-Brightline).
+report-segment-%: $(INSTALLED) data/demo/study.yaml
+	$(BIN)/cxresearch report $(STUDY) --out reports/$(notdir $(STUDY_DIR))-segment-$* -p segment $*
+
 report-%: $(INSTALLED) data/demo/study.yaml
 	$(if $(wildcard examples/$*/study.yaml),\
 	  $(BIN)/cxresearch report examples/$*/study.yaml --out reports/$*,\

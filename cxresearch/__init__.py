@@ -21,7 +21,7 @@ from .gaps import GapTable, gaps
 from .io import load_study
 from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
 from .results import KpiTable
-from .segments import Segmentation, assign_segments, segment
+from .segments import Segmentation, assign_segments, for_segment, segment
 from .stats import Estimate, kish_effective_n
 from .strategy import Strategy, strategy
 from .study import Study
@@ -62,6 +62,7 @@ __all__ = [
     "compare",
     "Segmentation",
     "assign_segments",
+    "for_segment",
     "segment",
     "Drivers",
     "GapTable",

@@ -171,6 +171,10 @@ def render_report(
     study = load_study(
         study_path, min_base=parameters.get("min_base"), brand=parameters.get("brand")
     )
+    if parameters.get("segment") is not None:
+        from .segments import for_segment
+
+        study = for_segment(study, parameters["segment"], int(parameters.get("random_state", 0)))
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     chapters, skipped = applicable(

@@ -449,6 +449,26 @@ def _verdict(stable: Stability, silhouette: float, null: float) -> tuple[bool, s
     )
 
 
+def for_segment(study, segment_number: int | None, random_state: int = 0):
+    """The study restricted to one segment's respondents (segments as
+    :func:`segment` finds them with this seed), for a per-segment report; None
+    returns the study as it is. The data-quality record notes the restriction."""
+    from dataclasses import replace
+
+    if segment_number is None:
+        return study
+    labels = segment(study, random_state=random_state, n_boot=0).labels
+    if int(segment_number) not in set(labels):
+        raise KeyError(f"no segment {segment_number}: the study has segments 1 to {labels.max()}")
+    inside = labels == int(segment_number)
+    note = (
+        f"report restricted to segment {int(segment_number)} "
+        f"({int(inside.sum()):,} of {len(labels):,} respondents, segmentation seed {random_state})"
+    )
+    quality = replace(study.quality, notes=(*study.quality.notes, note))
+    return replace(study, responses=study.responses[inside.to_numpy()], quality=quality)
+
+
 def assign_segments(study, segmentation: Segmentation) -> pd.Series:
     """Label the respondents of another study (e.g. a new wave) with a fitted segmentation."""
     columns = segmentation.features + segmentation.profile_columns

@@ -152,3 +152,13 @@ def test_real_telco_customers_segment_without_hand_editing():
     assert 2 <= seg.k <= 8
     assert seg.personas["n"].sum() == 7043
     assert seg.personas["description"].str.contains("Contract").any()
+
+
+def test_for_segment_restricts_the_study_and_says_so(demo):
+    labels = cx.segment(demo, random_state=0, n_boot=0).labels
+    second = cx.for_segment(demo, 2, random_state=0)
+    assert second.n == int((labels == 2).sum())
+    assert any("restricted to segment 2" in note for note in second.quality.notes)
+    assert cx.for_segment(demo, None) is demo
+    with pytest.raises(KeyError, match="no segment 99"):
+        cx.for_segment(demo, 99)
