@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 import yaml
@@ -96,3 +98,8 @@ def write_study(
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(codebook, sort_keys=False, allow_unicode=True), "utf-8")
     return path
+
+
+def with_min_base(study: cx.Study, min_base: int) -> cx.Study:
+    """The same study with another minimum base (as the ``min_base`` report parameter)."""
+    return replace(study, codebook=replace(study.codebook, min_base=min_base))

@@ -12,7 +12,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 import cxresearch as cx
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, with_min_base
 
 TWEETS = Path(__file__).resolve().parents[1] / "examples" / "airline-tweets" / "study.yaml"
 
@@ -100,12 +100,7 @@ def test_leaders_and_gap_to_leader(comparison):
 
 
 def test_small_bases_are_greyed_and_excluded_from_leadership(demo):
-    strict = cx.Study(
-        demo.codebook.__class__(**{**demo.codebook.__dict__, "min_base": 420}),
-        demo.responses,
-        demo.events,
-        demo.quality,
-    )
+    strict = with_min_base(demo, 420)
     result = cx.compare(strict)
     small = result.values[result.values["below_min_base"]]
     assert len(small) and not small["is_leader"].any()

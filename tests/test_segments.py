@@ -11,7 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
 
 import cxresearch as cx
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, with_min_base
 from cxresearch.personas import standardized_differences
 
 TELCO = Path(__file__).resolve().parents[1] / "examples" / "telco-churn" / "study.yaml"
@@ -103,12 +103,7 @@ def test_other_methods(demo, method):
 
 
 def test_small_segments_are_flagged_not_described(demo):
-    strict = cx.Study(
-        demo.codebook.__class__(**{**demo.codebook.__dict__, "min_base": 400}),
-        demo.responses,
-        demo.events,
-        demo.quality,
-    )
+    strict = with_min_base(demo, 400)
     seg = cx.segment(strict, k=6, n_boot=2)
     small = seg.personas[seg.personas["n"] < 400]
     assert len(small) and small["below_min_base"].all()
