@@ -36,7 +36,7 @@ from .importance import (
     relative_weights,
     shapley_r2,
 )
-from .tables import html_table
+from .tables import SUPPRESSED, html_table
 
 METHODS = ("relative_weights", "shapley")
 QUADRANTS = {
@@ -74,6 +74,7 @@ class Drivers:
     crosshair: tuple[float, float]
     crosshair_rule: str
     n_boot: int
+    min_base: int = 30
 
     def ranking(self) -> list[str]:
         return list(self.table.sort_values("rank")["touchpoint"])
@@ -102,6 +103,12 @@ class Drivers:
             for v, lo, hi in zip(t["impact"], t["impact_low"], t["impact_high"], strict=True)
         ]
         shown["quadrant"] = t["quadrant"].to_numpy()
+        small = (t["n_performance"] < self.min_base).to_numpy()
+        impact = f"impact of +1 point ({self.outcome_unit})"
+        for column in ("performance", impact, "quadrant"):
+            shown.loc[small, column] = [
+                f"{SUPPRESSED} (n={n:,} < {self.min_base})" for n in t["n_performance"][small]
+            ]
         return shown
 
     def _repr_html_(self) -> str:
@@ -111,7 +118,7 @@ class Drivers:
             f"({self.n_excluded:,} without an answer left out); 95% bootstrap intervals "
             f"({self.n_boot} resamples). Quadrants: {self.crosshair_rule}."
         )
-        return html_table(self.display(), 1, caption)
+        return html_table(self.display(), self.min_base, caption)
 
 
 def drivers(
@@ -200,6 +207,7 @@ def drivers(
         crosshair=crosshair_xy,
         crosshair_rule=rule,
         n_boot=n_boot,
+        min_base=study.codebook.min_base,
     )
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from .compare import difference_test, measures, summarise
 from .metrics import group_codes
 from .stats import adjust_pvalues, z_value
-from .tables import Findings, html_table
+from .tables import SUPPRESSED, Findings, html_table
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Trends:
     last: str
     brand: str | None
     correction: str
+    min_base: int = 30
 
     def moved(self) -> Findings:
         """The significant changes, in words."""
@@ -65,6 +66,8 @@ class Trends:
             f"{c:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
             for c, lo, hi, s in zip(t["change"], t["low"], t["high"], t["significant"], strict=True)
         ]
+        small = ((t["previous_n"] < self.min_base) | (t["last_n"] < self.min_base)).to_numpy()
+        shown.loc[small, "change [95% interval]"] = f"{SUPPRESSED} (a base below {self.min_base})"
         return shown
 
     def _repr_html_(self) -> str:
@@ -72,7 +75,7 @@ class Trends:
             f"Change {self.last} - {self.previous}{' for ' + self.brand if self.brand else ''}; "
             f"* = significant after {self.correction} correction across the table."
         )
-        return html_table(self.display(), 1, caption)
+        return html_table(self.display(), self.min_base, caption)
 
 
 def trends(
@@ -126,7 +129,13 @@ def trends(
     table = pd.DataFrame(rows)
     table["p_adjusted"] = adjust_pvalues(table["p"], correction)
     table["significant"] = table["p_adjusted"] < 1 - confidence
-    return Trends(table, previous, last, chosen if column else None, correction)
+    table["below_min_base"] = (table["previous_n"] < study.codebook.min_base) | (
+        table["last_n"] < study.codebook.min_base
+    )
+    table["significant"] &= ~table["below_min_base"]
+    return Trends(
+        table, previous, last, chosen if column else None, correction, study.codebook.min_base
+    )
 
 
 class _AsRow:

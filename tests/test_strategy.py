@@ -76,3 +76,14 @@ def test_trends_find_the_planted_wave_change(planted):
     assert unweighted["p"] == pytest.approx(stats.ttest_ind(q3, q2, equal_var=False).pvalue)
     assert any(line.startswith("Hotline rose") for line in result.moved().lines)
     assert np.isfinite(result.table["p_adjusted"]).all()
+
+
+def test_trends_and_drivers_suppress_small_bases(demo):
+    from conftest import with_min_base
+
+    strict = with_min_base(demo, 200)
+    changes = cx.trends(strict)
+    assert changes.table["below_min_base"].any()
+    assert not changes.table.loc[changes.table["below_min_base"], "significant"].any()
+    assert "suppressed" in changes._repr_html_()
+    assert "suppressed" in cx.drivers(strict, n_boot=0)._repr_html_()
