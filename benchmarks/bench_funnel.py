@@ -23,8 +23,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cxresearch as cx  # noqa: E402
 from bench_gaps_drivers import RESULTS, timed  # noqa: E402
+
+import cxresearch as cx  # noqa: E402
 
 TARGET_SECONDS = 20.0
 STEPS = ["home", "search", "product", "cart", "delivery", "payment", "confirmation"]

@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -377,7 +377,7 @@ def main(argv=None) -> int:
 
     memory = PeakRss()
     env = environment()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     temporary = args.workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="cx-bench-")) if temporary else args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -437,7 +437,7 @@ def main(argv=None) -> int:
         missed, marginal = print_report(
             steps, setup, args.rows, args.repeat, env, same_table, contention
         )
-        finished = datetime.now(timezone.utc)
+        finished = datetime.now(UTC)
         results = {
             "benchmark": "bench_kpis",
             "started_utc": started.isoformat(timespec="seconds"),

@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cxresearch as cx  # noqa: E402
 from bench_gaps_drivers import RESULTS, timed, write_study  # noqa: E402
+
+import cxresearch as cx  # noqa: E402
 
 TARGET_SECONDS = 60.0
 

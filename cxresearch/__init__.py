@@ -1,90 +1,112 @@
 """cxresearch: customer-experience research with honest uncertainty.
 
 ``import cxresearch as cx``, then ``cx.load_study(...)``, ``cx.kpis(...)``,
-``cx.make_demo_study(...)``, ``cx.render_report(...)``. Heavy libraries
-(matplotlib, seaborn, papermill, nbconvert) are imported where they are used,
-not here, so importing the package stays quick.
+``cx.make_demo_study(...)``, ``cx.render_report(...)``. This module only
+re-exports; the layers below it, lowest first, are :mod:`.errors`,
+:mod:`.data` (files to a Study), :mod:`.stats`/:mod:`.importance`/
+:mod:`.metrics` (numbers), :mod:`.tables`/:mod:`.results`/:mod:`.plots`
+(showing), :mod:`.analyses` (Study in, result out), then :mod:`.demo` and
+:mod:`.report`. matplotlib, seaborn, papermill and nbconvert are imported
+where they are used, so importing the package stays quick.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from .codebook import Codebook, Scale, Touchpoint
+from ._version import __version__
+from .analyses import (
+    Comparison,
+    Drivers,
+    Funnel,
+    GapTable,
+    Journey,
+    KpiTable,
+    LoyaltyLinks,
+    Operations,
+    Quotes,
+    Reviews,
+    Segmentation,
+    Smileys,
+    Strategy,
+    Trends,
+    assign_segments,
+    compare,
+    drivers,
+    for_segment,
+    funnel,
+    gaps,
+    journey,
+    kpis,
+    loyalty_links,
+    mask_contacts,
+    operations,
+    quotes,
+    reviews,
+    segment,
+    smileys,
+    strategy,
+    trends,
+)
+from .data import Codebook, DataQuality, Scale, Study, Touchpoint, load_study
 from .demo import make_demo_study
-from .compare import Comparison, compare
-from .drivers import Drivers, drivers
-from .errors import StudyError
-from .feedback import mask_contacts, quotes, reviews, smileys
-from .funnel import Funnel, funnel
-from .journey import Journey, journey, loyalty_links
-from .operations import Operations, operations
-from .gaps import GapTable, gaps
-from .io import load_study
-from .metrics import ces, csat, kpis, mean_score, nps, share, top_box
-from .results import KpiTable
-from .segments import Segmentation, assign_segments, for_segment, segment
+from .errors import CxError, ReportError, StudyError
+from .metrics import ces, csat, mean_score, nps, share, top_box
+from .report import ChapterSettings, open_chapter, render_report
+from .results import Result
 from .stats import Estimate, kish_effective_n
-from .strategy import Strategy, strategy
-from .study import Study
-from .trends import Trends, trends
-from .validate import DataQuality
-
-try:
-    __version__ = version("cxresearch")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
-
-
-def render_report(study_path, out_dir, parameters=None, **options):
-    """Render the HTML report of a study; see :func:`cxresearch.reporting.render_report`."""
-    from .reporting import render_report as _render
-
-    return _render(study_path, out_dir, parameters, **options)
-
+from .tables import Findings
 
 __all__ = [
+    "ChapterSettings",
     "Codebook",
-    "Strategy",
-    "Trends",
-    "strategy",
-    "trends",
-    "Funnel",
-    "Journey",
-    "Operations",
-    "funnel",
-    "journey",
-    "loyalty_links",
-    "mask_contacts",
-    "operations",
-    "quotes",
-    "reviews",
-    "smileys",
     "Comparison",
-    "compare",
-    "Segmentation",
-    "assign_segments",
-    "for_segment",
-    "segment",
-    "Drivers",
-    "GapTable",
-    "drivers",
-    "gaps",
+    "CxError",
     "DataQuality",
+    "Drivers",
     "Estimate",
+    "Findings",
+    "Funnel",
+    "GapTable",
+    "Journey",
     "KpiTable",
+    "LoyaltyLinks",
+    "Operations",
+    "Quotes",
+    "ReportError",
+    "Result",
+    "Reviews",
     "Scale",
+    "Segmentation",
+    "Smileys",
+    "Strategy",
     "Study",
     "StudyError",
     "Touchpoint",
+    "Trends",
     "__version__",
+    "assign_segments",
     "ces",
+    "compare",
     "csat",
+    "drivers",
+    "for_segment",
+    "funnel",
+    "gaps",
+    "journey",
     "kish_effective_n",
     "kpis",
     "load_study",
+    "loyalty_links",
     "make_demo_study",
+    "mask_contacts",
     "mean_score",
     "nps",
+    "open_chapter",
+    "operations",
+    "quotes",
     "render_report",
+    "reviews",
+    "segment",
     "share",
+    "smileys",
+    "strategy",
     "top_box",
+    "trends",
 ]

@@ -10,6 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from .data import load_study
+from .demo import make_demo_study
+from .errors import CxError
+from .report import render_report
+
 
 def _parse_value(text: str):
     """Papermill-style parameter values: numbers and true/false/none, else text."""
@@ -56,33 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .errors import StudyError
-
     try:
         return _COMMANDS[args.command](args)
-    except StudyError as exc:
+    except (CxError, FileNotFoundError) as exc:  # bad data, a failed chapter: no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # a report error or an unreadable path: no traceback
-        from .reporting import ReportError
-
-        if isinstance(exc, (ReportError, FileNotFoundError)):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
 
 
 def _demo(args) -> int:
-    from .demo import make_demo_study
-
     path = make_demo_study(args.out, n=args.n, random_state=args.seed)
     print(f"demo study written: {path}")
     return 0
 
 
 def _validate(args) -> int:
-    from .io import load_study
-
     study = load_study(args.study)
     print(f"{study.name}: valid ({study.n:,} respondents)")
     print(study.quality.summary())
@@ -90,8 +82,6 @@ def _validate(args) -> int:
 
 
 def _report(args) -> int:
-    from .reporting import render_report
-
     parameters = {name: _parse_value(value) for name, value in args.parameter}
     index = render_report(Path(args.study), Path(args.out), parameters, progress=not args.quiet)
     print(f"report written: {index}")

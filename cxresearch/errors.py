@@ -1,14 +1,21 @@
-"""The one error a user sees for bad input: :class:`StudyError`.
+"""The errors a user sees: one base, :class:`CxError`, with two kinds under it.
 
-Every problem names the file, the column and up to five offending rows, the
-way ``papermill``'s ``PapermillExecutionError`` names the cell: an error a user
-can act on without reading a traceback.
+- :class:`StudyError`: bad input. Every problem names the file, the column
+  and up to five offending rows, the way ``papermill``'s
+  ``PapermillExecutionError`` names the cell: an error a user can act on
+  without reading a traceback.
+- :class:`ReportError`: a chapter notebook failed while rendering a report;
+  it names the notebook and the cell, and the previous report stays.
+
+``except cx.CxError`` catches both; the command line prints them as one
+plain line and exits 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_ROWS_SHOWN = 5
 
@@ -55,7 +62,11 @@ def problem_at_rows(file: str, column: str | None, message: str, rows: Iterable[
     return Problem(file, message, column, tuple(rows[:MAX_ROWS_SHOWN]), len(rows))
 
 
-class StudyError(ValueError):
+class CxError(Exception):
+    """Base of the errors cxresearch raises for a user to act on."""
+
+
+class StudyError(CxError, ValueError):
     """A study's codebook or data break the data contract.
 
     ``str(error)`` lists every problem found, one per line; ``error.problems``
@@ -84,3 +95,27 @@ class StudyError(ValueError):
     @property
     def rows(self) -> tuple[int, ...]:
         return self.problems[0].rows
+
+
+class ReportError(CxError, RuntimeError):
+    """A chapter notebook failed; the previous report was left untouched.
+
+    Attributes: ``notebook`` (file name), ``cell`` (0-based index of the
+    failing cell, or None), ``ename``/``evalue`` (the exception), ``kept``
+    (the executed notebook kept for debugging).
+    """
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, kept: Path):
+        self.notebook, self.cell, self.ename, self.evalue, self.kept = (
+            notebook,
+            cell,
+            ename,
+            evalue,
+            kept,
+        )
+        where = f"cell {cell}" if cell is not None else "start-up"
+        super().__init__(
+            f"chapter {notebook} failed in {where}: {ename}: {evalue}\n"
+            f"The executed notebook with the error is kept at {kept}; "
+            "the previous report was left untouched."
+        )

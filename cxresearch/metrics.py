@@ -1,10 +1,10 @@
-"""CX metrics with intervals: NPS, CSAT, CES, top-box shares, means, and the KPI table.
+"""CX metrics with intervals: NPS, CSAT, CES, top-box shares and means, on arrays.
 
 Each metric is computed from grouped sufficient statistics
 (:class:`~cxresearch.stats.GroupedSums`), so a KPI table over a million
-respondents is a handful of ``numpy.bincount`` passes, and the scalar
-functions (:func:`nps`, :func:`csat`, ...) are the one-group case of the same
-code.
+respondents (:func:`cxresearch.analyses.kpis.kpis`) is a handful of
+``numpy.bincount`` passes, and the scalar functions here (:func:`nps`,
+:func:`csat`, ...) are the one-group case of the same code.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .codebook import BinaryItem, ScaleItem
+from .data.codebook import BinaryItem, ScaleItem
 from .stats import Estimate, GroupedSums, nps_interval, t_interval, wilson_interval
 
 NPS_METHOD = "adjusted Wald (Rocks 2016)"
 SHARE_METHOD = "Wilson score (Wilson 1927)"
 MEAN_METHOD = "Student t"
-MISSING_GROUP = "(missing)"
 
 
 # -- grouped statistics: one row per group ------------------------------------
@@ -60,7 +59,7 @@ class _Statistic:
     compute: Callable
 
 
-def _statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
+def statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
     label = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty"}.get(kpi, kpi.capitalize())
     if isinstance(item, BinaryItem):
         rate = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
@@ -130,8 +129,11 @@ def nps(scores, weights=None, confidence: float = 0.95) -> Estimate:
 
     Examples
     --------
+    Five promoters and three detractors of ten: NPS = 50% - 30% = 20, and
+    the adjusted Wald interval (5.75 and 3.75 of 13) runs from -30.3 to 61.1:
+
     >>> str(nps([10, 9, 8, 7, 6, 3, 10, 10, 9, 0]))
-    'NPS 20.0 [-22.4, 54.8] (n=10)'
+    '20.0 [-30.3, 61.1] (n=10)'
     """
     _check_scale(scores, 0, 10, "NPS")
     return _one_group(_Statistic("nps", "NPS", NPS_METHOD, _nps_stats), scores, weights, confidence)
@@ -143,6 +145,9 @@ def top_box(
     """Share (%) of answers in the top ``boxes`` points of ``scale``, Wilson interval.
 
     E.g. top-2-box on 1-5 counts 4 and 5. The scale is the codebook's, never assumed.
+
+    >>> round(top_box([5, 4, 3, 2, 5], scale=(1, 5)).value, 1)
+    60.0
     """
     low, high = scale
     _check_scale(scores, low, high, "top-box")
@@ -209,96 +214,3 @@ def ces(
         values = np.asarray(scores, dtype=float)
         return share(pd.Series(values > midpoint).mask(np.isnan(values)), weights, confidence)
     raise ValueError(f"stat must be 'mean' or 'agree', not {stat!r}")
-
-
-# -- the KPI table ---------------------------------------------------------------
-def _as_list(by) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
-
-
-def group_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer group codes for ``columns`` (missing values form their own group,
-    labelled ``(missing)``) and the table of group keys in code order."""
-    if not columns:
-        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=[0])
-    grouped = frame.groupby(columns, observed=True, dropna=False, sort=True)
-    codes = grouped.ngroup().to_numpy()
-    keys = grouped.size().index.to_frame(index=False)
-    for column in columns:
-        keys[column] = keys[column].astype("string").fillna(MISSING_GROUP)
-    return codes.astype(np.intp), keys
-
-
-def item_values(study, item: ScaleItem | BinaryItem) -> np.ndarray:
-    values = study.responses[item.column]
-    if isinstance(item, BinaryItem):
-        return values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    return values.to_numpy(dtype=float)
-
-
-def kpis(study, by=None, weighted: bool = True, confidence: float = 0.95):
-    """The KPI table: n, NPS, CSAT, CES, loyalty, retention and referral with intervals.
-
-    Parameters
-    ----------
-    study : Study
-    by : str or list of str, optional
-        ``"brand"``, ``"wave"``, a profile column, or several. None: the whole sample.
-    weighted : bool
-        Use the study's survey weights when it has them (Kish effective n).
-    confidence : float
-
-    Returns
-    -------
-    KpiTable
-        ``.table`` has one row per group and statistic: the group columns,
-        ``kpi``, ``statistic``, ``value``, ``low``, ``high``, ``n`` (answers),
-        ``n_eff``, ``method`` and ``below_min_base``.
-
-    Notes
-    -----
-    NPS: see :func:`nps`. Shares (top-2-box, agree, retention, referral): Wilson
-    interval. Means: t interval. Only KPIs declared in the codebook appear.
-    """
-    from .results import KpiTable
-
-    columns = [study.resolve_column(b) for b in _as_list(by)]
-    codes, keys = group_codes(study.responses, columns)
-    k = len(keys)
-    w_series = study.weights() if weighted else None
-    w = np.ones(study.n) if w_series is None else w_series.to_numpy(dtype=float)
-    parts = []
-    for kpi, item in study.codebook.outcomes.items():
-        values = item_values(study, item)
-        for statistic in _statistics_for(kpi, item):
-            value, low, high, n, n_eff = statistic.compute(values, w, codes, k, confidence)
-            part = keys.copy()
-            part["kpi"], part["statistic"] = kpi, statistic.name
-            part["value"], part["low"], part["high"] = value, low, high
-            part["n"], part["n_eff"] = n.astype(int), n_eff
-            part["method"] = statistic.method + (
-                ", weighted (Kish effective n)" if w_series is not None else ""
-            )
-            parts.append(part)
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if not table.empty:
-        table["below_min_base"] = table["n"] < study.codebook.min_base
-        table = _own_brand_first(table, study, columns)
-    return KpiTable(
-        table=table,
-        by=tuple(columns),
-        min_base=study.codebook.min_base,
-        weighted=w_series is not None,
-        confidence=confidence,
-    )
-
-
-def _own_brand_first(table: pd.DataFrame, study, columns: list[str]) -> pd.DataFrame:
-    brand_column = study.codebook.brand_column
-    if brand_column not in columns or study.brand is None:
-        return table
-    first = (table[brand_column] != study.brand).to_numpy()
-    order = np.lexsort((np.arange(len(table)), first))
-    return table.iloc[order].reset_index(drop=True)

@@ -6,11 +6,27 @@ One theme for all (seaborn ``whitegrid`` with the colour-blind-safe
 
 from __future__ import annotations
 
-import matplotlib
-import matplotlib.pyplot as plt
+from importlib import import_module
+
 import numpy as np
 import pandas as pd
-import seaborn as sns
+
+
+class _LazyModule:
+    """A module imported on first use: ``import cxresearch`` stays quick, and
+    matplotlib and seaborn load only when a chart is drawn."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        return getattr(import_module(self._name), attribute)
+
+
+plt = _LazyModule("matplotlib.pyplot")
+sns = _LazyModule("seaborn")
+_patches = _LazyModule("matplotlib.patches")
+_ticker = _LazyModule("matplotlib.ticker")
 
 PALETTE = "colorblind"
 
@@ -82,7 +98,7 @@ def answered_shares(quality_table: pd.DataFrame, ax=None):
         ax.barh(t["column"], share, left=left, color=colour, label=label)
         left += share
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(_ticker.PercentFormatter(1.0))
     ax.set_xlabel("share of respondents")
     ax.set_ylabel("column")
     ax.set_title("Answers per item")
@@ -123,7 +139,7 @@ def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
     ax.set_xlabel("gap: experience - expectation (negative = falls short)")
     ax.set_ylabel("touchpoint" if by == "touchpoint" else "stage")
     ax.set_title("Expectations against experiences")
-    handles = [matplotlib.patches.Patch(color=c, label=s) for s, c in _stage_colours().items()]
+    handles = [_patches.Patch(color=c, label=s) for s, c in _stage_colours().items()]
     ax.legend(
         handles=handles, title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False
     )
@@ -336,7 +352,7 @@ def funnel_bars(result, ax=None):
         color=None if hue else sns.color_palette(PALETTE)[0],
         ax=ax,
     )
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(_ticker.PercentFormatter(1.0))
     ax.set_xlabel("funnel step, in order")
     ax.set_ylabel("sessions reaching the step (share of the first)")
     worst = result.abandonment.iloc[0]
@@ -389,4 +405,140 @@ def journey_map(result, ax=None):
     ax.set_ylabel("mean score (1-7)")
     ax.set_title("Customer journey map", pad=18)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def _interval_dots(ax, labels, values, lows, highs, shown, highlight=None, min_base=None):
+    """Horizontal dots with intervals, one row per label (top to bottom);
+    rows not ``shown`` read "suppressed" instead of a dot."""
+    colours = sns.color_palette(PALETTE)
+    y = np.arange(len(labels))[::-1]
+    values, lows, highs = (np.asarray(a, dtype=float) for a in (values, lows, highs))
+    shown = np.asarray(shown, dtype=bool)
+    strong = np.zeros(len(labels), dtype=bool) if highlight is None else np.asarray(highlight)
+    for mask, colour in ((shown & ~strong, colours[7]), (shown & strong, colours[0])):
+        if mask.any():
+            ax.errorbar(
+                values[mask],
+                y[mask],
+                xerr=[(values - lows)[mask], (highs - values)[mask]],
+                fmt="o",
+                color=colour,
+                ecolor=colour,
+                capsize=3,
+            )
+    for yi in y[~shown]:
+        note = "suppressed" + (f": base below {min_base}" if min_base else "")
+        ax.text(0.5, yi, note, transform=ax.get_yaxis_transform(), ha="center", va="center",
+                color="grey", fontsize=9)  # fmt: skip
+    ax.set_yticks(y, labels)
+    return ax
+
+
+def change_dots(result, ax=None):
+    """Every measure's change between the last two waves with its interval;
+    significant changes in colour, the others grey."""
+    t = result.table
+    ax = _axes(ax, height=max(2.0, 0.35 * len(t) + 1))
+    _interval_dots(
+        ax,
+        list(t["label"]),
+        t["change"],
+        t["low"],
+        t["high"],
+        ~t["below_min_base"],
+        t["significant"],
+        result.min_base,
+    )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(f"change {result.last} - {result.previous} (the measure's own units)")
+    ax.set_title(f"What moved since {result.previous} ({result.interval}s)")
+    return ax
+
+
+def operations_chart(result, ax=None):
+    """Median (dot) and 90th percentile (diamond) of each operational measure
+    with their intervals, and the target (vertical tick)."""
+    t = result.table.reset_index(drop=True)
+    labels = [
+        (f"{row[result.by]}: " if result.by else "") + f"{row['label']} ({row['unit']})"
+        for row in t.to_dict("records")
+    ]
+    ax = _axes(ax, height=max(2.0, 0.5 * len(t) + 1))
+    colours = sns.color_palette(PALETTE)
+    y = np.arange(len(t))[::-1]
+    shown = ~t["below_min_base"].to_numpy()
+    for column, marker, colour, name in (
+        ("median", "o", colours[0], "median"),
+        ("p90", "D", colours[3], "90th percentile"),
+    ):
+        value, low, high = t[column], t[f"{column}_low"], t[f"{column}_high"]
+        ax.errorbar(
+            value[shown], y[shown], xerr=[(value - low)[shown], (high - value)[shown]],
+            fmt=marker, color=colour, ecolor=colour, capsize=3, label=name,
+        )  # fmt: skip
+    ax.scatter(t["target"], y, marker="|", s=400, color="black", label="target")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(f"time ({result.interval}s, order statistics)")
+    ax.set_title("Waiting and response times against their targets")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def smiley_bars(result, ax=None):
+    """Sad, neutral and happy shares per touchpoint, stacked to 100%."""
+    t = result.table[result.table["n"] >= result.min_base].reset_index(drop=True)
+    if t.empty:
+        raise ValueError("no touchpoint with faces and a base large enough to chart")
+    ax = _axes(ax, height=max(2.0, 0.45 * len(t) + 1))
+    y = np.arange(len(t))[::-1]
+    left = np.zeros(len(t))
+    colours = {"sad": "#d55e00", "neutral": "#bbbbbb", "happy": "#009e73"}
+    for part, colour in colours.items():
+        ax.barh(y, t[part], left=left, color=colour, label=part)
+        left += t[part].to_numpy()
+    ax.set_yticks(y, [f"{label} (n={n:,})" for label, n in zip(t["label"], t["n"], strict=True)])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of faces pressed (%)")
+    ax.set_title("Feedback terminals: sad, neutral, happy")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def negative_share_dots(result, ax=None):
+    """The share of negative records of each group with its interval."""
+    t = result.table.reset_index(drop=True)
+    labels = list(t[result.by].astype(str)) if result.by else ["all"]
+    labels = [f"{label} (n={n:,})" for label, n in zip(labels, t["records"], strict=True)]
+    ax = _axes(ax, height=max(2.0, 0.45 * len(t) + 1))
+    _interval_dots(
+        ax, labels, t["negative"], t["negative_low"], t["negative_high"],
+        t["records"] >= result.min_base, None, result.min_base,
+    )  # fmt: skip
+    ax.set_xlabel(f"negative records, % ({result.interval}s)")
+    ax.set_title("Negative feedback by " + (result.by or "group"))
+    return ax
+
+
+def priority_bars(result, ax=None):
+    """The expected outcome change of each priority if it reached its goal,
+    with its interval, in rank order."""
+    p = result.priorities
+    if p.empty:
+        raise ValueError("no priorities to chart: no touchpoint needs action")
+    ax = _axes(ax, height=max(2.0, 0.5 * len(p) + 1))
+    _interval_dots(
+        ax,
+        [f"{r.rank}. {r.label}" for r in p.itertuples()],
+        p["expected_change"],
+        p["expected_low"],
+        p["expected_high"],
+        np.ones(len(p), dtype=bool),
+        np.ones(len(p), dtype=bool),
+    )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(
+        f"expected {result.outcome.upper()} change ({result.outcome_unit}), {result.interval}"
+    )
+    ax.set_title("Priorities: expected change if each goal is reached")
     return ax

@@ -1,50 +1,61 @@
-"""Result objects: frozen dataclasses with ``.table``, ``.plot()`` and ``_repr_html_``."""
+"""The result contract: what every analysis returns, and how it shows itself.
+
+Every analysis is a function ``analysis(study, *, ...)`` that returns a
+frozen dataclass mixing in :class:`Result`:
+
+- ``table``: the numbers, a tidy :class:`pandas.DataFrame` for code;
+- ``display()``: the people's table (text cells ``value [low, high] n=...``,
+  small bases replaced by a visible ``suppressed`` note);
+- ``findings(top=3)``: the plain-language lines a report quotes (a
+  :class:`~cxresearch.tables.Findings`);
+- ``plot(ax=None)``: the chart, returning the matplotlib Axes (results
+  without a chart set ``has_plot = False``);
+- ``_repr_html_()``: escaped HTML for notebooks and reports;
+- ``confidence`` and ``min_base``: the interval level every label is written
+  from, and the base below which numbers are suppressed.
+
+``tests/test_result_contract.py`` checks every analysis against this
+contract, the way scikit-learn's ``check_estimator`` checks estimators.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
-from .tables import estimates_wide, html_table
+from .tables import Findings, html_table, interval_label
 
 
-@dataclass(frozen=True)
-class KpiTable:
-    """The KPI table of :func:`cxresearch.kpis`.
+class Result:
+    """Mixed into every analysis result (a frozen dataclass with ``table``,
+    ``confidence`` and ``min_base`` fields or properties)."""
 
-    ``table`` is long (one row per group and statistic) for code; ``wide()``
-    is the people's view (one row per group, ``value [low, high] n=...``
-    cells, small bases suppressed).
-    """
-
+    has_plot: ClassVar[bool] = True
     table: pd.DataFrame
-    by: tuple[str, ...]
+    confidence: float
     min_base: int
-    weighted: bool
-    confidence: float = 0.95
 
-    def wide(self) -> pd.DataFrame:
-        return estimates_wide(self.table, list(self.by), "statistic", self.min_base)
+    @property
+    def interval(self) -> str:
+        """The interval label for this result's confidence, e.g. ``95% interval``."""
+        return interval_label(self.confidence)
 
-    def estimate(self, statistic: str, **group) -> pd.Series:
-        """The row of one statistic (and group), e.g. ``estimate("NPS", brand="Acme")``."""
-        rows = self.table[self.table["statistic"] == statistic]
-        for column, value in group.items():
-            rows = rows[rows[column] == value]
-        if len(rows) != 1:
-            raise KeyError(f"{len(rows)} rows for {statistic!r} {group}")
-        return rows.iloc[0]
+    def display(self) -> pd.DataFrame:
+        """The people's table: text cells with bases, small bases suppressed."""
+        raise NotImplementedError
 
-    def plot(self, statistic: str = "NPS", ax=None):
-        """Dot-and-interval chart of one statistic across the groups."""
-        from .plots import estimate_dots
+    def findings(self, top: int = 3) -> Findings:
+        """At most ``top`` plain-language lines: what a reader should take away."""
+        raise NotImplementedError
 
-        return estimate_dots(self.table, statistic, list(self.by), self.min_base, ax=ax)
+    def caption(self) -> str:
+        """The line under the people's table: method, interval, correction."""
+        return ""
+
+    def plot(self, ax=None):
+        """The result's chart on ``ax`` (a new figure when None); returns the Axes."""
+        raise TypeError(f"{type(self).__name__} has no chart")
 
     def _repr_html_(self) -> str:
-        if self.table.empty:
-            return "<p class='cx-note'>The study declares none of these KPIs.</p>"
-        weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"
-        caption = f"Value [{self.confidence:.0%} interval] and base n; {weighting}."
-        return html_table(self.wide(), self.min_base, caption)
+        return html_table(self.display(), self.min_base, self.caption())

@@ -58,13 +58,23 @@ class Estimate:
 
 
 def kish_effective_n(weights: np.ndarray) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (Kish 1965)."""
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (Kish 1965).
+
+    >>> kish_effective_n([1, 1, 1, 1])
+    4.0
+    >>> kish_effective_n([1, 1, 2, 4])  # 8^2 / 22
+    2.909090909090909
+    """
     w = np.asarray(weights, dtype=float)
     return float(w.sum() ** 2 / np.square(w).sum())
 
 
 def z_value(confidence: float = 0.95) -> float:
-    """The two-sided standard normal quantile, 1.959964 for 95%."""
+    """The two-sided standard normal quantile.
+
+    >>> round(z_value(0.95), 6)
+    1.959964
+    """
     return float(_st.norm.ppf(0.5 + confidence / 2))
 
 

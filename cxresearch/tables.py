@@ -15,8 +15,36 @@ import pandas as pd
 SUPPRESSED = "suppressed"
 
 
+def interval_label(confidence: float) -> str:
+    """The interval label for a confidence level: labels follow the confidence an
+    analysis was run with, never a hard-coded 95%.
+
+    >>> interval_label(0.95), interval_label(0.9), interval_label(0.995)
+    ('95% interval', '90% interval', '99.5% interval')
+    """
+    return f"{100 * confidence:g}% interval"
+
+
+def format_p(p: float) -> str:
+    """A p-value for people: ``<0.001``, ``0.032``, or ``-`` when there is none."""
+    if pd.isna(p):
+        return "-"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def suppressed_note(n: int, min_base: int) -> str:
+    """The text that replaces a number whose base is too small: ``suppressed (n=12 < 30)``."""
+    return f"{SUPPRESSED} (n={n:,} < {min_base})"
+
+
 def format_estimate(value: float, low: float, high: float, n: int, digits: int = 1) -> str:
-    """``42.0 [38.1, 45.9] n=400``; a missing value reads ``no answers``."""
+    """An estimate for people; a missing value reads ``no answers``.
+
+    >>> format_estimate(42.0, 38.1, 45.9, 400)
+    '42.0 [38.1, 45.9] n=400'
+    >>> format_estimate(float("nan"), float("nan"), float("nan"), 0)
+    'no answers'
+    """
     if n == 0 or pd.isna(value):
         return "no answers"
     if pd.isna(low):
@@ -34,7 +62,7 @@ def estimates_wide(
     """
     cells = table.apply(
         lambda r: (
-            f"{SUPPRESSED} (n={r['n']:,} < {min_base})"
+            suppressed_note(int(r["n"]), min_base)
             if 0 < r["n"] < min_base
             else format_estimate(r["value"], r["low"], r["high"], int(r["n"]))
         ),

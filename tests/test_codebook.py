@@ -5,7 +5,7 @@ import yaml
 from conftest import BASIC_CODEBOOK
 
 import cxresearch as cx
-from cxresearch.codebook import STAGES, touchpoint_catalog
+from cxresearch.data import STAGES, touchpoint_catalog
 
 
 def write_codebook(tmp_path, **changes):

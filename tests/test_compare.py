@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import SHARED_DATA, with_min_base
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 import cxresearch as cx
-from conftest import SHARED_DATA, with_min_base
 
 TWEETS = Path(__file__).resolve().parents[1] / "examples" / "airline-tweets" / "study.yaml"
 

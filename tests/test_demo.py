@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 import cxresearch as cx
-from cxresearch.demo import FUNNEL
+from cxresearch.demo.planted import FUNNEL
 
 FILES = ("study.yaml", "responses.csv", "web_events.parquet", "truth.json")
 

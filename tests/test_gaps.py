@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BASIC_CODEBOOK, BASIC_ROWS, write_study
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 import cxresearch as cx
-from conftest import BASIC_CODEBOOK, BASIC_ROWS, write_study
 
 
 @pytest.fixture(scope="module")

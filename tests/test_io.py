@@ -5,7 +5,7 @@ import pytest
 from conftest import BASIC_ROWS, write_study
 
 import cxresearch as cx
-from cxresearch.io import detect_encoding
+from cxresearch.data.readers import detect_encoding
 
 CITIES = {
     "cp1250": ["Łódź", "Gdańsk", "Kraków", "Wrocław", "Poznań", "Timi\u015foara"],

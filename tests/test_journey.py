@@ -6,14 +6,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from scipy import stats
 
 import cxresearch as cx
-from conftest import SHARED_DATA
-from cxresearch.feedback import mask_contacts, quotes, reviews, smileys
-from cxresearch.funnel import funnel
-from cxresearch.journey import journey, loyalty_links
-from cxresearch.operations import operations, quantile_interval
+from cxresearch.analyses.feedback import reviews, smileys
+from cxresearch.analyses.funnel import funnel
+from cxresearch.analyses.journey import journey
+from cxresearch.analyses.loyalty import loyalty_links
+from cxresearch.analyses.operations import operations, quantile_interval
+from cxresearch.analyses.quotes import mask_contacts, quotes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -179,7 +181,8 @@ def test_retention_rises_from_detractors_to_promoters(planted):
     seg = pd.Series(
         np.where(study.responses["tenure_years"] > 4, "long", "short"), index=study.responses.index
     )
-    by_group, by_segment = loyalty_links(study, segments=seg)
+    result = loyalty_links(study, segments=seg, brand=None)
+    by_group, by_segment = result.by_nps_group, result.by_segment
     rate = by_group.table[by_group.table["statistic"] == "Retention rate %"].set_index("nps_group")[
         "value"
     ]

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 import cxresearch as cx
-from cxresearch.reporting import NOTEBOOKS_DIR, ReportError
+from cxresearch.errors import ReportError
+from cxresearch.report.notebooks import chapters_folder
 
 pytestmark = pytest.mark.slow
 CWD_BEFORE_RENDERING = Path.cwd()
@@ -96,7 +97,7 @@ def test_no_code_is_shown(report):
 
 
 def failing_notebooks(folder: Path) -> Path:
-    shutil.copytree(NOTEBOOKS_DIR, folder)
+    shutil.copytree(chapters_folder(), folder)
     nb = nbformat.read(folder / "01_kpis.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
     nbformat.write(nb, folder / "01_kpis.ipynb")

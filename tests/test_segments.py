@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, with_min_base
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import Pipeline
 
 import cxresearch as cx
-from conftest import SHARED_DATA, with_min_base
-from cxresearch.personas import standardized_differences
+from cxresearch.analyses.personas import standardized_differences
 
 TELCO = Path(__file__).resolve().parents[1] / "examples" / "telco-churn" / "study.yaml"
 
@@ -114,7 +114,7 @@ def test_small_segments_are_flagged_not_described(demo):
 def test_large_studies_fit_minibatch_kmeans_on_everyone(demo, monkeypatch):
     import importlib
 
-    segments = importlib.import_module("cxresearch.segments")
+    segments = importlib.import_module("cxresearch.analyses.segments")
     monkeypatch.setattr(segments, "LARGE_N", 600)
     seg = cx.segment(demo, k=4, n_boot=3)
     assert any("random sample of 600" in note for note in seg.notes)

@@ -28,15 +28,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .codebook import BinaryItem
-from .importance import (
+from ..data.codebook import BinaryItem
+from ..importance import (
     MAX_SHAPLEY_DRIVERS,
     logistic_fit,
     logistic_relative_weights,
     relative_weights,
     shapley_r2,
 )
-from .tables import SUPPRESSED, html_table
+from ..plots import ipa_chart
+from ..results import Result
+from ..tables import Findings, suppressed_note
 
 METHODS = ("relative_weights", "shapley")
 QUADRANTS = {
@@ -48,7 +50,7 @@ QUADRANTS = {
 
 
 @dataclass(frozen=True)
-class Drivers:
+class Drivers(Result):
     """Result of :func:`drivers`.
 
     ``table`` has one row per touchpoint (journey order): ``importance`` (raw
@@ -75,14 +77,30 @@ class Drivers:
     crosshair_rule: str
     n_boot: int
     min_base: int = 30
+    confidence: float = 0.95
 
     def ranking(self) -> list[str]:
+        """Touchpoint ids from the most to the least important."""
         return list(self.table.sort_values("rank")["touchpoint"])
+
+    def findings(self, top: int = 3) -> Findings:
+        """The most important touchpoints where the brand performs below the
+        typical touchpoint ("concentrate here"), by rank; else the most important."""
+        t = self.table[self.table["n_performance"] >= self.min_base].sort_values("rank")
+        focus = t[t["quadrant"] == "concentrate here"]
+        chosen = (focus if len(focus) else t).head(top)
+        lines = [
+            f"{r.label}: {r.share:.0f}% of the explained variance of {self.outcome.upper()} "
+            f"[{r.share_low:.0f}, {r.share_high:.0f}], performance {r.performance:.2f} "
+            f"(n={r.n_performance:,}), {r.quadrant}; +1 point would move "
+            f"{self.outcome.upper()} by {r.impact:+.1f} {self.outcome_unit} "
+            f"[{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
+            for r in chosen.itertuples()
+        ]
+        return Findings(tuple(lines), "No touchpoint has a base large enough to report.")
 
     def plot(self, ax=None):
         """The labelled importance-performance chart."""
-        from .plots import ipa_chart
-
         return ipa_chart(self, ax=ax)
 
     def display(self) -> pd.DataFrame:
@@ -107,22 +125,22 @@ class Drivers:
         impact = f"impact of +1 point ({self.outcome_unit})"
         for column in ("performance", impact, "quadrant"):
             shown.loc[small, column] = [
-                f"{SUPPRESSED} (n={n:,} < {self.min_base})" for n in t["n_performance"][small]
+                suppressed_note(n, self.min_base) for n in t["n_performance"][small]
             ]
         return shown
 
-    def _repr_html_(self) -> str:
-        caption = (
+    def caption(self) -> str:
+        return (
             f"Drivers of {self.outcome}: {self.method}; R² = {self.r2:.3f} "
             f"[{self.r2_low:.3f}, {self.r2_high:.3f}], n = {self.n:,} "
-            f"({self.n_excluded:,} without an answer left out); 95% bootstrap intervals "
-            f"({self.n_boot} resamples). Quadrants: {self.crosshair_rule}."
+            f"({self.n_excluded:,} without an answer left out); bootstrap "
+            f"{self.interval}s ({self.n_boot} resamples). Quadrants: {self.crosshair_rule}."
         )
-        return html_table(self.display(), self.min_base, caption)
 
 
 def drivers(
     study,
+    *,
     outcome: str = "nps",
     method: str = "relative_weights",
     brand: str | None = "auto",
@@ -208,6 +226,7 @@ def drivers(
         crosshair_rule=rule,
         n_boot=n_boot,
         min_base=study.codebook.min_base,
+        confidence=confidence,
     )
 
 
@@ -249,7 +268,7 @@ class _ModelData:
         return cross / total - np.outer(mean, mean)
 
     @classmethod
-    def of(cls, study, outcome, touchpoints, weighted) -> "_ModelData":
+    def of(cls, study, outcome, touchpoints, weighted) -> _ModelData:
         r = study.responses
         y = study.outcome(outcome).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         keep = ~np.isnan(y)

@@ -20,29 +20,78 @@ from html import escape
 
 import pandas as pd
 
-from .tables import Findings
+from ..plots import priority_bars
+from ..results import Result
+from ..tables import Findings
+from ._common import default_outcome, segment_labels, segment_names
+from .compare import compare
+from .drivers import drivers as estimate_drivers
+from .funnel import funnel
+from .gaps import gaps
 
 
 @dataclass(frozen=True)
-class Strategy:
-    """Result of :func:`strategy`: ``priorities`` (ranked, one row per touchpoint
-    with its evidence, challenge, goal, expected outcome change with interval,
-    segments, experience, behaviours, resources, KPI and re-measure) and
-    ``protect`` (own experiences and strengths to keep)."""
+class Strategy(Result):
+    """Result of :func:`strategy`: ``priorities`` (also ``table``; ranked, one
+    row per touchpoint with its evidence, challenge, goal, expected outcome
+    change with interval, segments, experience, behaviours, resources, KPI
+    and re-measure) and ``protect`` (own experiences and strengths to keep)."""
 
     priorities: pd.DataFrame
     protect: pd.DataFrame
     outcome: str
     outcome_unit: str
     remeasure: str
+    min_base: int = 30
+    confidence: float = 0.95
 
-    def top(self, n: int = 3) -> Findings:
-        """The first n priorities in one line each."""
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.priorities
+
+    def findings(self, top: int = 3) -> Findings:
+        """The first ``top`` priorities in one line each."""
         lines = [
             f"{row.rank}. {row.label}: {row.challenge} Goal: {row.goal}"
-            for row in self.priorities.head(n).itertuples()
+            for row in self.priorities.head(top).itertuples()
         ]
         return Findings(tuple(lines), "No touchpoint needs action: no significant shortfall.")
+
+    def top(self, n: int = 3) -> Findings:
+        """The first n priorities (the name of 0.1; now ``findings(top=n)``)."""
+        return self.findings(top=n)
+
+    def display(self) -> pd.DataFrame:
+        """The roadmap: per priority the KPI to track, the experience now and
+        the goal, the expected outcome change with its interval, when to re-measure."""
+        p = self.priorities
+        change = f"expected {self.outcome.upper()} change ({self.outcome_unit}) [{self.interval}]"
+        if p.empty:
+            return pd.DataFrame(columns=["touchpoint", "KPI to track", change])
+        shown = pd.DataFrame(index=pd.Index(p["rank"], name="#"))
+        shown["touchpoint"] = p["label"].to_numpy()
+        shown["KPI to track"] = p["kpi"].to_numpy()
+        shown["experience now and goal"] = [
+            f"{c:.2f} to {t:.1f}" for c, t in zip(p["current"], p["target"], strict=True)
+        ]
+        shown[change] = [
+            f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+            for v, lo, hi in zip(
+                p["expected_change"], p["expected_low"], p["expected_high"], strict=True
+            )
+        ]
+        shown["re-measure"] = p["remeasure"].to_numpy()
+        return shown
+
+    def plot(self, ax=None):
+        """The expected outcome change of each priority, with its interval."""
+        return priority_bars(self, ax=ax)
+
+    def caption(self) -> str:
+        return (
+            f"Expected {self.outcome.upper()} changes with bootstrap {self.interval}s of the "
+            "driver model; re-measure to see what moved."
+        )
 
     def _repr_html_(self) -> str:
         cards = []
@@ -72,14 +121,17 @@ class Strategy:
         protect = "".join(
             f"<li>{escape(row.label)}: {escape(row.why)}</li>" for row in self.protect.itertuples()
         )
-        return f"<div class='cx-cards'>{''.join(cards)}</div>" + (
+        note = f"<p class='cx-note'>{escape(self.caption())}</p>"
+        return f"<div class='cx-cards'>{''.join(cards)}</div>{note}" + (
             f"<h3>Protect</h3><ul>{protect}</ul>" if protect else ""
         )
 
 
 def strategy(
     study,
+    *,
     outcome: str | None = None,
+    brand: str | None = "auto",
     segments=None,
     drivers=None,
     comparison=None,
@@ -87,6 +139,7 @@ def strategy(
     n_boot: int = 200,
     random_state: int = 0,
     top: int = 5,
+    confidence: float = 0.95,
 ) -> Strategy:
     """Ranked CX priorities with their goals, behaviours and resources.
 
@@ -95,35 +148,39 @@ def strategy(
     study : Study
     outcome : str, optional
         The KPI the strategy moves (default: nps, else csat, else loyalty).
-    segments : Segmentation, optional
-        To name the segments each priority matters most to.
+    brand : str or None
+        Whose experience to improve: ``"auto"``, the study's brand.
+    segments : Segmentation or Series, optional
+        To name the segments each priority matters most to (persona names
+        from a Segmentation, "Segment n" from labels).
     drivers, comparison, web : optional
         Results of :func:`cxresearch.drivers`, :func:`cxresearch.compare` and
         :func:`cxresearch.funnel` to reuse (computed when missing and possible).
     top : int
         How many priorities to keep.
     """
-    from .compare import compare
-    from .drivers import drivers as estimate_drivers
-    from .funnel import funnel
-    from .gaps import gaps
-
-    outcome = outcome or next(
-        (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
-    )
+    outcome = outcome or default_outcome(study)
     if outcome is None or not study.codebook.touchpoints:
         raise ValueError("strategy needs touchpoints and an outcome (nps, csat or loyalty)")
     drivers = drivers or estimate_drivers(
-        study, outcome=outcome, n_boot=n_boot, random_state=random_state
+        study,
+        outcome=outcome,
+        brand=brand,
+        n_boot=n_boot,
+        random_state=random_state,
+        confidence=confidence,
     )
-    gap_table = gaps(study).table.set_index("touchpoint")
+    gap_table = gaps(study, brand=brand, confidence=confidence).table.set_index("touchpoint")
     if comparison is None and (study.codebook.brand_column or study.benchmark is not None):
-        comparison = compare(study, drivers=drivers)
+        comparison = compare(study, brand=brand, drivers=drivers, confidence=confidence)
     if web is None and study.has("events") and study.codebook.events.funnel:
-        web = funnel(study)
+        web = funnel(study, confidence=confidence)
+    labels, names = segment_labels(segments), segment_names(segments)
     by_segment = None
-    if segments is not None:
-        by_segment = gaps(study, by="segment", segments=segments.labels).table
+    if labels is not None:
+        by_segment = gaps(
+            study, by="segment", brand=brand, segments=labels, confidence=confidence
+        ).table
     remeasure = _remeasure(study)
     driver_rows = drivers.table.set_index("touchpoint")
     positions = comparison.positions.set_index("touchpoint") if comparison is not None else None
@@ -140,7 +197,7 @@ def strategy(
             abandoned,
             drivers,
             by_segment,
-            segments,
+            names,
             remeasure,
             study,
         )
@@ -156,11 +213,13 @@ def strategy(
         outcome,
         drivers.outcome_unit,
         remeasure,
+        study.codebook.min_base,
+        drivers.confidence,
     )
 
 
 def _priority(
-    tp, gap_table, driver, positions, abandoned, drivers, by_segment, segments, remeasure, study
+    tp, gap_table, driver, positions, abandoned, drivers, by_segment, names, remeasure, study
 ):
     evidence, challenge = [], []
     gap = gap_table.loc[tp.id] if tp.id in gap_table.index else None
@@ -221,7 +280,7 @@ def _priority(
         "expected_low": low,
         "expected_high": high,
         "pain": float(driver["share"]) / 100 * max(0.0, -(gap["gap"] if gap is not None else 0)),
-        "segments": _segments_most_affected(tp.id, by_segment, segments),
+        "segments": _segments_most_affected(tp.id, by_segment, names),
         "experience": catalog.get("experience_to_deliver", ""),
         "emotion": catalog.get("emotion_expected", ""),
         "do": list(behaviours.get("do", [])),
@@ -233,7 +292,7 @@ def _priority(
     }
 
 
-def _segments_most_affected(tp_id, by_segment, segments) -> str:
+def _segments_most_affected(tp_id, by_segment, names: dict) -> str:
     if by_segment is None:
         return ""
     rows = by_segment[
@@ -244,11 +303,14 @@ def _segments_most_affected(tp_id, by_segment, segments) -> str:
     ]
     if rows.empty:
         return ""
-    names = segments.personas.set_index("segment")["name"]
     worst = rows.nsmallest(2, "gap")
-    return "; ".join(
-        f"{names.get(int(r.segment), r.segment)} (gap {r.gap:+.2f})" for r in worst.itertuples()
-    )
+    return "; ".join(f"{_name_of(names, r.segment)} (gap {r.gap:+.2f})" for r in worst.itertuples())
+
+
+def _name_of(names: dict, segment: str) -> str:
+    """The persona name of a segment label as the gap table writes it (text)."""
+    by_text = {str(k): v for k, v in names.items()}
+    return by_text.get(str(segment), str(segment))
 
 
 def _protect(drivers, positions) -> pd.DataFrame:

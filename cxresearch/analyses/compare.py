@@ -2,7 +2,7 @@
 
 For every KPI and every touchpoint's experience, :func:`compare` gives each
 brand's value with its interval, and for each competitor the difference
-brand - competitor with its 95% interval and a test suited to the statistic:
+brand - competitor with its interval (95% by default) and a test suited to the statistic:
 
 - means: Welch's t (Welch 1947), unequal variances;
 - shares: the two-proportion z test with the pooled proportion (as
@@ -25,10 +25,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .codebook import BinaryItem
-from .metrics import group_codes
-from .stats import GroupedSums, adjust_pvalues, nps_interval, t_interval, wilson_interval, z_value
-from .tables import Findings, html_table
+from ..data.codebook import BinaryItem
+from ..plots import comparison_heatmap, leader_dots
+from ..results import Result
+from ..stats import GroupedSums, adjust_pvalues, nps_interval, t_interval, wilson_interval, z_value
+from ..tables import Findings, suppressed_note
+from ._common import default_outcome, group_codes, survey_weights
+from .drivers import drivers as estimate_drivers
 
 POSITIONS = ("advantage", "parity", "disadvantage")
 
@@ -104,7 +107,7 @@ def _feedback_measures(study) -> list[_Measure]:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Result):
     """Result of :func:`compare`.
 
     ``values``: one row per measure and brand (value, low, high, n,
@@ -125,9 +128,11 @@ class Comparison:
     correction: str
     min_base: int
     source: str
+    confidence: float = 0.95
 
-    def summary(self) -> Findings:
-        """Where the brand leads, where it trails, and its own experiences."""
+    def findings(self, top: int | None = None) -> Findings:
+        """Where the brand leads, where it trails, and its own experiences
+        (the first ``top`` lines; None: all)."""
         p = self.positions
         lines = []
         for row in p[p["position"] == "advantage"].itertuples():
@@ -146,25 +151,23 @@ class Comparison:
             if own
             else "No own experience yet: no significant advantage on a touchpoint that matters."
         )
-        return Findings(tuple(lines))
+        return Findings(tuple(lines if top is None else lines[:top]))
+
+    summary = findings  # the name of 0.1
 
     def plot(self, ax=None):
         """Heatmap of brand x touchpoint scores, marks where a competitor differs
         significantly from the brand."""
-        from .plots import comparison_heatmap
-
         return comparison_heatmap(self, ax=ax)
 
     def plot_leader(self, ax=None):
         """The brand against the leader on every touchpoint (dot plot)."""
-        from .plots import leader_dots
-
         return leader_dots(self, ax=ax)
 
     def display(self) -> pd.DataFrame:
         v = self.values
         cells = [
-            f"suppressed (n={n:,} < {self.min_base})"
+            suppressed_note(n, self.min_base)
             if small
             else f"{value:.1f} [{low:.1f}, {high:.1f}] n={n:,}" + (" ▲" if leader else "")
             for value, low, high, n, small, leader in zip(
@@ -199,18 +202,18 @@ class Comparison:
         order = list(dict.fromkeys(v["label"]))
         return wide[brands].join(diff).reindex(order)
 
-    def _repr_html_(self) -> str:
-        caption = (
-            f"Each brand's value [95% interval] and base; ▲ = market leader. Differences "
-            f"{self.brand} - competitor with 95% intervals; * = significant after "
+    def caption(self) -> str:
+        return (
+            f"Each brand's value [{self.interval}] and base; ▲ = market leader. Differences "
+            f"{self.brand} - competitor with {self.interval}s; * = significant after "
             f"{self.correction} correction across the table. Competitors from {self.source}."
         )
-        return html_table(self.display(), self.min_base, caption)
 
 
 def compare(
     study,
-    brand: str | None = None,
+    *,
+    brand: str | None = "auto",
     correction: str = "holm",
     weighted: bool = True,
     drivers=None,
@@ -221,8 +224,8 @@ def compare(
     Parameters
     ----------
     study : Study
-    brand : str, optional
-        The brand to compare (default: the codebook's ``brand``).
+    brand : str
+        The brand to compare: ``"auto"`` (default) is the codebook's ``brand``.
     correction : str
         ``"holm"`` (default) or ``"fdr_bh"`` (Benjamini-Hochberg), across the table.
     weighted : bool
@@ -231,7 +234,7 @@ def compare(
         Importance for the "own experiences"; by default the drivers of the
         first outcome among nps, csat, loyalty (relative weights, no bootstrap).
     """
-    brand = brand or study.brand
+    brand = study.brand if brand in ("auto", None) else brand
     if brand is None:
         raise ValueError("compare needs a brand: set brand: in the codebook or pass brand=")
     column = study.codebook.brand_column
@@ -255,6 +258,7 @@ def compare(
         correction=correction,
         min_base=study.codebook.min_base,
         source="the benchmark file" if study.benchmark is not None else "the same survey",
+        confidence=confidence,
     )
 
 
@@ -267,8 +271,7 @@ def _summaries(study, brand, weighted, confidence) -> pd.DataFrame:
     else:
         codes, keys = group_codes(r, [column])
         brands = list(keys[column])
-    w_column = study.codebook.weight
-    w = r[w_column].to_numpy(dtype=float) if weighted and w_column else np.ones(len(r))
+    w = survey_weights(study, r, weighted)
     rows = []
     for m in measures(study):
         rows += summarise(m, codes, brands, w, confidence)
@@ -494,12 +497,8 @@ def _positions(study, values, table, brand, drivers) -> pd.DataFrame:
 
 def _importance(study, drivers) -> dict[str, float]:
     if drivers is None:
-        from .drivers import drivers as estimate
-
-        outcome = next(
-            (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
-        )
+        outcome = default_outcome(study)
         if outcome is None or not study.codebook.touchpoints:
             return {}
-        drivers = estimate(study, outcome=outcome, n_boot=0)
+        drivers = estimate_drivers(study, outcome=outcome, n_boot=0)
     return dict(zip(drivers.table["touchpoint"], drivers.table["share"], strict=True))

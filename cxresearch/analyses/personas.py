@@ -18,7 +18,9 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from .tables import SUPPRESSED
+from ..tables import SUPPRESSED
+from .gaps import gaps
+from .kpis import kpis
 
 # dimension of a touchpoint -> (word when expected more, word when expected less)
 _EXPECTATION_WORDS = {
@@ -49,16 +51,17 @@ def standardized_differences(data: pd.DataFrame, labels: pd.Series) -> pd.DataFr
     return pd.DataFrame(out).T.rename_axis("segment")
 
 
-def describe_segments(study, labels: pd.Series, features: list[str]):
+def describe_segments(study, labels: pd.Series, features: list[str], confidence: float = 0.95):
     """Personas (one row per segment) and profiles (KPIs, gaps, feature means,
     profile distributions) of a segmentation."""
-    from .gaps import gaps
-    from .metrics import kpis
-
     min_base = study.codebook.min_base
     segmented = replace(study, responses=study.responses.assign(segment=labels.astype("category")))
-    kpi_table = kpis(segmented, by="segment")
-    gap_table = gaps(study, by="segment", segments=labels) if _has_pairs(study) else None
+    kpi_table = kpis(segmented, by="segment", confidence=confidence)
+    gap_table = (
+        gaps(study, by="segment", segments=labels, confidence=confidence)
+        if _has_pairs(study)
+        else None
+    )
     numbers = study.responses[features].astype("float64")
     differences = standardized_differences(numbers, labels)
     means = numbers.groupby(labels).mean()

@@ -14,7 +14,21 @@ import io
 from dataclasses import dataclass, field
 from html import escape
 
-from .tables import Findings
+from .. import plots
+from ..analyses._common import default_outcome
+from ..analyses.compare import compare
+from ..analyses.drivers import drivers
+from ..analyses.feedback import reviews
+from ..analyses.funnel import funnel
+from ..analyses.gaps import gaps
+from ..analyses.journey import journey
+from ..analyses.kpis import kpis
+from ..analyses.operations import operations
+from ..analyses.segments import segment
+from ..analyses.strategy import strategy
+from ..analyses.trends import trends
+from ..tables import Findings
+from .chapter import ChapterSettings
 
 
 @dataclass
@@ -39,7 +53,7 @@ class Report:
 
 def figure_uri(ax) -> str:
     """A matplotlib figure as an embedded PNG (and closed)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # third-party, loaded only when a figure is drawn
 
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -51,13 +65,13 @@ def _img(ax, alt: str) -> str:
     return f"<img src='{figure_uri(ax)}' alt='{escape(alt)}'>"
 
 
-def build_report(study, random_state: int = 0) -> Report:
-    """Run the analyses the study supports and assemble the report."""
-    from . import plots
-
+def build_report(study, settings: ChapterSettings | None = None) -> Report:
+    """Run the analyses the study supports and assemble the report, with the
+    same settings (seed, segmentation) as the chapters."""
+    settings = settings or ChapterSettings()
     plots.set_theme()
     report = Report()
-    results = _Analyses(study, random_state, report.skipped)
+    results = _Analyses(study, settings, report.skipped)
     report.cards_title, report.cards = _cards(study, results)
     report.findings = _findings(results)
     report.priorities = list(results.strategy.top(3).lines) if results.strategy else []
@@ -82,23 +96,15 @@ def build_report(study, random_state: int = 0) -> Report:
 class _Analyses:
     """Every analysis the study supports, computed once."""
 
-    def __init__(self, study, random_state: int, skipped: list[str]):
-        from .compare import compare
-        from .drivers import drivers
-        from .funnel import funnel
-        from .gaps import gaps
-        from .journey import journey
-        from .segments import segment
-        from .strategy import strategy
-        from .trends import trends
-
+    def __init__(self, study, settings: ChapterSettings, skipped: list[str]):
+        random_state = settings.random_state
         cb = study.codebook
         self.skipped = skipped
         has_touchpoints = any(tp.experience is not None for tp in cb.touchpoints)
         has_pairs = any(
             tp.expectation is not None or tp.target is not None for tp in cb.touchpoints
         )
-        outcome = next((o for o in ("nps", "csat", "loyalty") if o in cb.outcomes), None)
+        outcome = default_outcome(study)
         self.gaps = (
             gaps(study)
             if has_pairs
@@ -110,7 +116,7 @@ class _Analyses:
             else self._skip("Key drivers", "no touchpoint scores and outcome to relate")
         )
         self.segmentation = (
-            segment(study, random_state=random_state)
+            segment(study, **settings.segmentation_options())
             if has_touchpoints
             else self._skip("Personas", "no touchpoint items to segment on")
         )
@@ -146,8 +152,6 @@ def _cards(study, results) -> tuple[str, list[dict]]:
     """The headline KPIs: the brand's own beside its best competitor when the
     study rates several brands (else all respondents), with the change since
     the previous wave."""
-    from .metrics import kpis
-
     if not study.codebook.outcomes:
         return _feedback_cards(study, results)
     column = study.codebook.brand_column
@@ -282,8 +286,6 @@ def _journey(study, results):
         parts.append(_img(results.journey.plot(), "journey map"))
         parts.append("<h3>Pain points</h3>" + results.journey.pain_points(top=5)._repr_html_())
     if study.codebook.operational:
-        from .operations import operations
-
         worst = operations(study).worst_wait()
         parts.append(
             "<p><b>Waiting.</b> "
@@ -314,8 +316,6 @@ def _journey(study, results):
 def _feedback(study, results):
     if study.codebook.feedback is None or study.codebook.feedback.reason is None:
         return None
-    from .feedback import reviews
-
     r = reviews(study)
     return Section("feedback", "Complaints along the journey", r._repr_html_())
 

@@ -1,13 +1,18 @@
-"""The :class:`Study`: a validated codebook with its data, ready for analyses."""
+"""The :class:`Study` (a validated codebook with its data, ready for analyses)
+and :func:`load_study`, which reads, checks and types one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from html import escape
+from pathlib import Path
 
 import pandas as pd
 
+from .checks import check_benchmark, check_events, check_responses
 from .codebook import STAGES, Codebook
-from .validate import DataQuality
+from .quality import DataQuality
+from .readers import read_table, text_columns_of
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ class Study:
         ``"kpis"`` (any outcome), ``"outcome"`` (nps, csat or loyalty),
         ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
         or targets to measure gaps against), ``"brands"`` (competitors from a
-        brand column or a benchmark file), ``"events"``, ``"feedback"``."""
+        brand column or a benchmark file), ``"events"``, ``"feedback"``,
+        ``"loyalty"`` (NPS and a retained, referral or loyalty outcome)."""
         cb = self.codebook
         checks = {
             "kpis": lambda: bool(cb.outcomes),
@@ -97,6 +103,10 @@ class Study:
             ),
             "events": lambda: self.events is not None,
             "feedback": lambda: cb.feedback is not None,
+            "loyalty": lambda: (
+                "nps" in cb.outcomes
+                and any(o in cb.outcomes for o in ("retained", "referral", "loyalty"))
+            ),
         }
         if requirement not in checks:
             raise KeyError(f"unknown requirement {requirement!r}; choose from {', '.join(checks)}")
@@ -151,11 +161,63 @@ class Study:
         return long
 
     def _repr_html_(self) -> str:
-        from html import escape
-
         return (
             f"<p><b>{escape(self.name)}</b>: {self.n:,} respondents, "
             f"{len(self.codebook.touchpoints)} touchpoints, "
             f"outcomes {escape(', '.join(self.codebook.outcomes))}.</p>"
             + self.quality._repr_html_()
         )
+
+
+def load_study(path: str | Path, *, min_base: int | None = None, brand: str | None = None):
+    """Read, check and type a study; return a :class:`Study`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study's codebook (``study.yaml``) or the folder holding it.
+    min_base, brand : optional
+        Override the codebook's ``min_base`` and ``brand`` (report parameters).
+
+    Raises
+    ------
+    StudyError
+        When the codebook or the data break the contract; the message names
+        the file, the column and up to five offending data rows.
+
+    Examples
+    --------
+    >>> study = load_study("data/demo/study.yaml")  # doctest: +SKIP
+    >>> study.quality.rows_kept  # doctest: +SKIP
+    4000
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "study.yaml"
+    codebook = Codebook.from_yaml(path)
+    if min_base is not None or brand is not None:
+        codebook = replace(
+            codebook,
+            min_base=codebook.min_base if min_base is None else int(min_base),
+            brand=codebook.brand if brand is None else str(brand),
+        )
+    raw = read_table(codebook.responses_path, text_columns_of(codebook), codebook.profile)
+    responses, quality = check_responses(raw, codebook)
+    events = None
+    if codebook.events is not None:
+        raw_events = read_table(
+            codebook.events_path, (codebook.events.session, codebook.events.step)
+        )
+        events, quality = check_events(raw_events, codebook, quality)
+    benchmark = None
+    if codebook.benchmark is not None:
+        spec = codebook.benchmark
+        raw_benchmark = read_table(codebook.benchmark_path, (spec.brand, spec.measure))
+        benchmark = check_benchmark(raw_benchmark, codebook)
+    return Study(
+        codebook=codebook,
+        responses=responses,
+        events=events,
+        quality=quality,
+        benchmark=benchmark,
+    )

@@ -18,9 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .metrics import group_codes
-from .stats import wilson_interval
-from .tables import html_table
+from ..plots import operations_chart
+from ..results import Result
+from ..stats import wilson_interval
+from ..tables import Findings, suppressed_note
+from ._common import group_codes
+from .kpis import KpiTable, kpis
 
 
 def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95):
@@ -38,7 +41,7 @@ def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95):
 
 
 @dataclass(frozen=True)
-class Operations:
+class Operations(Result):
     """Result of :func:`operations`: ``table`` has one row per measure (and group)
     with ``n``, ``median`` (``median_low``/``median_high``), ``p90`` (with its
     interval), ``over_target`` share (Wilson interval) and ``ratio`` (median /
@@ -48,16 +51,33 @@ class Operations:
     by: str | None
     min_base: int
     study: object
+    confidence: float = 0.95
+
+    def findings(self, top: int = 3) -> Findings:
+        """The measures furthest over their targets (median / target), in words."""
+        t = self.table[~self.table["below_min_base"]].dropna(subset=["ratio"])
+        lines = []
+        for r in t.nlargest(top, "ratio").to_dict("records"):
+            group = f"{r[self.by]}, " if self.by else ""
+            lines.append(
+                f"{group}{r['label']}: median {r['median']:.1f} {r['unit']} "
+                f"[{r['median_low']:.1f}, {r['median_high']:.1f}] against a target of "
+                f"{r['target']:g}; {r['over_target']:.0%} [{r['over_low']:.0%}, "
+                f"{r['over_high']:.0%}] wait longer (n={r['n']:,})."
+            )
+        return Findings(tuple(lines), "No measure with a target and a base large enough.")
+
+    def plot(self, ax=None):
+        """Medians and 90th percentiles with their intervals, against each target."""
+        return operations_chart(self, ax=ax)
 
     def worst_wait(self) -> pd.Series:
         """The measure furthest over its target (largest median / target)."""
         t = self.table.dropna(subset=["ratio"])
         return t.loc[t["ratio"].idxmax()]
 
-    def relation(self, column: str, outcome: str = "csat"):
+    def relation(self, column: str, outcome: str = "csat") -> KpiTable:
         """KPIs by wait band for one measure: within target, up to 2x, beyond 2x."""
-        from .metrics import kpis
-
         op = next(o for o in self.study.codebook.operational if o.column == column)
         values = self.study.responses[column]
         if op.target is None:
@@ -71,7 +91,7 @@ class Operations:
             ]
             bands = pd.cut(values, edges, labels=names)
         banded = replace(self.study, responses=self.study.responses.assign(wait_band=bands))
-        result = kpis(banded, by="wait_band")
+        result = kpis(banded, by="wait_band", confidence=self.confidence)
         names = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty", "nps": "NPS"}
         prefix = names.get(outcome, outcome)
         table = result.table[result.table["statistic"].str.startswith(prefix)]
@@ -85,36 +105,34 @@ class Operations:
             f"{x:g} {u}" if not np.isnan(x) else "-"
             for x, u in zip(t["target"], t["unit"], strict=True)
         ]
-        shown["median [95% interval]"] = [
+        shown[f"median [{self.interval}]"] = [
             f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
             for m, lo, hi in zip(t["median"], t["median_low"], t["median_high"], strict=True)
         ]
-        shown["90th percentile [95% interval]"] = [
+        shown[f"90th percentile [{self.interval}]"] = [
             f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
             for m, lo, hi in zip(t["p90"], t["p90_low"], t["p90_high"], strict=True)
         ]
-        shown["over target [95% interval]"] = [
+        shown[f"over target [{self.interval}]"] = [
             "-" if np.isnan(s) else f"{s:.0%} [{lo:.0%}, {hi:.0%}]"
             for s, lo, hi in zip(t["over_target"], t["over_low"], t["over_high"], strict=True)
         ]
         shown["n"] = t["n"].map("{:,}".format).to_numpy()
         small = t["below_min_base"].to_numpy()
         for column in shown.columns[1:-1]:
-            shown.loc[small, column] = [
-                f"suppressed (n={n:,} < {self.min_base})" for n in t["n"][small]
-            ]
+            shown.loc[small, column] = [suppressed_note(n, self.min_base) for n in t["n"][small]]
         return shown
 
-    def _repr_html_(self) -> str:
-        return html_table(
-            self.display(),
-            self.min_base,
-            "Medians and 90th percentiles with order-statistic intervals; shares "
-            "over target with Wilson intervals.",
+    def caption(self) -> str:
+        return (
+            f"Medians and 90th percentiles with order-statistic {self.interval}s; shares "
+            f"over target with Wilson {self.interval}s."
         )
 
 
-def operations(study, by: str | None = None, brand: str | None = "auto") -> Operations:
+def operations(
+    study, *, by: str | None = None, brand: str | None = "auto", confidence: float = 0.95
+) -> Operations:
     """Operational measures by touchpoint (and group), for the brand's customers by default."""
     rows_frame, _ = study.brand_rows(brand)
     group = study.resolve_column(by) if by else None
@@ -126,11 +144,13 @@ def operations(study, by: str | None = None, brand: str | None = "auto") -> Oper
         for g in range(len(keys)):
             x = values[codes == g]
             x = x[~np.isnan(x)]
-            median, m_low, m_high = quantile_interval(x, 0.5)
-            p90, p_low, p_high = quantile_interval(x, 0.9)
+            median, m_low, m_high = quantile_interval(x, 0.5, confidence)
+            p90, p_low, p_high = quantile_interval(x, 0.9, confidence)
             over = np.nan if op.target is None or not len(x) else float(np.mean(x > op.target))
             o_low, o_high = (
-                wilson_interval(over, len(x)) if not np.isnan(over) else (np.nan, np.nan)
+                wilson_interval(over, len(x), confidence)
+                if not np.isnan(over)
+                else (np.nan, np.nan)
             )
             record = {
                 "measure": op.column,
@@ -154,4 +174,4 @@ def operations(study, by: str | None = None, brand: str | None = "auto") -> Oper
             if group:
                 record = {group: keys[group].iloc[g], **record}
             records.append(record)
-    return Operations(pd.DataFrame(records), group, study.codebook.min_base, study)
+    return Operations(pd.DataFrame(records), group, study.codebook.min_base, study, confidence)

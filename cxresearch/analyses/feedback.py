@@ -1,4 +1,4 @@
-"""Feedback channels: smiley terminals, reviews and social media, and customer quotes.
+"""Feedback channels: smiley terminals, and reviews and social media.
 
 - :func:`smileys`: 3-point emotion items (sad / neutral / happy, as on the
   touch-screen terminal next to the till) per touchpoint: the three shares
@@ -8,85 +8,49 @@
 - :func:`reviews`: the codebook's ``feedback:`` records (reviews, tweets) by
   group: negative and positive shares, and the negative reasons placed on the
   journey as pain points.
-- :func:`quotes`: customer comments for a report: HTML-escaped, with e-mail
-  addresses and phone numbers masked.
+
+Customers' own words are quoted by :mod:`cxresearch.analyses.quotes`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import pandas as pd
 
-from .metrics import group_codes
-from .stats import GroupedSums, nps_interval, wilson_interval
-from .tables import html_table
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{6,}\d(?![\w])")
-
-
-DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
-
-
-def mask_contacts(text: str) -> str:
-    """Replace e-mail addresses by ``[e-mail]`` and phone numbers (7 or more
-    digits, with spaces, dots, dashes or brackets; not dates) by ``[phone]``."""
-    text = EMAIL.sub("[e-mail]", text)
-
-    def phone(match: re.Match) -> str:
-        found = match.group()
-        if DATE.fullmatch(found.strip()) or sum(c.isdigit() for c in found) < 7:
-            return found
-        return "[phone]"
-
-    return PHONE.sub(phone, text)
+from ..data.catalog import touchpoint_catalog
+from ..data.codebook import STAGES
+from ..plots import negative_share_dots, smiley_bars
+from ..results import Result
+from ..stats import GroupedSums, nps_interval, wilson_interval
+from ..tables import Findings, html_table, suppressed_note
+from ._common import group_codes
 
 
 @dataclass(frozen=True)
-class Quotes:
-    """Customer comments, masked; ``_repr_html_`` escapes every one."""
-
-    lines: tuple[str, ...]
-    source: str
-
-    def _repr_html_(self) -> str:
-        if not self.lines:
-            return "<p class='cx-note'>No comments to quote.</p>"
-        items = "".join(f"<blockquote>{escape(line)}</blockquote>" for line in self.lines)
-        return f"{items}<p class='cx-note'>{escape(self.source)}</p>"
-
-
-def quotes(study, n: int = 5, contains: str | None = None, random_state: int = 0) -> Quotes:
-    """A seeded sample of ``n`` comments (from the ``text:`` columns or the
-    feedback text), optionally containing a word; contacts masked."""
-    columns = [t.column for t in study.codebook.text]
-    if study.codebook.feedback is not None and study.codebook.feedback.text:
-        columns.append(study.codebook.feedback.text)
-    if not columns:
-        return Quotes((), "The study has no comments.")
-    texts = pd.concat([study.responses[c] for c in columns]).dropna().astype(str).drop_duplicates()
-    if contains:
-        texts = texts[texts.str.contains(contains, case=False, regex=False)]
-    total = len(texts)
-    picked = texts.sample(n=min(n, total), random_state=random_state) if total else texts
-    return Quotes(
-        tuple(mask_contacts(t) for t in picked),
-        f"{len(picked)} of {total:,} distinct comments, drawn at random (seed {random_state}); "
-        "e-mail addresses and phone numbers masked.",
-    )
-
-
-@dataclass(frozen=True)
-class Smileys:
-    """Result of :func:`smileys`: per touchpoint (and group) the sad, neutral and
-    happy shares (%) with intervals, the net score and its interval, and n."""
+class Smileys(Result):
+    """Result of :func:`smileys`: per touchpoint the sad, neutral and happy
+    shares (%) with intervals, the net score and its interval, and n. A study
+    without 3-point emotion items gets an empty table (with its columns)."""
 
     table: pd.DataFrame
     min_base: int
+    confidence: float = 0.95
+
+    def findings(self, top: int = 3) -> Findings:
+        """The touchpoints with the lowest net score (happy - sad)."""
+        t = self.table[self.table["n"] >= self.min_base]
+        lines = [
+            f"{r.label}: net {r.net:+.0f} [{r.net_low:+.0f}, {r.net_high:+.0f}], "
+            f"{r.sad:.0f}% sad and {r.happy:.0f}% happy (n={r.n:,})."
+            for r in t.nsmallest(top, "net").itertuples()
+        ]
+        return Findings(tuple(lines), "No touchpoint asks for faces, or none has a base to report.")
+
+    def plot(self, ax=None):
+        """Sad, neutral and happy shares per touchpoint, stacked."""
+        return smiley_bars(self, ax=ax)
 
     def display(self) -> pd.DataFrame:
         t = self.table
@@ -103,18 +67,31 @@ class Smileys:
         shown["n"] = t["n"].map("{:,}".format).to_numpy()
         small = t["n"].to_numpy() < self.min_base
         for column in shown.columns[:-1]:
-            shown.loc[small, column] = f"suppressed (n < {self.min_base})"
+            shown.loc[small, column] = [suppressed_note(n, self.min_base) for n in t["n"][small]]
         return shown
 
-    def _repr_html_(self) -> str:
-        return html_table(
-            self.display(),
-            self.min_base,
-            "Shares with Wilson 95% intervals; net score with the adjusted Wald interval.",
+    def caption(self) -> str:
+        return (
+            f"Shares with Wilson {self.interval}s; net score with the adjusted Wald "
+            f"{self.interval}."
         )
 
+    def _repr_html_(self) -> str:
+        if self.table.empty:
+            return (
+                "<p class='cx-note'>No touchpoint of this study asks for faces (3-point items).</p>"
+            )
+        return html_table(self.display(), self.min_base, self.caption())
 
-def smileys(study, brand: str | None = "auto") -> Smileys:
+
+SMILEY_COLUMNS = (
+    "touchpoint", "label", "stage", "n",
+    "sad", "sad_low", "sad_high", "neutral", "neutral_low", "neutral_high",
+    "happy", "happy_low", "happy_high", "net", "net_low", "net_high",
+)  # fmt: skip
+
+
+def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> Smileys:
     """Sad / neutral / happy shares of every 3-point emotion item (1 = sad, 3 = happy)."""
     rows, _ = study.brand_rows(brand)
     records = []
@@ -133,12 +110,12 @@ def smileys(study, brand: str | None = "auto") -> Smileys:
             ("happy", item.scale.high),
         ):
             p = float(np.mean(x[answered] == value)) if n else np.nan
-            low, high = wilson_interval(p, n)
+            low, high = wilson_interval(p, n, confidence)
             shares[part] = p
             record.update(
                 {part: 100 * p, f"{part}_low": 100 * float(low), f"{part}_high": 100 * float(high)}
             )
-        low, high = nps_interval(shares["happy"], shares["sad"], n)
+        low, high = nps_interval(shares["happy"], shares["sad"], n, confidence)
         record.update(
             {
                 "net": 100 * (shares["happy"] - shares["sad"]),
@@ -147,27 +124,73 @@ def smileys(study, brand: str | None = "auto") -> Smileys:
             }
         )
         records.append(record)
-    return Smileys(pd.DataFrame(records), study.codebook.min_base)
+    table = pd.DataFrame(records, columns=list(SMILEY_COLUMNS))
+    return Smileys(table, study.codebook.min_base, confidence)
 
 
 @dataclass(frozen=True)
-class Reviews:
-    """Result of :func:`reviews`. ``summary``: per group, records, negative and
+class Reviews(Result):
+    """Result of :func:`reviews`. ``table``: per group, records, negative and
     positive shares (%) with Wilson intervals. ``pain_points``: per group and
     negative reason, its touchpoint and stage, the count and the share (%) of
     the group's negative records, with Wilson intervals, in journey order."""
 
-    summary: pd.DataFrame
+    table: pd.DataFrame
     pain_points: pd.DataFrame
     by: str | None
     min_base: int
+    confidence: float = 0.95
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The sentiment table (the name of 0.1; now ``table``)."""
+        return self.table
+
+    def display(self) -> pd.DataFrame:
+        """Records, negative and positive shares per group, small bases suppressed."""
+        t = self.table
+        index = pd.Index(t[self.by].astype(str) if self.by else ["all"], name=self.by or "")
+        shown = pd.DataFrame(index=index)
+        for part in ("negative", "positive"):
+            shown[f"{part} % [{self.interval}]"] = [
+                suppressed_note(n, self.min_base)
+                if n < self.min_base
+                else f"{v:.1f} [{lo:.1f}, {hi:.1f}]"
+                for v, lo, hi, n in zip(
+                    t[part], t[f"{part}_low"], t[f"{part}_high"], t["records"], strict=True
+                )
+            ]
+        shown["records"] = t["records"].map("{:,}".format).to_numpy()
+        return shown
+
+    def findings(self, top: int = 3) -> Findings:
+        """The most frequent negative reasons (of groups with a base), in words."""
+        p = self.pain_points
+        if p.empty:
+            return Findings((), "The feedback has no reasons for negative records.")
+        p = p[p["of_negative"] >= self.min_base]
+        lines = [
+            (f"{r[self.by]}: " if self.by else "")
+            + f"{r['reason']} ({r['stage']}, {r['touchpoint']}): {r['share']:.1f}% "
+            f"[{r['low']:.1f}, {r['high']:.1f}] of {r['of_negative']:,} negative records."
+            for r in p.nlargest(top, "share").to_dict("records")
+        ]
+        return Findings(tuple(lines), "No group has enough negative records to report reasons.")
+
+    def plot(self, ax=None):
+        """The negative share of each group with its interval."""
+        return negative_share_dots(self, ax=ax)
 
     def pain_point_table(self) -> pd.DataFrame:
         """Reasons (rows, journey order) x groups (columns): share of negative records."""
         p = self.pain_points
         cells = [
-            f"{s:.1f} [{lo:.1f}, {hi:.1f}] n={n:,}"
-            for s, lo, hi, n in zip(p["share"], p["low"], p["high"], p["negative"], strict=True)
+            suppressed_note(base, self.min_base)
+            if base < self.min_base
+            else f"{s:.1f} [{lo:.1f}, {hi:.1f}] n={n:,}"
+            for s, lo, hi, n, base in zip(
+                p["share"], p["low"], p["high"], p["negative"], p["of_negative"], strict=True
+            )
         ]
         index = ["stage", "touchpoint", "reason"]
         columns = self.by or "group"
@@ -180,16 +203,22 @@ class Reviews:
             sort=False,
         )
 
+    def caption(self) -> str:
+        return f"Share of negative and positive records [Wilson {self.interval}] per group."
+
     def _repr_html_(self) -> str:
-        return html_table(
-            self.pain_point_table(),
-            self.min_base,
-            "Share of each group's negative records giving the reason "
-            "[Wilson 95% interval], count n; reasons placed on the journey.",
-        )
+        html = html_table(self.display(), self.min_base, self.caption())
+        if not self.pain_points.empty:
+            html += html_table(
+                self.pain_point_table(),
+                self.min_base,
+                "Share of each group's negative records giving the reason "
+                f"[Wilson {self.interval}], count n; reasons placed on the journey.",
+            )
+        return html
 
 
-def reviews(study, by: str | None = "brand") -> Reviews:
+def reviews(study, *, by: str | None = "brand", confidence: float = 0.95) -> Reviews:
     """Review or social-media records by group: sentiment shares and pain points."""
     spec = study.codebook.feedback
     if spec is None:
@@ -205,22 +234,20 @@ def reviews(study, by: str | None = "brand") -> Reviews:
     summary = keys.copy()
     for name, flags in (("negative", negative), ("positive", positive)):
         sums = GroupedSums.of(np.where(answered, flags, np.nan), w, codes, len(keys))
-        low, high = wilson_interval(sums.mean, sums.count)
+        low, high = wilson_interval(sums.mean, sums.count, confidence)
         summary[name], summary[f"{name}_low"], summary[f"{name}_high"] = (
             100 * sums.mean,
             100 * low,
             100 * high,
         )
         summary["records"] = sums.count
-    pain = _pain_points(study, spec, r, codes, keys, negative, group)
-    return Reviews(summary, pain, group, study.codebook.min_base)
+    pain = _pain_points(study, spec, r, codes, keys, negative, group, confidence)
+    return Reviews(summary, pain, group, study.codebook.min_base, confidence)
 
 
 def _journey_positions(study) -> tuple[dict[str, str], dict[str, int]]:
     """Stage and journey position of every touchpoint id: the study's own, then
     the catalog's (for feedback reasons placed on touchpoints the survey lacks)."""
-    from .codebook import STAGES, touchpoint_catalog
-
     stage_of = {tp_id: entry["stage"] for tp_id, entry in touchpoint_catalog().items()}
     stage_of.update({tp.id: tp.stage for tp in study.codebook.touchpoints})
     ids = [tp.id for tp in study.codebook.touchpoints] + list(touchpoint_catalog())
@@ -228,7 +255,7 @@ def _journey_positions(study) -> tuple[dict[str, str], dict[str, int]]:
     return stage_of, {tp_id: i for i, tp_id in enumerate(ranked)}
 
 
-def _pain_points(study, spec, r, codes, keys, negative, group) -> pd.DataFrame:
+def _pain_points(study, spec, r, codes, keys, negative, group, confidence) -> pd.DataFrame:
     if spec.reason is None:
         return pd.DataFrame()
     reasons = r[spec.reason].astype("string")
@@ -240,7 +267,7 @@ def _pain_points(study, spec, r, codes, keys, negative, group) -> pd.DataFrame:
         counts = reasons[inside].value_counts()
         for reason, count in counts.items():
             share = count / n_negative
-            low, high = wilson_interval(share, n_negative)
+            low, high = wilson_interval(share, n_negative, confidence)
             tp = spec.touchpoints.get(reason)
             record = {
                 "reason": reason,

@@ -1,11 +1,11 @@
-"""Readers for survey exports, and :func:`load_study`.
+"""Readers for survey exports: a data file in, a :class:`RawTable` out.
 
 Formats: CSV (encoding detected among utf-8, utf-8 with BOM, cp1250 and
 cp1251; delimiter among comma, semicolon and tab; Qualtrics exports with their
 two extra header rows), Excel, SPSS ``.sav`` (value labels become category
 names; user-missing codes are kept so they are counted) and Parquet (a file or
 a folder of parts). A reader only reads: checking against the codebook is
-:mod:`cxresearch.validate`'s job.
+:mod:`cxresearch.data.checks`' job.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import io as _io
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import Problem, StudyError
 from .codebook import Codebook
-from .errors import Problem, StudyError
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1250", "cp1251")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -181,60 +181,3 @@ def text_columns_of(codebook: Codebook) -> tuple[str, ...]:
         feedback = codebook.feedback
         columns += [feedback.sentiment, feedback.reason, feedback.text]
     return tuple(c for c in columns if c is not None)
-
-
-def load_study(path: str | Path, *, min_base: int | None = None, brand: str | None = None):
-    """Read, check and type a study; return a :class:`~cxresearch.study.Study`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The study's codebook (``study.yaml``) or the folder holding it.
-    min_base, brand : optional
-        Override the codebook's ``min_base`` and ``brand`` (report parameters).
-
-    Raises
-    ------
-    StudyError
-        When the codebook or the data break the contract; the message names
-        the file, the column and up to five offending data rows.
-
-    Examples
-    --------
-    >>> study = load_study("data/demo/study.yaml")  # doctest: +SKIP
-    >>> study.quality.rows_kept  # doctest: +SKIP
-    4000
-    """
-    from .study import Study
-    from .validate import check_benchmark, check_events, check_responses
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "study.yaml"
-    codebook = Codebook.from_yaml(path)
-    if min_base is not None or brand is not None:
-        codebook = replace(
-            codebook,
-            min_base=codebook.min_base if min_base is None else int(min_base),
-            brand=codebook.brand if brand is None else str(brand),
-        )
-    raw = read_table(codebook.responses_path, text_columns_of(codebook), codebook.profile)
-    responses, quality = check_responses(raw, codebook)
-    events = None
-    if codebook.events is not None:
-        raw_events = read_table(
-            codebook.events_path, (codebook.events.session, codebook.events.step)
-        )
-        events, quality = check_events(raw_events, codebook, quality)
-    benchmark = None
-    if codebook.benchmark is not None:
-        spec = codebook.benchmark
-        raw_benchmark = read_table(codebook.benchmark_path, (spec.brand, spec.measure))
-        benchmark = check_benchmark(raw_benchmark, codebook)
-    return Study(
-        codebook=codebook,
-        responses=responses,
-        events=events,
-        quality=quality,
-        benchmark=benchmark,
-    )

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .stats import wilson_interval
-from .tables import html_table
+from ..plots import funnel_bars
+from ..results import Result
+from ..stats import wilson_interval
+from ..tables import Findings, html_table, suppressed_note
 
 
 @dataclass(frozen=True)
-class Funnel:
+class Funnel(Result):
     """Result of :func:`funnel`.
 
     ``table``: per group and step: ``sessions`` reaching it, ``share_of_start``,
@@ -44,10 +46,26 @@ class Funnel:
     quality: dict
     steps: tuple[str, ...]
     by: str | None
+    min_base: int = 30
+    confidence: float = 0.95
+
+    def findings(self, top: int = 3) -> Findings:
+        """Where each group loses most sessions, and how many find a product."""
+        lines = []
+        for a in self.abandonment.head(top).to_dict("records"):
+            group = f"{a[self.by]}: " if self.by else ""
+            if a["sessions"] < self.min_base:
+                lines.append(f"{group}{suppressed_note(a['sessions'], self.min_base)}.")
+                continue
+            lines.append(
+                f"{group}most sessions are lost after '{a['step']}': {a['drop']:.0%} of the "
+                f"{a['sessions']:,} sessions that reach it do not continue (conversion "
+                f"{a['conversion']:.0%} [{a['low']:.0%}, {a['high']:.0%}])."
+            )
+        return Findings(tuple(lines), "No funnel step loses sessions.")
 
     def plot(self, ax=None):
-        from .plots import funnel_bars
-
+        """Sessions reaching each step, in order."""
         return funnel_bars(self, ax=ax)
 
     def display(self) -> pd.DataFrame:
@@ -56,27 +74,38 @@ class Funnel:
         shown = t.set_index(index)[["sessions"]].copy()
         shown["sessions"] = t["sessions"].map("{:,}".format).to_numpy()
         shown["share of start"] = t["share_of_start"].map("{:.1%}".format).to_numpy()
-        shown["conversion to next [95% interval]"] = [
-            "-" if np.isnan(c) else f"{c:.1%} [{lo:.1%}, {hi:.1%}]"
-            for c, lo, hi in zip(t["conversion"], t["low"], t["high"], strict=True)
+        shown[f"conversion to next [{self.interval}]"] = [
+            suppressed_note(n, self.min_base)
+            if n < self.min_base
+            else ("-" if np.isnan(c) else f"{c:.1%} [{lo:.1%}, {hi:.1%}]")
+            for c, lo, hi, n in zip(
+                t["conversion"], t["low"], t["high"], t["sessions"], strict=True
+            )
         ]
         shown["median seconds from previous step"] = (
             t["median_seconds"].map(lambda s: "-" if np.isnan(s) else f"{s:,.0f}").to_numpy()
         )
         return shown
 
-    def _repr_html_(self) -> str:
+    def caption(self) -> str:
         q = self.quality
-        caption = (
+        return (
             f"{q['sessions']:,} sessions; {q['duplicate_events']:,} duplicate events removed; "
             f"{q['out_of_order_sessions']:,} sessions with steps out of order (counted only as far "
-            "as their steps are in order). Conversion intervals: Wilson 95%."
+            f"as their steps are in order). Conversion intervals: Wilson {self.interval}s."
         )
-        return html_table(self.display(), 1, caption)
+
+    def _repr_html_(self) -> str:
+        return html_table(self.display(), self.min_base, self.caption())
 
 
 def funnel(
-    study, by: str | None = None, product_step: str | None = None, search_step: str = "search"
+    study,
+    *,
+    by: str | None = None,
+    product_step: str | None = None,
+    search_step: str = "search",
+    confidence: float = 0.95,
 ) -> Funnel:
     """Step reach, conversion and abandonment of the web funnel.
 
@@ -112,20 +141,31 @@ def funnel(
     first = _first_times(sessions, step_codes, times, len(session_ids), len(steps))
     reached, out_of_order = _reached(first)
     groups, labels = _session_groups(events, group_column, sessions, len(session_ids))
-    table = _table(first, reached, groups, labels, steps, group_column)
+    table = _table(first, reached, groups, labels, steps, group_column, confidence)
     abandonment = _abandonment(table, group_column)
     product = steps.index(product_step) if product_step else 0
     searches = np.bincount(
         sessions[(events[spec.step] == search_step).to_numpy()], minlength=len(session_ids)
     )
-    findability = _findability(first[:, product] >= 0, searches, groups, labels, group_column)
+    findability = _findability(
+        first[:, product] >= 0, searches, groups, labels, group_column, confidence
+    )
     quality = {
         "events": n_before,
         "duplicate_events": duplicates,
         "sessions": len(session_ids),
         "out_of_order_sessions": int(out_of_order.sum()),
     }
-    return Funnel(table, abandonment, findability, quality, tuple(steps), group_column)
+    return Funnel(
+        table,
+        abandonment,
+        findability,
+        quality,
+        tuple(steps),
+        group_column,
+        study.codebook.min_base,
+        confidence,
+    )
 
 
 def _group_column(events: pd.DataFrame, by: str | None) -> str | None:
@@ -167,7 +207,7 @@ def _session_groups(events, group_column, sessions, n_sessions):
     return codes, list(labels)
 
 
-def _table(first, reached, groups, labels, steps, group_column) -> pd.DataFrame:
+def _table(first, reached, groups, labels, steps, group_column, confidence) -> pd.DataFrame:
     rows = []
     for g, label in enumerate(labels):
         inside = groups == g
@@ -177,7 +217,7 @@ def _table(first, reached, groups, labels, steps, group_column) -> pd.DataFrame:
             nxt = counts[i + 1] if i + 1 < len(steps) else np.nan
             conversion = nxt / counts[i] if counts[i] and i + 1 < len(steps) else np.nan
             low, high = (
-                wilson_interval(conversion, counts[i])
+                wilson_interval(conversion, counts[i], confidence)
                 if not np.isnan(conversion)
                 else (np.nan, np.nan)
             )
@@ -209,13 +249,13 @@ def _abandonment(table: pd.DataFrame, group_column) -> pd.DataFrame:
     return steps.loc[steps.groupby(keys)["drop"].idxmax()].reset_index(drop=True)
 
 
-def _findability(found, searches, groups, labels, group_column) -> pd.DataFrame:
+def _findability(found, searches, groups, labels, group_column, confidence) -> pd.DataFrame:
     rows = []
     for g, label in enumerate(labels):
         inside = groups == g
         n = int(inside.sum())
         share = found[inside].mean() if n else np.nan
-        low, high = wilson_interval(share, n)
+        low, high = wilson_interval(share, n, confidence)
         row = {
             "sessions": n,
             "found_product": float(share),

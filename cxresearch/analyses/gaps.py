@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .codebook import STAGES
-from .metrics import group_codes
-from .tables import SUPPRESSED, Findings, html_table
-from .stats import GroupedSums, adjust_pvalues, t_interval, t_test_p, z_value
+from ..data.codebook import STAGES
+from ..plots import gap_bars, gap_profile
+from ..results import Result
+from ..stats import GroupedSums, adjust_pvalues, t_interval, t_test_p, z_value
+from ..tables import Findings, format_p, suppressed_note
+from ._common import group_codes, segment_labels, survey_weights
 
 REFERENCES = ("expectation", "target", "best_competitor")
 
 
 @dataclass(frozen=True)
-class GapTable:
+class GapTable(Result):
     """Result of :func:`gaps`.
 
     ``table`` columns: the group columns, ``touchpoint`` (or ``stage``),
@@ -47,7 +50,7 @@ class GapTable:
     confidence: float = 0.95
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def shortfalls(self, top: int = 3) -> Findings:
+    def findings(self, top: int = 3) -> Findings:
         """The biggest significant shortfalls, in plain language (a list of lines)."""
         t = self.table
         t = t[t["significant"] & (t["gap"] < 0) & ~t["below_min_base"]].nsmallest(top, "gap")
@@ -58,17 +61,17 @@ class GapTable:
             lines.append(
                 f"{group}{where}: experience {row['experience']:.1f} against "
                 f"{row['reference']} {row['expectation']:.1f}, a gap of {row['gap']:.2f} "
-                f"(95% interval {row['low']:.2f} to {row['high']:.2f}; n={row['n']:,})"
+                f"({self.interval} {row['low']:.2f} to {row['high']:.2f}; n={row['n']:,})"
             )
         return Findings(tuple(lines), "No touchpoint falls significantly short.")
+
+    shortfalls = findings  # the name of 0.1
 
     def _group_columns(self) -> list[str]:
         return [] if self.by in ("touchpoint", "stage") else [self.by]
 
     def plot(self, ax=None):
         """Gap bars in journey order (one group), or the gap profile per group."""
-        from .plots import gap_bars, gap_profile
-
         if self.by in ("touchpoint", "stage"):
             return gap_bars(self.table, self.by, self.min_base, ax=ax)
         return gap_profile(self.table, self.by, self.min_base, ax=ax)
@@ -84,38 +87,34 @@ class GapTable:
         shown["compared with"] = t["reference"].to_numpy()
         shown["reference"] = t["expectation"].map("{:.2f}".format).to_numpy()
         shown["experience"] = t["experience"].map("{:.2f}".format).to_numpy()
-        shown["gap [95% interval]"] = [
+        gap_column = f"gap [{self.interval}]"
+        shown[gap_column] = [
             f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]" + (" *" if sig else "")
             for g, lo, hi, sig in zip(t["gap"], t["low"], t["high"], t["significant"], strict=True)
         ]
         shown["n"] = t["n"].map("{:,}".format).to_numpy()
-        shown[f"p ({self.correction})"] = t["p_adjusted"].map(_format_p).to_numpy()
+        shown[f"p ({self.correction})"] = t["p_adjusted"].map(format_p).to_numpy()
         small = t["below_min_base"].to_numpy()
-        note = [f"{SUPPRESSED} (n={n:,} < {self.min_base})" for n in t["n"][small]]
-        for column in ("reference", "experience", "gap [95% interval]", f"p ({self.correction})"):
+        note = [suppressed_note(n, self.min_base) for n in t["n"][small]]
+        for column in ("reference", "experience", gap_column, f"p ({self.correction})"):
             shown.loc[small, column] = note
         return shown
 
-    def _repr_html_(self) -> str:
+    def caption(self) -> str:
         caption = (
-            f"Gap = experience - reference; {self.confidence:.0%} interval from the paired "
+            f"Gap = experience - reference; {self.interval} from the paired "
             f"differences; * = significant after {self.correction} correction across the table."
         )
-        return html_table(self.display(), self.min_base, " ".join([caption, *self.notes]))
-
-
-def _format_p(p: float) -> str:
-    if np.isnan(p):
-        return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+        return " ".join([caption, *self.notes])
 
 
 def gaps(
     study,
+    *,
     by: str = "touchpoint",
     brand: str | None = "auto",
     reference: str = "expectation",
-    segments: pd.Series | None = None,
+    segments=None,
     weighted: bool = True,
     correction: str = "holm",
     confidence: float = 0.95,
@@ -136,8 +135,9 @@ def gaps(
     reference : str
         ``"expectation"`` (touchpoints without an expectation item fall back to
         their codebook ``target``), ``"target"``, or ``"best_competitor"``.
-    segments : Series, optional
-        Segment labels indexed by respondent id (``Segmentation.labels``).
+    segments : Segmentation or Series, optional
+        The segments for ``by="segment"``: a :class:`Segmentation` or its
+        labels indexed by respondent id.
     weighted : bool
         Use survey weights (Kish effective n) when the study has them.
     correction : str
@@ -152,8 +152,9 @@ def gaps(
     """
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
+    segments = segment_labels(segments)
     rows, brand = _select_brand(study, brand, reference)
-    weights = _weights(study, rows, weighted)
+    weights = survey_weights(study, rows, weighted)
     if reference == "best_competitor":
         table, notes = _against_best_competitor(study, rows, brand, weights, confidence)
     else:
@@ -203,13 +204,6 @@ def _select_brand(study, brand, reference):
         known = ", ".join(map(str, study.responses[column].cat.categories))
         raise KeyError(f"no respondents rated brand {brand!r} (brands: {known})")
     return rows, brand
-
-
-def _weights(study, rows, weighted: bool) -> np.ndarray:
-    column = study.codebook.weight
-    if not weighted or column is None:
-        return np.ones(len(rows))
-    return rows[column].to_numpy(dtype=float)
 
 
 @dataclass

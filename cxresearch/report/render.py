@@ -23,92 +23,17 @@ import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from . import __version__
-from .io import load_study
-
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-class ReportError(RuntimeError):
-    """A chapter notebook failed; the previous report was left untouched.
-
-    Attributes: ``notebook`` (file name), ``cell`` (0-based index of the
-    failing cell, or None), ``ename``/``evalue`` (the exception), ``kept``
-    (the executed notebook kept for debugging).
-    """
-
-    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, kept: Path):
-        self.notebook, self.cell, self.ename, self.evalue, self.kept = (
-            notebook,
-            cell,
-            ename,
-            evalue,
-            kept,
-        )
-        where = f"cell {cell}" if cell is not None else "start-up"
-        super().__init__(
-            f"chapter {notebook} failed in {where}: {ename}: {evalue}\n"
-            f"The executed notebook with the error is kept at {kept}; "
-            "the previous report was left untouched."
-        )
-
-
-@dataclass(frozen=True)
-class Chapter:
-    source: Path
-    title: str
-    requires: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.source.stem
-
-    @property
-    def href(self) -> str:
-        return f"chapters/{self.name}.html"
-
-
-def chapters_in(folder: Path) -> list[Chapter]:
-    """The chapter notebooks of a folder, in file-name order (``00_...``, ``01_...``)."""
-    import nbformat
-
-    chapters = []
-    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
-        chapters.append(Chapter(path, _title_of(nb, path.stem), requires))
-    if not chapters:
-        raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
-    return chapters
-
-
-def applicable(chapters: list[Chapter], study) -> tuple[list[Chapter], list[str]]:
-    """The chapters the study has the data for, and a note for each left out
-    (a chapter declares ``requires`` in its notebook metadata under ``cxresearch``)."""
-    kept, skipped = [], []
-    for chapter in chapters:
-        missing = [r for r in chapter.requires if not study.supports(r)]
-        if missing:
-            skipped.append(f"{chapter.title}: left out, the study has no {' or '.join(missing)}.")
-        else:
-            kept.append(chapter)
-    return kept, skipped
-
-
-def _title_of(nb, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return fallback
+from .._version import __version__
+from ..errors import ReportError
+from .chapter import ChapterSettings, open_study
+from .notebooks import ChapterNotebook, applicable, chapters_folder, chapters_in
+from .summary import build_report
 
 
 def data_fingerprint(codebook) -> tuple[str, list[dict[str, str]]]:
@@ -148,7 +73,8 @@ def render_report(
         Papermill parameters for every chapter (``min_base``, ``brand``,
         ``random_state``, ...); ``study`` is always the study's absolute path.
     notebooks : str or Path, optional
-        The folder of chapter notebooks (default: the project's ``notebooks/``).
+        The folder of chapter notebooks (default: :func:`chapters_folder`, the
+        chapters shipped with the package or the checkout's ``notebooks/``).
     workers : int
         Chapters executed in parallel (each in its own kernel).
     progress : bool
@@ -168,25 +94,20 @@ def render_report(
     """
     study_path = Path(study_path).resolve()
     parameters = dict(parameters or {})
-    study = load_study(
-        study_path, min_base=parameters.get("min_base"), brand=parameters.get("brand")
-    )
-    if parameters.get("segment") is not None:
-        from .segments import for_segment
-
-        study = for_segment(study, parameters["segment"], int(parameters.get("random_state", 0)))
+    settings = ChapterSettings.from_parameters(parameters)
+    study = open_study(study_path, settings)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     chapters, skipped = applicable(
-        chapters_in(Path(notebooks) if notebooks else NOTEBOOKS_DIR), study
+        chapters_in(Path(notebooks) if notebooks else chapters_folder()), study
     )
-    params = {"study": str(study.codebook.path.resolve()), **dict(parameters or {})}
+    params = {**parameters, "study": str(study.codebook.path.resolve())}
     build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         _execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
         context = _page_context(study, params, chapters)
         _export_chapters(chapters, build, context)
-        _write_index(study, chapters, build, context, int(params.get("random_state", 0)), skipped)
+        _write_index(study, chapters, build, context, settings, skipped)
         _swap_into_place(build, out_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
@@ -200,7 +121,7 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
 
     folder.mkdir(parents=True)
 
-    def run(chapter: Chapter) -> Chapter:
+    def run(chapter: ChapterNotebook) -> ChapterNotebook:
         pm.execute_notebook(
             str(chapter.source),
             str(folder / chapter.source.name),
@@ -272,7 +193,7 @@ def _page_context(study, params, chapters) -> dict[str, Any]:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("cxresearch", "templates"),
+        loader=jinja2.PackageLoader("cxresearch.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
@@ -319,10 +240,8 @@ def _drop_stderr_and_parameters(nb) -> None:
         ]
 
 
-def _write_index(study, chapters, build: Path, context, random_state: int, skipped) -> None:
-    from .summary import build_report
-
-    report = build_report(study, random_state=random_state)
+def _write_index(study, chapters, build: Path, context, settings, skipped) -> None:
+    report = build_report(study, settings)
     report.skipped.extend(skipped)
     body = (
         _environment()

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..plots import change_dots
+from ..results import Result
+from ..stats import adjust_pvalues, z_value
+from ..tables import SUPPRESSED, Findings
+from ._common import MISSING_GROUP, group_codes, survey_weights
 from .compare import difference_test, measures, summarise
-from .metrics import group_codes
-from .stats import adjust_pvalues, z_value
-from .tables import SUPPRESSED, Findings, html_table
 
 
 @dataclass(frozen=True)
-class Trends:
+class Trends(Result):
     """Result of :func:`trends`: ``table`` has one row per measure: ``previous``
     and ``last`` values with their bases, ``change`` (last - previous) with
     ``low``/``high``, ``p``, ``p_adjusted`` and ``significant``."""
@@ -34,11 +36,16 @@ class Trends:
     brand: str | None
     correction: str
     min_base: int = 30
+    confidence: float = 0.95
 
-    def moved(self) -> Findings:
-        """The significant changes, in words."""
+    def findings(self, top: int | None = None) -> Findings:
+        """The significant changes, in words (the ``top`` largest by their
+        p-value order; None: all)."""
         lines = []
-        for row in self.table[self.table["significant"]].itertuples():
+        moved = self.table[self.table["significant"]] if not self.table.empty else self.table
+        if top is not None:
+            moved = moved.nsmallest(top, "p_adjusted")
+        for row in moved.itertuples():
             direction = "rose" if row.change > 0 else "fell"
             lines.append(
                 f"{row.label} {direction} from {row.previous_value:.1f} to {row.last_value:.1f} "
@@ -48,6 +55,12 @@ class Trends:
         return Findings(
             tuple(lines), f"Nothing moved significantly between {self.previous} and {self.last}."
         )
+
+    moved = findings  # the name of 0.1
+
+    def plot(self, ax=None):
+        """Every measure's change with its interval; significant changes stand out."""
+        return change_dots(self, ax=ax)
 
     def change_of(self, label: str) -> pd.Series | None:
         rows = self.table[self.table["label"] == label]
@@ -62,24 +75,25 @@ class Trends:
         shown[self.last] = [
             f"{v:.1f} (n={n:,})" for v, n in zip(t["last_value"], t["last_n"], strict=True)
         ]
-        shown["change [95% interval]"] = [
+        change = f"change [{self.interval}]"
+        shown[change] = [
             f"{c:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
             for c, lo, hi, s in zip(t["change"], t["low"], t["high"], t["significant"], strict=True)
         ]
         small = ((t["previous_n"] < self.min_base) | (t["last_n"] < self.min_base)).to_numpy()
-        shown.loc[small, "change [95% interval]"] = f"{SUPPRESSED} (a base below {self.min_base})"
+        shown.loc[small, change] = f"{SUPPRESSED} (a base below {self.min_base})"
         return shown
 
-    def _repr_html_(self) -> str:
-        caption = (
+    def caption(self) -> str:
+        return (
             f"Change {self.last} - {self.previous}{' for ' + self.brand if self.brand else ''}; "
             f"* = significant after {self.correction} correction across the table."
         )
-        return html_table(self.display(), self.min_base, caption)
 
 
 def trends(
     study,
+    *,
     brand: str | None = "auto",
     weighted: bool = True,
     correction: str = "holm",
@@ -92,7 +106,7 @@ def trends(
     r = study.responses
     codes, keys = group_codes(r, [wave])
     waves = list(keys[wave])
-    waves_present = [w for w in waves if w != "(missing)"]
+    waves_present = [w for w in waves if w != MISSING_GROUP]
     if len(waves_present) < 2:
         raise ValueError(f"trends need two waves; the study has {len(waves_present)}")
     previous, last = waves_present[-2], waves_present[-1]
@@ -100,8 +114,7 @@ def trends(
     chosen = study.brand if brand == "auto" else brand
     if column is not None and chosen is not None:
         codes = np.where((r[column] == chosen).to_numpy(), codes, -1)
-    w_column = study.codebook.weight
-    w = r[w_column].to_numpy(dtype=float) if weighted and w_column else np.ones(len(r))
+    w = survey_weights(study, r, weighted)
     z = z_value(confidence)
     rows = []
     for m in measures(study):
@@ -134,7 +147,13 @@ def trends(
     )
     table["significant"] &= ~table["below_min_base"]
     return Trends(
-        table, previous, last, chosen if column else None, correction, study.codebook.min_base
+        table,
+        previous,
+        last,
+        chosen if column else None,
+        correction,
+        study.codebook.min_base,
+        confidence,
     )
 
 

@@ -22,7 +22,7 @@ assigned by ``predict``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,11 @@ from sklearn.metrics import (
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ..plots import k_scores_plot, segment_map
+from ..results import Result
+from ..tables import Findings, suppressed_note
+from .personas import describe_segments, persona_cards_html
 
 METHODS = ("kmeans", "gmm", "agglomerative")
 LARGE_N = 50_000
@@ -226,7 +231,13 @@ class Stability:
         return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}] over {self.n_boot} refits"
 
 
-def stability(pipeline: Pipeline, data: pd.DataFrame, n_boot: int, random_state: int) -> Stability:
+def stability(
+    pipeline: Pipeline,
+    data: pd.DataFrame,
+    n_boot: int,
+    random_state: int,
+    confidence: float = 0.95,
+) -> Stability:
     """Bootstrap stability (Hennig 2007): refit on resampled respondents, label
     the original respondents with each refit, compare with the reference by ARI."""
     if n_boot == 0:
@@ -241,7 +252,8 @@ def stability(pipeline: Pipeline, data: pd.DataFrame, n_boot: int, random_state:
         refit.fit(data.iloc[rows])
         scores.append(adjusted_rand_score(reference, refit.predict(data)))
     scores = np.array(scores)
-    low, high = np.quantile(scores, [0.025, 0.975])
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(scores, [alpha, 1 - alpha])
     return Stability(float(scores.mean()), float(low), float(high), n_boot)
 
 
@@ -252,14 +264,15 @@ def _seed(pipeline: Pipeline, seed: int) -> None:
 
 
 @dataclass(frozen=True)
-class Segmentation:
+class Segmentation(Result):
     """Result of :func:`cxresearch.segment`.
 
     Attributes: ``labels`` (segment 1..k by respondent id), ``k``, ``choice``
     (scores per k and the reason), ``stability``, ``silhouette`` and
     ``silhouette_null``, ``clear`` (whether the structure is strong enough to
-    act on) with ``verdict`` in words, ``profiles`` and ``personas`` (see
-    :mod:`cxresearch.personas`), the fitted ``pipeline`` and the ``features``.
+    act on) with ``verdict`` in words, ``profiles`` and ``personas`` (also
+    ``table``; see :mod:`cxresearch.analyses.personas`), the fitted
+    ``pipeline`` and the ``features``.
     """
 
     labels: pd.Series
@@ -279,31 +292,63 @@ class Segmentation:
     segment_of_cluster: dict[int, int]
     map_points: pd.DataFrame
     profiles: dict = field(default_factory=dict)
+    min_base: int = 30
+    confidence: float = 0.95
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The personas: one row per segment (name, n, share, description, NPS)."""
+        return self.personas
 
     @property
     def k_scores(self) -> pd.DataFrame:
         return self.choice.scores
 
+    def display(self) -> pd.DataFrame:
+        """Persona, size and description per segment; small segments suppressed."""
+        p = self.personas
+        shown = pd.DataFrame(index=pd.Index(p["segment"], name="segment"))
+        shown["persona"] = p["name"].to_numpy()
+        shown["respondents"] = [
+            f"{n:,} ({share:.0%})" for n, share in zip(p["n"], p["share"], strict=True)
+        ]
+        shown["description"] = [
+            suppressed_note(n, self.min_base) if small else text
+            for n, small, text in zip(p["n"], p["below_min_base"], p["description"], strict=True)
+        ]
+        return shown
+
+    def findings(self, top: int = 3) -> Findings:
+        """The verdict on the structure, then the largest personas in one line
+        each: ``top`` lines in all."""
+        lines = [self.verdict][:top]
+        for row in self.personas.head(max(top - 1, 0)).to_dict("records"):
+            if row["below_min_base"]:
+                continue
+            lines.append(
+                f"{row['segment']}. {row['name']}, {row['n']:,} respondents "
+                f"({row['share']:.0%}): {row['description']}"
+            )
+        return Findings(tuple(lines))
+
     def plot(self, ax=None):
         """Respondents on the first two principal components, coloured by segment."""
-        from .plots import segment_map
-
         return segment_map(self, ax=ax)
 
     def plot_k(self, ax=None):
         """The criteria for every k, the chosen k marked."""
-        from .plots import k_scores_plot
-
         return k_scores_plot(self.choice, ax=ax)
 
-    def _repr_html_(self) -> str:
-        from .personas import persona_cards_html
+    def caption(self) -> str:
+        return f"{self.choice.reason} Stability interval: {self.interval}."
 
+    def _repr_html_(self) -> str:
         return persona_cards_html(self)
 
 
 def segment(
     study,
+    *,
     features="auto",
     k="auto",
     method: str = "kmeans",
@@ -311,6 +356,7 @@ def segment(
     profile: bool = False,
     n_boot: int = 20,
     random_state: int = 0,
+    confidence: float = 0.95,
 ) -> Segmentation:
     """Segment respondents into personas by their expectations, experiences and emotions.
 
@@ -331,12 +377,13 @@ def segment(
     random_state : int
         Seed of every random step: same seed, same labels.
 
+    confidence : float
+        Level of the stability interval (and of the personas' NPS intervals).
+
     Returns
     -------
     Segmentation
     """
-    from .personas import describe_segments
-
     numeric = feature_columns(study, features)
     categorical: list[str] = []
     if profile:
@@ -362,7 +409,7 @@ def segment(
     )
     model = build_pipeline(numeric, categorical, method, choice.k, random_state).fit(sample)
     small = _sample(sample, STABILITY_SAMPLE, rng, [])
-    stable = stability(model, small, n_boot, random_state)
+    stable = stability(model, small, n_boot, random_state, confidence)
     z = model.named_steps["prepare"].transform(small)
     silhouette = float(
         silhouette_score(
@@ -382,7 +429,7 @@ def segment(
     to_segment = {int(c): i + 1 for i, c in enumerate(order)}  # segment 1 = the largest
     labels = pd.Series([to_segment[int(c)] for c in clusters], index=data.index, name="segment")
     clear, verdict = _verdict(stable, silhouette, null)
-    personas, profiles = describe_segments(study, labels, numeric)
+    personas, profiles = describe_segments(study, labels, numeric, confidence)
     return Segmentation(
         labels=labels,
         k=choice.k,
@@ -401,6 +448,8 @@ def segment(
         segment_of_cluster=to_segment,
         map_points=_map_points(model, data, labels, random_state),
         profiles=profiles,
+        min_base=study.codebook.min_base,
+        confidence=confidence,
     )
 
 
@@ -410,7 +459,7 @@ MAP_POINTS = 4_000
 def _map_points(model: Pipeline, data: pd.DataFrame, labels: pd.Series, random_state: int):
     """Two principal components of the prepared features for a seeded sample of
     respondents, with their segments: what ``Segmentation.plot`` draws."""
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # third-party, used only here
 
     rng = np.random.default_rng(random_state)
     rows = np.sort(rng.choice(len(data), size=min(MAP_POINTS, len(data)), replace=False))
@@ -449,15 +498,14 @@ def _verdict(stable: Stability, silhouette: float, null: float) -> tuple[bool, s
     )
 
 
-def for_segment(study, segment_number: int | None, random_state: int = 0):
+def for_segment(study, segment_number: int | None, *, random_state: int = 0, **options):
     """The study restricted to one segment's respondents (segments as
-    :func:`segment` finds them with this seed), for a per-segment report; None
-    returns the study as it is. The data-quality record notes the restriction."""
-    from dataclasses import replace
-
+    :func:`segment` finds them with this seed and these ``options``: ``k``,
+    ``method``, ``features``, ...), for a per-segment report; None returns the
+    study as it is. The data-quality record notes the restriction."""
     if segment_number is None:
         return study
-    labels = segment(study, random_state=random_state, n_boot=0).labels
+    labels = segment(study, random_state=random_state, n_boot=0, **options).labels
     if int(segment_number) not in set(labels):
         raise KeyError(f"no segment {segment_number}: the study has segments 1 to {labels.max()}")
     inside = labels == int(segment_number)

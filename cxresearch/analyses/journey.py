@@ -12,16 +12,21 @@ times how many customers meet it. Without drivers, importance counts as 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .tables import Findings, html_table
+from ..plots import journey_map
+from ..results import Result
+from ..tables import Findings, suppressed_note
+from ._common import default_outcome, segment_labels
+from .drivers import drivers as estimate_drivers
+from .gaps import gaps
 
 
 @dataclass(frozen=True)
-class Journey:
+class Journey(Result):
     """Result of :func:`journey`: ``table`` has one row per touchpoint (and group)
     in journey order: ``stage``, ``reach``, ``expectation``, ``experience``,
     ``gap`` (with ``gap_low``/``gap_high``), ``emotion`` (mean, 1 = sad ... 3 =
@@ -31,8 +36,9 @@ class Journey:
     by: str | None
     outcome: str | None
     min_base: int
+    confidence: float = 0.95
 
-    def pain_points(self, top: int = 5) -> Findings:
+    def findings(self, top: int = 5) -> Findings:
         """The touchpoints with the highest pain score, in words."""
         t = self.table[~self.table["below_min_base"] & (self.table["pain"] > 0)]
         lines = []
@@ -46,9 +52,10 @@ class Journey:
             )
         return Findings(tuple(lines), "No touchpoint falls short of expectations.")
 
-    def plot(self, ax=None):
-        from .plots import journey_map
+    pain_points = findings  # the name of 0.1
 
+    def plot(self, ax=None):
+        """The journey map: experience against expectation along the stages."""
         return journey_map(self, ax=ax)
 
     def display(self) -> pd.DataFrame:
@@ -59,7 +66,8 @@ class Journey:
         shown["reach"] = t["reach"].map("{:.0%}".format).to_numpy()
         shown["expectation"] = t["expectation"].map("{:.2f}".format).to_numpy()
         shown["experience"] = t["experience"].map("{:.2f}".format).to_numpy()
-        shown["gap [95% interval]"] = [
+        gap_column = f"gap [{self.interval}]"
+        shown[gap_column] = [
             f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]"
             for g, lo, hi in zip(t["gap"], t["gap_low"], t["gap_high"], strict=True)
         ]
@@ -68,28 +76,27 @@ class Journey:
         shown["pain"] = t["pain"].map("{:.3f}".format).to_numpy()
         shown["n"] = t["n"].map("{:,}".format).to_numpy()
         small = t["below_min_base"].to_numpy()
-        for column in ("expectation", "experience", "gap [95% interval]", "pain"):
-            shown.loc[small, column] = [
-                f"suppressed (n={n:,} < {self.min_base})" for n in t["n"][small]
-            ]
+        for column in ("expectation", "experience", gap_column, "pain"):
+            shown.loc[small, column] = [suppressed_note(n, self.min_base) for n in t["n"][small]]
         return shown
 
-    def _repr_html_(self) -> str:
-        caption = (
+    def caption(self) -> str:
+        return (
             "Pain = importance (share of the explained variance of "
             f"{self.outcome or 'the outcome'}) x shortfall (expectation - experience, when "
             "positive) x reach (share of respondents who used the touchpoint). Gap intervals from "
-            "the paired differences."
+            f"the paired differences ({self.interval})."
         )
-        return html_table(self.display(), self.min_base, caption)
 
 
 def journey(
     study,
+    *,
     by: str | None = None,
-    segments: pd.Series | None = None,
+    segments=None,
     brand: str | None = "auto",
     drivers=None,
+    confidence: float = 0.95,
 ) -> Journey:
     """The journey map of the brand's customers (or of each group).
 
@@ -99,13 +106,16 @@ def journey(
     by : str, optional
         ``"segment"`` (with ``segments``), ``"brand"`` (with ``brand=None``),
         ``"wave"`` or a profile column: one journey per group.
+    segments : Segmentation or Series, optional
+        The segments for ``by="segment"``.
     drivers : Drivers, optional
         Importance; by default the drivers of the first outcome among nps,
         csat, loyalty (relative weights, no bootstrap).
     """
-    from .gaps import gaps
-
-    gap_table = gaps(study, by=by or "touchpoint", brand=brand, segments=segments).table
+    segments = segment_labels(segments)
+    gap_table = gaps(
+        study, by=by or "touchpoint", brand=brand, segments=segments, confidence=confidence
+    ).table
     importance, outcome = _importance(study, drivers)
     rows, _ = study.brand_rows(brand)
     labels = _labels_for(study, rows, by, segments)
@@ -142,7 +152,9 @@ def journey(
             records.append(record)
     table = pd.DataFrame(records)
     table["pain"] = table["importance"] * np.maximum(0.0, -table["gap"]) * table["reach"]
-    return Journey(table, by_column(study, by) if by else None, outcome, study.codebook.min_base)
+    return Journey(
+        table, by_column(study, by) if by else None, outcome, study.codebook.min_base, confidence
+    )
 
 
 def by_column(study, by: str | None) -> str | None:
@@ -171,44 +183,9 @@ def _groups(labels, index):
 
 def _importance(study, drivers) -> tuple[dict[str, float], str | None]:
     if drivers is None:
-        from .drivers import drivers as estimate
-
-        outcome = next(
-            (o for o in ("nps", "csat", "loyalty") if o in study.codebook.outcomes), None
-        )
+        outcome = default_outcome(study)
         if outcome is None:
             return {}, None
-        drivers = estimate(study, outcome=outcome, n_boot=0)
+        drivers = estimate_drivers(study, outcome=outcome, n_boot=0)
     shares = dict(zip(drivers.table["touchpoint"], drivers.table["share"] / 100, strict=True))
     return shares, drivers.outcome
-
-
-def loyalty_links(study, segments: pd.Series | None = None, brand: str | None = None):
-    """Retention, referral and repurchase intention by NPS group (promoter 9-10,
-    passive 7-8, detractor 0-6), and by segment when given: the link from
-    experience to business outcomes. Returns ``(by_nps_group, by_segment)``
-    KPI tables (``by_segment`` is None without segments)."""
-    from .metrics import kpis
-
-    scores = study.outcome("nps")
-    group = pd.cut(scores, [-0.5, 6.5, 8.5, 10.5], labels=["detractor", "passive", "promoter"])
-    responses = study.responses.assign(nps_group=group)
-    if segments is not None:
-        responses = responses.assign(segment=segments.reindex(responses.index).astype("category"))
-    linked = replace(study, responses=responses)
-    column = study.codebook.brand_column
-    if brand is not None and column is not None:
-        linked = replace(linked, responses=responses[responses[column] == brand])
-    business = {"retained", "referral", "loyalty"}
-    by_group = kpis(linked, by="nps_group")
-    by_group = replace(
-        by_group, table=by_group.table[by_group.table["kpi"].isin(business)].reset_index(drop=True)
-    )
-    by_segment = None
-    if segments is not None:
-        by_segment = kpis(linked, by="segment")
-        by_segment = replace(
-            by_segment,
-            table=by_segment.table[by_segment.table["kpi"].isin(business)].reset_index(drop=True),
-        )
-    return by_group, by_segment

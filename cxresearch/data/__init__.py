@@ -1,0 +1,41 @@
+"""Files to a :class:`Study`: the codebook, its parser, readers, checks and the
+data-quality record. This layer knows no analysis; it imports nothing of
+cxresearch but :mod:`cxresearch.errors`.
+
+``load_study(path)`` is the entry point: it reads ``study.yaml``
+(:meth:`Codebook.from_yaml`), reads the data files (:mod:`.readers`), checks and
+types them (:mod:`.checks`) and returns a :class:`Study` with its
+:class:`DataQuality` record.
+"""
+
+from .catalog import touchpoint_catalog
+from .codebook import (
+    STAGES,
+    BinaryItem,
+    Codebook,
+    Operational,
+    Scale,
+    ScaleItem,
+    TextField,
+    Touchpoint,
+)
+from .quality import DataQuality
+from .readers import RawTable, read_table
+from .study import Study, load_study
+
+__all__ = [
+    "STAGES",
+    "BinaryItem",
+    "Codebook",
+    "DataQuality",
+    "Operational",
+    "RawTable",
+    "Scale",
+    "ScaleItem",
+    "Study",
+    "TextField",
+    "Touchpoint",
+    "load_study",
+    "read_table",
+    "touchpoint_catalog",
+]

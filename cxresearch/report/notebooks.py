@@ -1,0 +1,84 @@
+"""The chapter notebooks: where they are, what each is called and what it needs.
+
+The chapters are the notebooks ``NN_name.ipynb`` of the project's top-level
+``notebooks/`` folder, the one source of the chapters. A wheel ships that
+folder inside the package as ``cxresearch/notebooks`` (``force-include`` in
+``pyproject.toml``), so :func:`chapters_folder` finds the chapters the same
+way in an install and in a checkout: the package's own ``notebooks`` folder
+when the package carries one, else the ``notebooks`` folder beside the
+package (the checkout, an editable install).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_PATTERN = "[0-9][0-9]_*.ipynb"
+
+
+def chapters_folder() -> Path:
+    """The folder of the chapter notebooks: ``cxresearch/notebooks`` in an
+    installed wheel, the checkout's ``notebooks/`` in a source tree."""
+    for folder in (PACKAGE_ROOT / "notebooks", PACKAGE_ROOT.parent / "notebooks"):
+        if any(folder.glob(CHAPTER_PATTERN)):
+            return folder
+    raise FileNotFoundError(
+        f"no chapter notebooks in {PACKAGE_ROOT / 'notebooks'} (an installed wheel) "
+        f"or {PACKAGE_ROOT.parent / 'notebooks'} (a checkout): reinstall cxresearch"
+    )
+
+
+@dataclass(frozen=True)
+class ChapterNotebook:
+    """One chapter: its notebook, its title (the first ``# `` heading) and what
+    the study must have for it (``requires`` in the notebook's metadata)."""
+
+    source: Path
+    title: str
+    requires: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.source.stem
+
+    @property
+    def href(self) -> str:
+        return f"chapters/{self.name}.html"
+
+
+def chapters_in(folder: Path) -> list[ChapterNotebook]:
+    """The chapter notebooks of a folder, in file-name order (``00_...``, ``01_...``)."""
+    chapters = []
+    for path in sorted(folder.glob(CHAPTER_PATTERN)):
+        nb = nbformat.read(path, as_version=4)
+        requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
+        chapters.append(ChapterNotebook(path, _title_of(nb, path.stem), requires))
+    if not chapters:
+        raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
+    return chapters
+
+
+def applicable(chapters: list[ChapterNotebook], study) -> tuple[list[ChapterNotebook], list[str]]:
+    """The chapters the study has the data for, and a note for each left out
+    (a chapter declares ``requires`` in its notebook metadata under ``cxresearch``)."""
+    kept, skipped = [], []
+    for chapter in chapters:
+        missing = [r for r in chapter.requires if not study.supports(r)]
+        if missing:
+            skipped.append(f"{chapter.title}: left out, the study has no {' or '.join(missing)}.")
+        else:
+            kept.append(chapter)
+    return kept, skipped
+
+
+def _title_of(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
