@@ -11,10 +11,10 @@ STUDY_DIR := $(patsubst %/,%,$(dir $(STUDY)))
 OUT ?= reports/$(notdir $(STUDY_DIR))
 PARAMS ?=
 
-PACKAGE_FILES := $(wildcard cxresearch/*.py cxresearch/catalog/*.yaml cxresearch/templates/*)
+PACKAGE_FILES := $(shell find cxresearch -name '*.py' -o -name '*.yaml' -o -name '*.j2')
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: setup report reports example-reports test test-fast bench lab clean help
+.PHONY: setup report reports example-reports test test-fast lint wheel-check bench lab clean help
 
 help:
 	@echo "make report   render reports/demo/index.html (STUDY=path/to/study.yaml for another study)"
@@ -22,6 +22,8 @@ help:
 	@echo "make report-airline-tweets   the real-data example (make example-reports: all of them)"
 	@echo "make report-Brightline       the demo study's report for another brand"
 	@echo "make test     run the tests"
+	@echo "make lint     ruff (lint, import order, pyupgrade), ruff format --check, doctests"
+	@echo "make wheel-check  build the wheel, install it in a fresh venv, render a report from /tmp"
 	@echo "make bench    run the benchmarks (1M respondents; minutes)"
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make clean    remove generated data, reports and the virtual environment"
@@ -33,7 +35,7 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-data/demo/study.yaml: $(INSTALLED) cxresearch/demo.py cxresearch/catalog/touchpoints.yaml
+data/demo/study.yaml: $(INSTALLED) $(wildcard cxresearch/demo/*.py) cxresearch/data/catalog/touchpoints.yaml
 	$(BIN)/cxresearch demo --out data/demo
 
 report: $(OUT)/index.html
@@ -72,6 +74,18 @@ test: $(INSTALLED)
 
 test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Guardrails (CI runs them before the tests): lint rules, formatting, and the
+# examples in the package's docstrings.
+lint: $(INSTALLED)
+	$(BIN)/ruff check cxresearch tests benchmarks
+	$(BIN)/ruff format --check cxresearch tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules cxresearch
+
+# A user who installs the built wheel (not an editable checkout) renders a report
+# from another working directory: the chapters ship inside the wheel.
+wheel-check: $(INSTALLED)
+	bash .ci/check-wheel
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_kpis.py
