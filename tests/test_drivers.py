@@ -95,7 +95,7 @@ def test_unknown_outcome_and_too_many_drivers_for_shapley(demo):
 
 @pytest.mark.slow
 def test_bag_of_little_bootstraps_agrees_with_the_ordinary_bootstrap(tmp_path, monkeypatch):
-    drivers_module = importlib.import_module("cxresearch.analyses.drivers")
+    drivers_module = importlib.import_module("cxresearch.analyses.driver_model")
     study = cx.load_study(cx.make_demo_study(tmp_path, n=60_000, random_state=9, events=False))
     ordinary = cx.drivers(study, n_boot=200, random_state=3)
     monkeypatch.setattr(drivers_module, "BLB_THRESHOLD", 50_000)

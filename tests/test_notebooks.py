@@ -39,3 +39,29 @@ def test_thin_no_definitions_or_loops_in_code_cells(path):
         assert not isinstance(
             node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.Lambda)
         ), f"{path.name}: logic belongs in the package, not in a chapter"
+
+
+SHARED_PARAMETERS = ("study", "min_base", "brand", "segment", "random_state", "k", "clustering")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_sets_up_with_open_chapter_and_the_shared_parameters(path):
+    """All chapters take the same segmentation parameters, so they agree on the personas."""
+    nb = nbformat.read(path, as_version=4)
+    (parameters,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assigned = {
+        target.id
+        for node in ast.parse(parameters.source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+    }
+    assert set(SHARED_PARAMETERS) | {"features"} <= assigned, path.name
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    call = next(
+        node
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "open_chapter"
+    )
+    passed = {kw.arg for kw in call.keywords} | {"study"}
+    assert set(SHARED_PARAMETERS) | {"features"} <= passed, path.name
+    assert "cx.segment(" not in code and "load_study(" not in code, path.name

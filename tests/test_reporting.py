@@ -174,3 +174,26 @@ def test_chapters_a_study_cannot_support_are_left_out_with_a_note(tmp_path):
     names = {p.stem for p in (index.parent / "chapters").glob("*.html")}
     assert "02_segments" not in names and "03_gaps_drivers" not in names and "01_kpis" in names
     assert "left out, the study has no touchpoints" in index.read_text()
+
+
+def test_open_chapter_applies_the_report_parameters(demo_path):
+    chapter = cx.open_chapter(demo_path, min_base=50, brand="Brightline", k=3, random_state=2)
+    assert chapter.study.codebook.min_base == 50 and chapter.study.brand == "Brightline"
+    seg = chapter.segmentation(n_boot=0)
+    assert seg.k == 3
+    same = cx.segment(chapter.study, k=3, random_state=2, n_boot=0)
+    pd.testing.assert_series_equal(seg.labels, same.labels)
+
+
+def test_every_chapter_and_the_index_segment_alike(demo):
+    """The index page and the per-segment restriction use the chapters' settings."""
+    from cxresearch.report.summary import build_report
+
+    settings = cx.ChapterSettings.from_parameters({"k": 3, "random_state": 1, "outcome": "csat"})
+    assert settings.k == 3 and settings.clustering == "kmeans"
+    report = build_report(demo, settings)
+    personas = next(s for s in report.sections if s.id == "personas")
+    assert personas.html.count("<div class='cx-card'>") == 3
+    restricted = cx.open_chapter(demo, segment=2, k=3, random_state=1).study
+    labels = cx.segment(demo, k=3, random_state=1, n_boot=0).labels
+    assert restricted.n == int((labels == 2).sum())

@@ -2,14 +2,10 @@
 
 For every KPI and every touchpoint's experience, :func:`compare` gives each
 brand's value with its interval, and for each competitor the difference
-brand - competitor with its interval (95% by default) and a test suited to the statistic:
-
-- means: Welch's t (Welch 1947), unequal variances;
-- shares: the two-proportion z test with the pooled proportion (as
-  ``statsmodels.stats.proportion.proportions_ztest``) and Newcombe's hybrid
-  score interval for the difference (Newcombe 1998, method 10);
-- NPS: a z test on the difference of two independent NPS, with each NPS's
-  trinomial variance ``(p_P + p_D - (p_P - p_D)^2) / n`` (Rocks 2016).
+brand - competitor with its interval (95% by default) and a test suited to
+the statistic (Welch's t for means, the two-proportion z test with
+Newcombe's interval for shares, a z test for NPS; see
+:mod:`cxresearch.analyses.measures`).
 
 p-values are adjusted across the whole table (Holm 1979 by default,
 Benjamini-Hochberg selectable). Weighted data use Kish's effective n.
@@ -23,87 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
-from ..data.codebook import BinaryItem
 from ..plots import comparison_heatmap, leader_dots
 from ..results import Result
-from ..stats import GroupedSums, adjust_pvalues, nps_interval, t_interval, wilson_interval, z_value
+from ..stats import adjust_pvalues, t_interval, z_value
 from ..tables import Findings, suppressed_note
 from ._common import default_outcome, group_codes, survey_weights
 from .drivers import drivers as estimate_drivers
+from .measures import difference_test, measures, summarise
 
 POSITIONS = ("advantage", "parity", "disadvantage")
-
-
-@dataclass(frozen=True)
-class _Measure:
-    key: str
-    label: str
-    kind: str  # "mean" | "share" | "nps"
-    values: np.ndarray | None  # per respondent; None when only the benchmark has it
-    lower_is_better: bool = False
-    touchpoint: str | None = None
-    stage: str | None = None
-
-
-def measures(study) -> list[_Measure]:
-    """The KPIs and touchpoint experiences the study can compare."""
-    r = study.responses
-    out: list[_Measure] = []
-    for name, item in study.codebook.outcomes.items():
-        if isinstance(item, BinaryItem):
-            values = r[item.column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            label = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
-                name, f"{name.replace('_', ' ').capitalize()} %"
-            )
-            out.append(_Measure(name, label, "share", values, item.lower_is_better))
-            continue
-        x = r[item.column].to_numpy(dtype=float)
-        if name == "nps":
-            out.append(_Measure("nps", "NPS", "nps", x))
-            continue
-        title = {"csat": "CSAT", "ces": "CES"}.get(name, name.capitalize())
-        if name == "ces":  # the share agreeing: above the scale midpoint, as in kpis()
-            top, share_label = x > item.scale.midpoint, f"{title} agree %"
-        else:
-            top, share_label = x >= item.scale.high - 1, f"{title} top-2-box %"
-        top = np.where(np.isnan(x), np.nan, top)
-        out.append(_Measure(f"{name}_share", share_label, "share", top, item.lower_is_better))
-        out.append(_Measure(name, f"{title} mean", "mean", x, item.lower_is_better))
-    for tp in study.codebook.touchpoints:
-        if tp.experience is not None:
-            x = r[tp.experience.column].to_numpy(dtype=float)
-            out.append(_Measure(tp.id, tp.label, "mean", x, touchpoint=tp.id, stage=tp.stage))
-    out += _feedback_measures(study)
-    return out
-
-
-def _feedback_measures(study) -> list[_Measure]:
-    """Share of negative records, and of each reason, when the study has feedback."""
-    spec = study.codebook.feedback
-    if spec is None:
-        return []
-    sentiment = study.responses[spec.sentiment].astype("string")
-    answered = sentiment.notna().to_numpy()
-    negative = np.where(answered, sentiment.isin(spec.negative).to_numpy(), np.nan)
-    out = [_Measure("negative_share", "Negative feedback %", "share", negative, True)]
-    if spec.reason is not None:
-        reasons = study.responses[spec.reason].astype("string")
-        counts = reasons.value_counts()
-        for reason in counts[counts >= study.codebook.min_base].index:
-            share = np.where(answered, (reasons == reason).fillna(False).to_numpy(), np.nan)
-            out.append(
-                _Measure(
-                    f"reason:{reason}",
-                    f"Reason: {reason} %",
-                    "share",
-                    share,
-                    True,
-                    touchpoint=spec.touchpoints.get(reason),
-                )
-            )
-    return out
 
 
 @dataclass(frozen=True)
@@ -281,49 +206,6 @@ def _summaries(study, brand, weighted, confidence) -> pd.DataFrame:
     return frame
 
 
-def summarise(m: _Measure, codes, brands, w, confidence) -> list[dict]:
-    k = len(brands)
-    base = {
-        "measure": m.key,
-        "label": m.label,
-        "kind": m.kind,
-        "touchpoint": m.touchpoint,
-        "stage": m.stage,
-        "lower_is_better": m.lower_is_better,
-    }
-    if m.kind == "nps":
-        valid = ~np.isnan(m.values)
-        promoters = GroupedSums.of(np.where(valid, m.values >= 9, np.nan), w, codes, k)
-        detractors = GroupedSums.of(np.where(valid, m.values <= 6, np.nan), w, codes, k)
-        pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
-        low, high = nps_interval(pp, pd_, n_eff, confidence)
-        value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
-        scale, count = 100, promoters.count
-    else:
-        sums = GroupedSums.of(m.values, w, codes, k)
-        value, n_eff, count = sums.mean, sums.n_eff, sums.count
-        if m.kind == "share":
-            low, high = wilson_interval(value, n_eff, confidence)
-            variance, scale = value * (1 - value), 100
-        else:
-            variance, scale = sums.variance, 1
-            low, high = t_interval(value, variance, n_eff, confidence)
-    return [
-        {
-            **base,
-            "brand": brands[i],
-            "value": scale * value[i],
-            "low": scale * low[i],
-            "high": scale * high[i],
-            "n": int(count[i]),
-            "n_eff": n_eff[i],
-            "p_raw": value[i],
-            "variance": variance[i],
-        }
-        for i in range(k)
-    ]
-
-
 def _add_benchmark(frame, study, brand, confidence) -> pd.DataFrame:
     """Competitors' means from the benchmark file (the brand's own come from the data)."""
     rows = []
@@ -398,35 +280,6 @@ def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.Data
                 }
             )
     return pd.DataFrame(rows)
-
-
-def difference_test(a, b, z: float, confidence: float):
-    """Difference a - b with interval, p-value and the test's name."""
-    n1, n2 = a["n_eff"], b.n_eff
-    if a["kind"] == "mean":
-        v1, v2 = a["variance"] / n1, b.variance / n2
-        d = a["value"] - b.value
-        se = np.sqrt(v1 + v2)
-        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-        t = _st.t.ppf(0.5 + confidence / 2, df)
-        return d, d - t * se, d + t * se, float(2 * _st.t.sf(abs(d / se), df)), "Welch t"
-    p1, p2 = a["p_raw"], b.p_raw
-    if a["kind"] == "share":
-        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-        se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        p = float(2 * _st.norm.sf(abs((p1 - p2) / se0))) if se0 > 0 else 1.0
-        (l1, u1), (l2, u2) = (
-            wilson_interval(p1, n1, confidence),
-            wilson_interval(p2, n2, confidence),
-        )
-        d = p1 - p2
-        low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-        high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-        return 100 * d, 100 * low, 100 * high, p, "two-proportion z (pooled); Newcombe interval"
-    d = p1 - p2
-    se = np.sqrt(a["variance"] / n1 + b.variance / n2)
-    p = float(2 * _st.norm.sf(abs(d / se))) if se > 0 else 1.0
-    return 100 * d, 100 * (d - z * se), 100 * (d + z * se), p, "z on the NPS difference"
 
 
 def _with_leaders(table: pd.DataFrame, values: pd.DataFrame, brand: str) -> pd.DataFrame:

@@ -3,7 +3,7 @@ interval and test.
 
 The brand's measures in the last wave are compared with the previous wave
 (waves in the order of their labels, e.g. 2026-Q2 < 2026-Q3), with the same
-tests as competitor comparisons (:mod:`cxresearch.compare`: Welch t for means,
+tests as competitor comparisons (:mod:`cxresearch.analyses.measures`: Welch t for means,
 two-proportion z with Newcombe's interval for shares, z on the NPS
 difference), treating the two waves as independent samples, and Holm's
 correction across the table.
@@ -21,7 +21,7 @@ from ..results import Result
 from ..stats import adjust_pvalues, z_value
 from ..tables import SUPPRESSED, Findings
 from ._common import MISSING_GROUP, group_codes, survey_weights
-from .compare import difference_test, measures, summarise
+from .measures import difference_test, measures, summarise
 
 
 @dataclass(frozen=True)
