@@ -1,7 +1,7 @@
 """Derived importance: how much of an outcome's explained variance each driver carries.
 
 Pure linear algebra on correlation matrices (and, for a yes/no outcome, one
-logistic fit), so the bootstrap in :mod:`cxresearch.drivers` can call these
+logistic fit), so the bootstrap in :mod:`cxresearch.analyses.driver_model` can call these
 hundreds of times.
 
 - :func:`relative_weights`: Johnson's relative weights (Johnson 2000).

@@ -11,6 +11,8 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
+from .tables import interval_label
+
 
 class _LazyModule:
     """A module imported on first use: ``import cxresearch`` stays quick, and
@@ -43,7 +45,14 @@ def _axes(ax, width: float = 7.0, height: float = 3.5):
     return ax
 
 
-def estimate_dots(table: pd.DataFrame, statistic: str, by: list[str], min_base: int, ax=None):
+def estimate_dots(
+    table: pd.DataFrame,
+    statistic: str,
+    by: list[str],
+    min_base: int,
+    ax=None,
+    confidence: float = 0.95,
+):
     """One statistic per group as a dot with its interval; small bases are
     not drawn but labelled ``suppressed (n=..)`` in their row."""
     rows = table[table["statistic"] == statistic].reset_index(drop=True)
@@ -76,7 +85,7 @@ def estimate_dots(table: pd.DataFrame, statistic: str, by: list[str], min_base: 
             fontsize=9,
         )
     ax.set_yticks(y, labels)
-    ax.set_xlabel(f"{statistic} (dot: estimate; bar: 95% interval)")
+    ax.set_xlabel(f"{statistic} (dot: estimate; bar: {interval_label(confidence)})")
     ax.set_ylabel(" / ".join(by) if by else "")
     ax.set_title(f"{statistic} by {' and '.join(by)}" if by else statistic)
     return ax

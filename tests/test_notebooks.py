@@ -41,7 +41,9 @@ def test_thin_no_definitions_or_loops_in_code_cells(path):
         ), f"{path.name}: logic belongs in the package, not in a chapter"
 
 
-SHARED_PARAMETERS = ("study", "min_base", "brand", "segment", "random_state", "k", "clustering")
+SHARED_PARAMETERS = (
+    "study", "min_base", "brand", "segment", "random_state", "k", "clustering", "profile"
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

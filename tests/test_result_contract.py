@@ -21,12 +21,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import write_study  # noqa: E402
+from conftest import BASIC_CODEBOOK, with_min_base, write_study  # noqa: E402
 
 import cxresearch as cx  # noqa: E402
 
 CONFIDENCE = 0.9
 LABEL = "90% interval"
+MIN_BASE = 25  # not any dataclass default: a result that forgets the study's base fails
 
 
 def feedback_study(folder):
@@ -59,27 +60,37 @@ def feedback_study(folder):
 
 
 ANALYSES = {
-    "kpis": lambda s, t: cx.kpis(s, by="brand", confidence=CONFIDENCE),
-    "gaps": lambda s, t: cx.gaps(s, confidence=CONFIDENCE),
-    "drivers": lambda s, t: cx.drivers(s, n_boot=30, confidence=CONFIDENCE),
-    "segment": lambda s, t: cx.segment(s, k=3, n_boot=4, confidence=CONFIDENCE),
-    "compare": lambda s, t: cx.compare(s, confidence=CONFIDENCE),
-    "trends": lambda s, t: cx.trends(s, confidence=CONFIDENCE),
-    "journey": lambda s, t: cx.journey(s, confidence=CONFIDENCE),
-    "operations": lambda s, t: cx.operations(s, confidence=CONFIDENCE),
-    "funnel": lambda s, t: cx.funnel(s, confidence=CONFIDENCE),
-    "smileys": lambda s, t: cx.smileys(s, confidence=CONFIDENCE),
-    "reviews": lambda s, t: cx.reviews(t, confidence=CONFIDENCE),
-    "quotes": lambda s, t: cx.quotes(s, n=4, contains="the", confidence=CONFIDENCE),
-    "strategy": lambda s, t: cx.strategy(s, n_boot=30, confidence=CONFIDENCE),
-    "loyalty_links": lambda s, t: cx.loyalty_links(s, confidence=CONFIDENCE),
+    "kpis": lambda s, t, c: cx.kpis(s, by="brand", confidence=c),
+    "gaps": lambda s, t, c: cx.gaps(s, confidence=c),
+    "drivers": lambda s, t, c: cx.drivers(s, n_boot=30, confidence=c),
+    "segment": lambda s, t, c: cx.segment(s, k=3, n_boot=4, confidence=c),
+    "compare": lambda s, t, c: cx.compare(s, confidence=c),
+    "trends": lambda s, t, c: cx.trends(s, confidence=c),
+    "journey": lambda s, t, c: cx.journey(s, confidence=c),
+    "operations": lambda s, t, c: cx.operations(s, confidence=c),
+    "funnel": lambda s, t, c: cx.funnel(s, confidence=c),
+    "smileys": lambda s, t, c: cx.smileys(s, confidence=c),
+    "reviews": lambda s, t, c: cx.reviews(t, confidence=c),
+    "quotes": lambda s, t, c: cx.quotes(s, n=4, contains="the", confidence=c),
+    "strategy": lambda s, t, c: cx.strategy(s, n_boot=30, confidence=c),
+    "loyalty_links": lambda s, t, c: cx.loyalty_links(s, confidence=c),
 }
 
 
 @pytest.fixture(scope="module")
-def results(demo, tmp_path_factory):
+def studies(demo, tmp_path_factory):
     tweets = feedback_study(tmp_path_factory.mktemp("tweets"))
-    return {name: make(demo, tweets) for name, make in ANALYSES.items()}
+    return with_min_base(demo, MIN_BASE), with_min_base(tweets, MIN_BASE)
+
+
+@pytest.fixture(scope="module")
+def results(studies):
+    return {name: make(*studies, CONFIDENCE) for name, make in ANALYSES.items()}
+
+
+@pytest.fixture(scope="module")
+def results_95(studies):
+    return {name: make(*studies, 0.95) for name, make in ANALYSES.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -88,12 +99,12 @@ def close_figures():
     plt.close("all")
 
 
-def test_every_public_analysis_is_checked():
-    results_types = {
+def test_every_public_analysis_is_checked(results):
+    exported = {
         name for name in cx.__all__ if isinstance(getattr(cx, name), type)
         and issubclass(getattr(cx, name), cx.Result) and name != "Result"
     }  # fmt: skip
-    assert len(results_types) == len(ANALYSES), results_types
+    assert {type(r).__name__ for r in results.values()} == exported
 
 
 @pytest.mark.parametrize("name", ANALYSES)
@@ -155,16 +166,38 @@ def test_plot_returns_the_axes_where_a_chart_makes_sense(results, name):
 
 
 @pytest.mark.parametrize("name", ANALYSES)
-def test_confidence_and_min_base_are_carried_and_labels_follow_them(results, demo, name):
+def test_confidence_and_min_base_are_carried_and_labels_follow_them(results, name):
     result = results[name]
     assert result.confidence == CONFIDENCE
-    expected_base = 20 if name == "reviews" else demo.codebook.min_base
-    assert result.min_base == expected_base
+    assert result.min_base == MIN_BASE
     html = result._repr_html_()
     assert isinstance(html, str) and html
     shown = html + result.caption() + " ".join(map(str, result.display().columns))
     assert LABEL in shown, f"{name}: no '{LABEL}' label"
     assert "95%" not in shown, f"{name}: a hard-coded 95% label"
+    if result.has_plot:
+        ax = result.plot()
+        texts = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.texts + ax.get_xticklabels() + ax.get_yticklabels()]
+        assert "95%" not in " ".join(texts), f"{name}: a hard-coded 95% in the chart"
+
+
+def _mean_width(result) -> float:
+    """The mean width of every interval in a result's table (pairs low/high, x_low/x_high)."""
+    if isinstance(result, cx.Quotes):
+        return result.mentions.high - result.mentions.low
+    t = result.table
+    pairs = [("low", "high")] if {"low", "high"} <= set(t.columns) else []
+    pairs += [(c, c[: -len("_low")] + "_high") for c in t.columns if c.endswith("_low")]
+    widths = [(t[hi] - t[lo]).astype(float) for lo, hi in pairs if hi in t.columns]
+    assert widths, f"{type(result).__name__}: no interval columns in the table"
+    return float(pd.concat(widths).mean())
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_intervals_follow_confidence(results, results_95, name):
+    """A 95% interval is wider than a 90% one: the numbers, not only the labels."""
+    assert _mean_width(results_95[name]) > _mean_width(results[name])
 
 
 def test_segments_accept_a_segmentation_or_its_labels(demo, results):
@@ -187,3 +220,14 @@ def test_old_names_of_findings_are_thin_aliases(results):
     assert results["compare"].summary().lines == results["compare"].findings().lines
     kpi = results["kpis"]
     pd.testing.assert_frame_equal(kpi.wide(), kpi.display())
+
+
+def test_a_study_without_emotions_waits_or_kpis_gets_empty_results_not_errors(tmp_path):
+    """The empty case of the contract: display, findings and HTML say there is nothing."""
+    codebook = {**BASIC_CODEBOOK, "outcomes": {}}
+    study = cx.load_study(write_study(tmp_path, codebook=codebook))
+    for result in (cx.kpis(study), cx.smileys(study), cx.operations(study), cx.quotes(study)):
+        assert result.table.empty
+        assert isinstance(result.display(), pd.DataFrame)
+        assert result.findings().lines == ()
+        assert "<" in result._repr_html_()

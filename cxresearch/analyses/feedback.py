@@ -125,6 +125,8 @@ def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> S
         )
         records.append(record)
     table = pd.DataFrame(records, columns=list(SMILEY_COLUMNS))
+    numbers = [c for c in SMILEY_COLUMNS if c not in ("touchpoint", "label", "stage", "n")]
+    table = table.astype({**{c: float for c in numbers}, "n": int})
     return Smileys(table, study.codebook.min_base, confidence)
 
 

@@ -36,6 +36,8 @@ class KpiTable(Result):
     confidence: float = 0.95
 
     def display(self) -> pd.DataFrame:
+        if self.table.empty:
+            return pd.DataFrame(index=pd.Index([], name="statistic"))
         return estimates_wide(self.table, list(self.by), "statistic", self.min_base)
 
     wide = display  # the name of 0.1
@@ -80,7 +82,9 @@ class KpiTable(Result):
             if self.table.empty:
                 raise KeyError("the study declares no KPIs to plot")
             statistic = self.statistics()[0]
-        return estimate_dots(self.table, statistic, list(self.by), self.min_base, ax=ax)
+        return estimate_dots(
+            self.table, statistic, list(self.by), self.min_base, ax=ax, confidence=self.confidence
+        )
 
     def caption(self) -> str:
         weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"

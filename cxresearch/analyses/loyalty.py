@@ -62,11 +62,20 @@ class LoyaltyLinks(Result):
             )
         return Findings(tuple(lines), "No business KPI with a base large enough by NPS group.")
 
+    def __iter__(self):
+        """Unpack as ``by_nps_group, by_segment`` (the tuple of 0.1)."""
+        return iter((self.by_nps_group, self.by_segment))
+
     def plot(self, statistic: str | None = None, ax=None):
         """One business KPI (default: the first) for detractors, passives and promoters."""
         statistic = statistic or self.by_nps_group.statistics()[0]
         return estimate_dots(
-            self.by_nps_group.table, statistic, ["nps_group"], self.min_base, ax=ax
+            self.by_nps_group.table,
+            statistic,
+            ["nps_group"],
+            self.min_base,
+            ax=ax,
+            confidence=self.confidence,
         )
 
     def caption(self) -> str:

@@ -174,4 +174,16 @@ def operations(
             if group:
                 record = {group: keys[group].iloc[g], **record}
             records.append(record)
-    return Operations(pd.DataFrame(records), group, study.codebook.min_base, study, confidence)
+    columns = ([group] if group else []) + list(OPERATIONS_COLUMNS)
+    text = ("measure", "touchpoint", "label", "unit", "n", "below_min_base")
+    numbers = {c: float for c in OPERATIONS_COLUMNS if c not in text}
+    table = pd.DataFrame(records, columns=columns)
+    table = table.astype({**numbers, "n": int, "below_min_base": bool})
+    return Operations(table, group, study.codebook.min_base, study, confidence)
+
+
+OPERATIONS_COLUMNS = (
+    "measure", "touchpoint", "label", "unit", "target", "n",
+    "median", "median_low", "median_high", "p90", "p90_low", "p90_high",
+    "over_target", "over_low", "over_high", "ratio", "below_min_base",
+)  # fmt: skip

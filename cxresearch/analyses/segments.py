@@ -299,7 +299,7 @@ def _verdict(stable: Stability, silhouette: float, null: float) -> tuple[bool, s
     )
 
 
-def for_segment(study, segment_number: int | None, *, random_state: int = 0, **options):
+def for_segment(study, segment_number: int | None, random_state: int = 0, **options):
     """The study restricted to one segment's respondents (segments as
     :func:`segment` finds them with this seed and these ``options``: ``k``,
     ``method``, ``features``, ...), for a per-segment report; None returns the

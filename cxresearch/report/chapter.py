@@ -118,7 +118,7 @@ def open_chapter(
 
         chapter = cx.open_chapter(study, min_base=min_base, brand=brand, segment=segment,
                                   random_state=random_state, k=k, clustering=clustering,
-                                  features=features)
+                                  features=features, profile=profile)
         study = chapter.study
     """
     settings = ChapterSettings(

@@ -2,8 +2,8 @@
 
 The chapters are the notebooks ``NN_name.ipynb`` of the project's top-level
 ``notebooks/`` folder, the one source of the chapters. A wheel ships that
-folder inside the package as ``cxresearch/notebooks`` (``force-include`` in
-``pyproject.toml``), so :func:`chapters_folder` finds the chapters the same
+folder inside the package as ``cxresearch/notebooks`` (a ``sources`` path
+rewrite in ``pyproject.toml``), so :func:`chapters_folder` finds the chapters the same
 way in an install and in a checkout: the package's own ``notebooks`` folder
 when the package carries one, else the ``notebooks`` folder beside the
 package (the checkout, an editable install).
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -52,6 +50,8 @@ class ChapterNotebook:
 
 def chapters_in(folder: Path) -> list[ChapterNotebook]:
     """The chapter notebooks of a folder, in file-name order (``00_...``, ``01_...``)."""
+    import nbformat  # third-party, loaded when a report is rendered
+
     chapters = []
     for path in sorted(folder.glob(CHAPTER_PATTERN)):
         nb = nbformat.read(path, as_version=4)

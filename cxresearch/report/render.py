@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from .._version import __version__
 from ..errors import ReportError
 from .chapter import ChapterSettings, open_study
@@ -191,7 +189,9 @@ def _page_context(study, params, chapters) -> dict[str, Any]:
     }
 
 
-def _environment() -> jinja2.Environment:
+def _environment():
+    import jinja2  # third-party, loaded when a report is rendered
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("cxresearch.report", "templates"),
         autoescape=True,

@@ -49,6 +49,7 @@ class Report:
     priorities: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    confidence: float = 0.95  # of the headline cards' intervals (kpis' default)
 
 
 def figure_uri(ax) -> str:
