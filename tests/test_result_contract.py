@@ -163,6 +163,8 @@ def test_plot_returns_the_axes_where_a_chart_makes_sense(results, name):
     assert isinstance(ax, matplotlib.axes.Axes)
     _, given = plt.subplots()
     assert result.plot(ax=given) is given
+    _, given = plt.subplots()
+    assert result.plot(given) is given  # the Axes is the first argument of every plot
 
 
 @pytest.mark.parametrize("name", ANALYSES)

@@ -76,8 +76,11 @@ class KpiTable(Result):
             )
         return Findings(tuple(lines), "No KPI has a base large enough to report.")
 
-    def plot(self, statistic: str | None = None, ax=None):
-        """Dot-and-interval chart of one statistic (default: the first) across the groups."""
+    def plot(self, ax=None, statistic: str | None = None):
+        """Dot-and-interval chart of one statistic (default: the first) across the
+        groups. ``plot("NPS")`` (the statistic first, as in 0.1) works too."""
+        if isinstance(ax, str):
+            ax, statistic = statistic, ax
         if statistic is None:
             if self.table.empty:
                 raise KeyError("the study declares no KPIs to plot")

@@ -66,8 +66,11 @@ class LoyaltyLinks(Result):
         """Unpack as ``by_nps_group, by_segment`` (the tuple of 0.1)."""
         return iter((self.by_nps_group, self.by_segment))
 
-    def plot(self, statistic: str | None = None, ax=None):
-        """One business KPI (default: the first) for detractors, passives and promoters."""
+    def plot(self, ax=None, statistic: str | None = None):
+        """One business KPI (default: the first) for detractors, passives and promoters
+        (``plot("Retention rate %")`` works too)."""
+        if isinstance(ax, str):
+            ax, statistic = statistic, ax
         statistic = statistic or self.by_nps_group.statistics()[0]
         return estimate_dots(
             self.by_nps_group.table,
