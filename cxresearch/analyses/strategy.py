@@ -343,7 +343,8 @@ def _protect(drivers, positions) -> pd.DataFrame:
 def _remeasure(study) -> str:
     wave = study.codebook.wave
     if wave is not None:
-        waves = [w for w in study.responses[wave].dropna().unique()]
-        listed = ", ".join(map(str, sorted(waves)))
+        present = set(study.responses[wave].dropna().astype(str))
+        waves = [w for w in study.responses[wave].cat.categories if str(w) in present]
+        listed = ", ".join(map(str, waves))
         return f"in the next survey wave (this study has {len(waves)}: {listed})."
     return "in the next survey, three months after the changes."

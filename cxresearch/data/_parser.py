@@ -45,6 +45,7 @@ _TOP_KEYS = {
     "feedback",
     "benchmark",
     "description",
+    "waves",
 }
 _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
 
@@ -86,6 +87,7 @@ class CodebookParser:
             brand_column=self.reader.column_name(columns.get("brand"), "columns.brand"),
             weight=self.reader.column_name(columns.get("weight"), "columns.weight"),
             wave=self.reader.column_name(columns.get("wave"), "columns.wave"),
+            waves=self.reader.labels(raw.get("waves"), "waves"),
             profile=tuple(self.reader.column_list(columns.get("profile"), "columns.profile")),
             outcomes=read_outcomes(self.reader, raw.get("outcomes")),
             touchpoints=touchpoints,
@@ -102,6 +104,8 @@ class CodebookParser:
     def check(self, codebook) -> None:
         """Checks across sections; raise one :class:`StudyError` with every
         problem found while reading or here."""
+        if codebook.waves and codebook.wave is None:
+            self.reader.fail("waves", "lists the order of waves, but columns.wave names no column")
         if not (codebook.outcomes or codebook.touchpoints or codebook.feedback):
             self.reader.fail(None, "the codebook declares no outcomes, touchpoints or feedback")
         self.check_columns_named_once(codebook)

@@ -54,6 +54,21 @@ class ValueReader:
         names = [self.column_name(v, key) for v in value]
         return [n for n in names if n is not None]
 
+    def labels(self, value: Any, key: str) -> tuple[str, ...]:
+        """A list of distinct labels (text or numbers), e.g. the order of waves."""
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+        ):
+            self.fail(key, f"must be a list of labels, e.g. [Wave 1, Wave 2], not {value!r}")
+            return ()
+        labels = tuple(_label(v) for v in value)
+        twice = sorted({v for v in labels if labels.count(v) > 1})
+        if twice:
+            self.fail(key, f"lists a label twice: {', '.join(twice)}")
+        return labels
+
     def codes(self, value: Any, key: str) -> tuple[float, ...]:
         if value is None:
             return ()
@@ -132,6 +147,13 @@ class ValueReader:
             true_values = tuple(v for item in listed for v in _spellings(item))
         missing = self.codes(spec.get("missing"), f"{key}.missing")
         return BinaryItem(column, true_values, missing, bool(spec.get("lower_is_better", False)))
+
+
+def _label(value: Any) -> str:
+    """A label as the data shows it: 2019 (not 2019.0) for a whole number."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _spellings(value: Any) -> tuple[str, ...]:

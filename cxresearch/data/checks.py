@@ -20,6 +20,7 @@ from ..errors import Problem, StudyError, problem_at_rows
 from .codebook import BinaryItem, Codebook, ScaleItem
 from .quality import DataQuality
 from .readers import RawTable
+from .waves import natural_key, natural_order
 
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
@@ -70,6 +71,8 @@ class _ResponsesChecker:
         for column in self.category_columns():
             numbers = _numbers_or_none(frame[column]) if column in self.codebook.profile else None
             out[column] = _as_category(frame[column]) if numbers is None else _as_number(numbers)
+        if self.codebook.wave is not None:
+            out[self.codebook.wave] = self.ordered_waves(out[self.codebook.wave])
         for column in self.text_columns():
             out[column] = frame[column].astype("string")
         out.index = self.ids(frame)
@@ -106,6 +109,26 @@ class _ResponsesChecker:
                     for role, column in missing
                 ]
             )
+
+    def ordered_waves(self, waves: pd.Series) -> pd.Series:
+        """The wave column as an ordered category: the codebook's ``waves:`` order,
+        else natural order (:mod:`cxresearch.data.waves`)."""
+        declared = self.codebook.waves
+        if declared:
+            unknown = waves.notna() & ~waves.astype("string").isin(declared).fillna(False)
+            if unknown.any():
+                found = ", ".join(sorted(set(waves[unknown].astype(str)), key=natural_key)[:5])
+                self.fail_rows(
+                    self.codebook.wave,
+                    f"waves not listed under waves: in the codebook: {found}",
+                    unknown,
+                )
+                return waves
+        order = list(declared) if declared else natural_order(waves.dropna().astype(str))
+        return pd.Series(
+            pd.Categorical(waves.astype("string"), categories=order, ordered=True),
+            index=waves.index,
+        )
 
     def category_columns(self) -> list[str]:
         cb = self.codebook
@@ -263,6 +286,8 @@ def _as_number(values: pd.Series) -> pd.Series:
 
 
 def _as_category(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")  # 2019, not 2019.0, when a blank made it float
     text = values.astype("string").str.strip()
     return text.mask(text == "").astype("category")
 

@@ -48,6 +48,7 @@ class Codebook:
     brand_column: str | None = None
     weight: str | None = None
     wave: str | None = None
+    waves: tuple[str, ...] = ()  # the order of the waves, when the codebook declares it
     profile: tuple[str, ...] = ()
     outcomes: Mapping[str, ScaleItem | BinaryItem] = field(default_factory=dict)
     touchpoints: tuple[Touchpoint, ...] = ()
