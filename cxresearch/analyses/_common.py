@@ -7,9 +7,40 @@ import numpy as np
 import pandas as pd
 
 from ..data.codebook import BinaryItem, ScaleItem
+from ..errors import Problem, StudyError
 
 MISSING_GROUP = "(missing)"
 OUTCOME_PREFERENCE = ("nps", "csat", "loyalty")
+
+NEEDS = {
+    "touchpoints": "touchpoint experience scores (touchpoints: with experience: items)",
+    "expectations": (
+        "expectations or targets to compare experiences with "
+        "(expectation: items, or a target: per touchpoint)"
+    ),
+    "outcome": "an outcome (outcomes: in the codebook)",
+    "brands": "competitors (brand: and a brand column, or a benchmark file)",
+    "events": "web events with funnel steps (events: with funnel:)",
+    "feedback": "a feedback: section (the sentiment of reviews or posts)",
+    "loyalty": "NPS and a retained, referral or loyalty outcome",
+    "waves": "two waves (columns: wave: and at least two waves in the data)",
+}
+
+
+def require(study, analysis: str, *needs: str) -> None:
+    """Raise :class:`StudyError` naming what ``analysis`` needs and the study lacks
+    (requirements as in :meth:`Study.supports`), before any computation."""
+    missing = [need for need in needs if not study.supports(need)]
+    if missing:
+        raise StudyError(
+            [
+                Problem(
+                    str(study.codebook.path),
+                    f"{analysis} needs {NEEDS[need]}; this study has none",
+                )
+                for need in missing
+            ]
+        )
 
 
 def as_list(by) -> list[str]:
@@ -50,8 +81,12 @@ def survey_weights(study, rows: pd.DataFrame, weighted: bool = True) -> np.ndarr
 
 def default_outcome(study) -> str | None:
     """The outcome analyses relate touchpoints to when none is named: the first
-    of nps, csat and loyalty that the study declares (None: none of them)."""
-    return next((o for o in OUTCOME_PREFERENCE if o in study.codebook.outcomes), None)
+    of nps, csat and loyalty that the study declares, else its first other scale
+    outcome, else its first yes/no outcome (None: the study has no outcome)."""
+    outcomes = study.codebook.outcomes
+    preferred = [o for o in OUTCOME_PREFERENCE if o in outcomes]
+    scales = [o for o, item in outcomes.items() if isinstance(item, ScaleItem)]
+    return next(iter(preferred + scales + list(outcomes)), None)
 
 
 def segment_labels(segments) -> pd.Series | None:

@@ -24,7 +24,7 @@ from ..plots import comparison_heatmap, leader_dots
 from ..results import Result
 from ..stats import adjust_pvalues, t_interval, z_value
 from ..tables import Findings, suppressed_note
-from ._common import default_outcome, group_codes, survey_weights
+from ._common import default_outcome, group_codes, require, survey_weights
 from .drivers import drivers as estimate_drivers
 from .measures import difference_test, measures, summarise
 
@@ -162,9 +162,8 @@ def compare(
     brand = study.brand if brand in ("auto", None) else brand
     if brand is None:
         raise ValueError("compare needs a brand: set brand: in the codebook or pass brand=")
+    require(study, "the comparison with competitors", "brands")
     column = study.codebook.brand_column
-    if column is None and study.benchmark is None:
-        raise ValueError("compare needs competitors: a brand column or a benchmark file")
     summaries = _summaries(study, brand, weighted, confidence)
     if brand not in set(summaries["brand"]):
         raise KeyError(f"brand {brand!r} is not in the study")

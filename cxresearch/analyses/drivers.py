@@ -34,6 +34,7 @@ from ..importance import (
 from ..plots import ipa_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
+from ._common import default_outcome, require
 from .driver_model import DriverData, DriverFit, bootstrap_intervals
 
 METHODS = ("relative_weights", "shapley")
@@ -137,7 +138,7 @@ class Drivers(Result):
 def drivers(
     study,
     *,
-    outcome: str = "nps",
+    outcome: str | None = None,
     method: str = "relative_weights",
     brand: str | None = "auto",
     n_boot: int = 200,
@@ -151,8 +152,10 @@ def drivers(
     Parameters
     ----------
     study : Study
-    outcome : str
-        An outcome of the codebook: ``"nps"`` (the 0-10 score), ``"csat"``,
+    outcome : str, optional
+        An outcome of the codebook (default: nps, else csat, else loyalty, else
+        the first other scale outcome, else the first yes/no one): ``"nps"`` (the
+        0-10 score), ``"csat"``,
         ``"ces"``, ``"loyalty"``, or a yes/no outcome (``"retained"``,
         ``"referral"``), which uses the logistic variant.
     method : str
@@ -182,6 +185,8 @@ def drivers(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    require(study, "key drivers", "touchpoints", "outcome")
+    outcome = outcome or default_outcome(study)
     item = study.codebook.outcomes.get(outcome)
     if item is None:
         raise KeyError(

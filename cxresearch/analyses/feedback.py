@@ -25,7 +25,7 @@ from ..plots import negative_share_dots, smiley_bars
 from ..results import Result
 from ..stats import GroupedSums, nps_interval, wilson_interval
 from ..tables import Findings, html_table, suppressed_note
-from ._common import group_codes
+from ._common import group_codes, require
 
 
 @dataclass(frozen=True)
@@ -223,8 +223,7 @@ class Reviews(Result):
 def reviews(study, *, by: str | None = "brand", confidence: float = 0.95) -> Reviews:
     """Review or social-media records by group: sentiment shares and pain points."""
     spec = study.codebook.feedback
-    if spec is None:
-        raise ValueError("reviews needs a feedback: section in the codebook")
+    require(study, "reviews", "feedback")
     r = study.responses
     group = study.resolve_column(by) if by and (by != "brand" or study.has("brand")) else None
     codes, keys = group_codes(r, [group] if group else [])

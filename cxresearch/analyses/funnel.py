@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, StudyError
 from ..plots import funnel_bars
 from ..results import Result
 from ..stats import wilson_interval
 from ..tables import Findings, html_table, suppressed_note
+from ._common import require
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,10 @@ def funnel(
     """
     spec = study.codebook.events
     if spec is None or study.events is None or not spec.funnel:
-        raise ValueError("funnel needs events: with funnel: steps in the codebook")
+        require(study, "the web funnel", "events")
+        raise StudyError(
+            Problem(str(study.codebook.path), "the web funnel needs funnel: steps under events:")
+        )
     events = study.events
     steps = spec.funnel
     group_column = _group_column(events, by)

@@ -26,7 +26,7 @@ from ..plots import gap_bars, gap_profile
 from ..results import Result
 from ..stats import GroupedSums, adjust_pvalues, t_interval, t_test_p, z_value
 from ..tables import Findings, format_p, suppressed_note
-from ._common import group_codes, segment_labels, survey_weights
+from ._common import group_codes, require, segment_labels, survey_weights
 
 REFERENCES = ("expectation", "target", "best_competitor")
 
@@ -152,6 +152,9 @@ def gaps(
     """
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
+    require(study, "gaps", "touchpoints")
+    if reference != "best_competitor":
+        require(study, f"gaps against the {reference}", "expectations")
     segments = segment_labels(segments)
     rows, brand = _select_brand(study, brand, reference)
     weights = survey_weights(study, rows, weighted)

@@ -20,7 +20,7 @@ import pandas as pd
 from ..plots import journey_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
-from ._common import default_outcome, segment_labels
+from ._common import default_outcome, require, segment_labels
 from .drivers import drivers as estimate_drivers
 from .gaps import gaps
 
@@ -112,6 +112,7 @@ def journey(
         Importance; by default the drivers of the first outcome among nps,
         csat, loyalty (relative weights, no bootstrap).
     """
+    require(study, "the journey map", "touchpoints", "expectations")
     segments = segment_labels(segments)
     gap_table = gaps(
         study, by=by or "touchpoint", brand=brand, segments=segments, confidence=confidence

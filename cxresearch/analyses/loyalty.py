@@ -17,7 +17,7 @@ import pandas as pd
 from ..plots import estimate_dots
 from ..results import Result
 from ..tables import Findings, html_table
-from ._common import segment_labels
+from ._common import require, segment_labels
 from .kpis import KpiTable, kpis
 
 BUSINESS_KPIS = ("retained", "referral", "loyalty")
@@ -107,9 +107,8 @@ def loyalty_links(
         ``"auto"``: the study's brand's customers (when the study rates
         several brands); a brand; None: every respondent.
     """
+    require(study, "the loyalty links", "loyalty")
     business = [k for k in BUSINESS_KPIS if k in study.codebook.outcomes]
-    if not business:
-        raise ValueError("loyalty_links needs a retained, referral or loyalty outcome")
     scores = study.outcome("nps")
     group = pd.cut(scores, [-0.5, 6.5, 8.5, 10.5], labels=list(NPS_GROUPS))
     responses = study.responses.assign(nps_group=group)

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from ..plots import k_scores_plot, segment_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
+from ._common import require
 from .clustering import (
     SILHOUETTE_SAMPLE,
     Choice,
@@ -186,6 +187,8 @@ def segment(
     Segmentation
     """
     numeric = feature_columns(study, features)
+    if not numeric and not (profile and study.codebook.profile):
+        require(study, "the segmentation", "touchpoints")
     categorical: list[str] = []
     if profile:
         for column in study.codebook.profile:

@@ -23,7 +23,7 @@ import pandas as pd
 from ..plots import priority_bars
 from ..results import Result
 from ..tables import Findings
-from ._common import default_outcome, segment_labels, segment_names
+from ._common import default_outcome, require, segment_labels, segment_names
 from .compare import compare
 from .drivers import drivers as estimate_drivers
 from .funnel import funnel
@@ -159,9 +159,8 @@ def strategy(
     top : int
         How many priorities to keep.
     """
+    require(study, "the strategy", "touchpoints", "outcome", "expectations")
     outcome = outcome or default_outcome(study)
-    if outcome is None or not study.codebook.touchpoints:
-        raise ValueError("strategy needs touchpoints and an outcome (nps, csat or loyalty)")
     drivers = drivers or estimate_drivers(
         study,
         outcome=outcome,

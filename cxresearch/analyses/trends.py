@@ -20,7 +20,7 @@ from ..plots import change_dots
 from ..results import Result
 from ..stats import adjust_pvalues, z_value
 from ..tables import SUPPRESSED, Findings
-from ._common import MISSING_GROUP, group_codes, survey_weights
+from ._common import MISSING_GROUP, group_codes, require, survey_weights
 from .measures import difference_test, measures, summarise
 
 
@@ -100,9 +100,8 @@ def trends(
     confidence: float = 0.95,
 ) -> Trends:
     """Every KPI and touchpoint of the brand: the last wave against the previous one."""
+    require(study, "trends", "waves")
     wave = study.codebook.wave
-    if wave is None:
-        raise ValueError("trends need a wave column (columns: wave: in the codebook)")
     r = study.responses
     codes, keys = group_codes(r, [wave])
     waves = list(keys[wave])

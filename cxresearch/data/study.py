@@ -84,7 +84,8 @@ class Study:
 
     def supports(self, requirement: str) -> bool:
         """Whether the study has what an analysis or chapter needs:
-        ``"kpis"`` (any outcome), ``"outcome"`` (nps, csat or loyalty),
+        ``"kpis"`` and ``"outcome"`` (any outcome, scale or yes/no), ``"waves"``
+        (at least two),
         ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
         or targets to measure gaps against), ``"brands"`` (competitors from a
         brand column or a benchmark file), ``"events"``, ``"feedback"``,
@@ -92,7 +93,7 @@ class Study:
         cb = self.codebook
         checks = {
             "kpis": lambda: bool(cb.outcomes),
-            "outcome": lambda: any(o in cb.outcomes for o in ("nps", "csat", "loyalty")),
+            "outcome": lambda: bool(cb.outcomes),
             "touchpoints": lambda: any(tp.experience is not None for tp in cb.touchpoints),
             "expectations": lambda: any(
                 tp.experience is not None and (tp.expectation is not None or tp.target is not None)
@@ -103,6 +104,9 @@ class Study:
             ),
             "events": lambda: self.events is not None,
             "feedback": lambda: cb.feedback is not None,
+            "waves": lambda: (
+                cb.wave is not None and self.responses[cb.wave].dropna().nunique() >= 2
+            ),
             "loyalty": lambda: (
                 "nps" in cb.outcomes
                 and any(o in cb.outcomes for o in ("retained", "referral", "loyalty"))

@@ -1,0 +1,92 @@
+"""Studies of other shapes than the demo: each analysis either works or says, in a
+StudyError, what the study lacks (never a pandas error).
+
+A start on the study-shape matrix of the "any study" issue: an experience-only
+study (no expectations, no emotions, no NPS, no events) and a study whose only
+outcome is yes/no.
+"""
+
+import shutil
+
+import pytest
+import yaml
+
+import cxresearch as cx
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def reshaped(demo_path, folder, keep_outcomes, expectations=False):
+    """The demo study with fewer outcomes and, by default, experiences only."""
+    shutil.copytree(demo_path.parent, folder)
+    path = folder / "study.yaml"
+    codebook = yaml.safe_load(path.read_text())
+    codebook["outcomes"] = {k: v for k, v in codebook["outcomes"].items() if k in keep_outcomes}
+    for tp in codebook["touchpoints"]:
+        tp.pop("emotion", None)
+        if not expectations:
+            tp.pop("expectation", None)
+            tp.pop("target", None)
+    codebook.pop("events", None)
+    codebook["operational"] = []
+    path.write_text(yaml.safe_dump(codebook, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def experience_only(demo_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shapes") / "experience-only"
+    return cx.load_study(reshaped(demo_path, folder, {"csat", "retained"}))
+
+
+@pytest.fixture(scope="module")
+def yes_no_only(demo_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shapes") / "yes-no"
+    return cx.load_study(reshaped(demo_path, folder, {"retained"}, expectations=True))
+
+
+@pytest.mark.parametrize(
+    "analysis, lacking",
+    [
+        (lambda s: cx.gaps(s), "expectations or targets"),
+        (lambda s: cx.journey(s), "expectations or targets"),
+        (lambda s: cx.strategy(s, n_boot=0), "expectations or targets"),
+        (lambda s: cx.funnel(s), "web events"),
+        (lambda s: cx.reviews(s), "a feedback: section"),
+        (lambda s: cx.loyalty_links(s), "NPS and a retained"),
+    ],
+)
+def test_an_analysis_says_what_the_study_lacks(experience_only, analysis, lacking):
+    with pytest.raises(cx.StudyError, match=lacking):
+        analysis(experience_only)
+
+
+def test_experience_only_studies_get_drivers_of_their_own_outcome(experience_only):
+    assert experience_only.supports("outcome") and not experience_only.supports("expectations")
+    result = cx.drivers(experience_only, n_boot=0)
+    assert result.outcome == "csat"  # no NPS: the next outcome in line
+    assert result.table["share"].sum() == pytest.approx(100)
+    assert cx.smileys(experience_only).table.empty
+    assert cx.segment(experience_only, k=2, n_boot=0).k == 2
+
+
+def test_a_yes_no_outcome_alone_is_an_outcome_to_relate(yes_no_only):
+    assert yes_no_only.supports("outcome")
+    result = cx.drivers(yes_no_only, n_boot=0)
+    assert result.outcome == "retained" and "logistic" in result.method
+    plan = cx.strategy(yes_no_only, n_boot=0)
+    assert plan.outcome == "retained"
+
+
+@pytest.mark.slow
+def test_an_experience_only_study_renders_with_its_drivers(experience_only, tmp_path):
+    index = cx.render_report(
+        experience_only.codebook.path, tmp_path / "report", {"n_boot": 20}, progress=False
+    )
+    html = index.read_text()
+    chapters = {p.stem for p in (tmp_path / "report" / "chapters").glob("*.html")}
+    assert "03_gaps_drivers" in chapters and "06_strategy" not in chapters
+    assert "What matters most" in html
+    assert "no touchpoint scores and outcome to relate" not in html
+    gaps_page = (tmp_path / "report" / "chapters" / "03_gaps_drivers.html").read_text()
+    assert "asks no expectations and sets no targets" in gaps_page
