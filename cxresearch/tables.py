@@ -110,8 +110,8 @@ def html_table(wide: pd.DataFrame, min_base: int, caption: str | None = None) ->
         else ""
     )
     return (
-        f"<table class='cx-table'>{cap}<thead><tr>{header}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{note}"
+        f"<div class='cx-scroll'><table class='cx-table'>{cap}<thead><tr>{header}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>{note}"
     )
 
 

@@ -104,8 +104,9 @@ class DataQuality:
         )
         return (
             f"<ul class='cx-quality'>{items}</ul>"
-            "<table class='cx-table'><caption>The ten items with the fewest answers "
+            "<div class='cx-scroll'><table class='cx-table'>"
+            "<caption>The ten items with the fewest answers "
             f"(base: {self.rows_kept:,} respondents)</caption><thead><tr><th>column</th>"
             '<th>answered</th><th>"don\'t know"</th><th>no answer</th><th>answered share</th>'
-            f"</tr></thead><tbody>{rows}</tbody></table>"
+            f"</tr></thead><tbody>{rows}</tbody></table></div>"
         )

@@ -27,7 +27,7 @@ from ..analyses.operations import operations
 from ..analyses.segments import segment
 from ..analyses.strategy import strategy
 from ..analyses.trends import trends
-from ..tables import Findings
+from ..tables import Findings, html_table
 from .chapter import ChapterSettings
 
 
@@ -325,18 +325,10 @@ def _strategy(study, results):
     if results.strategy is None:
         return None
     s = results.strategy
-    rows = "".join(
-        f"<tr><td>{r.rank}</td><td>{escape(r.label)}</td><td>{escape(r.kpi)}</td>"
-        f"<td>{r.current:.2f} to {r.target:.1f}</td><td>{r.expected_change:+.1f} "
-        f"[{r.expected_low:+.1f}, {r.expected_high:+.1f}]</td><td>{escape(r.remeasure)}</td></tr>"
-        for r in s.priorities.itertuples()
-    )
     roadmap = (
-        "<h3>Roadmap</h3><table class='cx-table'><thead><tr><th>#</th><th>touchpoint</th>"
-        "<th>KPI to track</th><th>experience now and goal</th>"
-        f"<th>expected {escape(s.outcome.upper())} change ({escape(s.outcome_unit)})</th>"
-        f"<th>re-measure</th></tr></thead><tbody>{rows}</tbody></table>"
-        "<p class='cx-note'>A cycle, not a campaign: measure again, compare with this report, "
+        "<h3>Roadmap</h3>"
+        + html_table(s.display(), s.min_base, s.caption())
+        + "<p class='cx-note'>A cycle, not a campaign: measure again, compare with this report, "
         "adjust the priorities.</p>"
     )
     return Section("strategy", "Strategy and roadmap", s._repr_html_() + roadmap)
