@@ -57,7 +57,8 @@ def test_personas_are_named_from_what_distinguishes_them(planted):
     segment = seg.labels[digital].mode()[0]
     assert personas.loc[segment, "name"].startswith("Digital")
     assert "Website" in personas.loc[segment, "description"]
-    assert not np.isnan(personas.loc[segment, "nps"])
+    assert personas.loc[segment, "outcome"] == "NPS"
+    assert not np.isnan(personas.loc[segment, "outcome_value"])
     assert "Digital" in seg._repr_html_() and "NPS" in seg._repr_html_()
 
 
@@ -157,3 +158,56 @@ def test_for_segment_restricts_the_study_and_says_so(demo):
     assert cx.for_segment(demo, None) is demo
     with pytest.raises(KeyError, match="no segment 99"):
         cx.for_segment(demo, 99)
+
+
+def rating_study(folder, ratings: pd.DataFrame):
+    """A study of 1-7 experience ratings, one touchpoint per column (no expectations)."""
+    from conftest import write_study
+
+    rows = ratings.assign(id=[f"r{i}" for i in range(len(ratings))])
+    touchpoints = [
+        {"id": c, "stage": "during", "experience": {"column": c, "scale": [1, 7]}}
+        for c in ratings.columns
+    ]
+    codebook = {
+        "name": "Ratings",
+        "responses": "responses.csv",
+        "min_base": 20,
+        "columns": {"id": "id"},
+        "touchpoints": touchpoints,
+    }
+    return cx.load_study(write_study(folder, rows, codebook))
+
+
+def test_a_halo_split_is_named_by_its_level_not_by_trivial_differences(tmp_path):
+    """One general factor behind ten ratings: two segments that differ by level only."""
+    rng = np.random.default_rng(5)
+    n, items = 800, [f"item{j}" for j in range(10)]
+    halo = rng.normal(0, 1, n)
+    ratings = pd.DataFrame(
+        {c: np.clip(np.round(4.5 + 1.2 * halo + rng.normal(0, 0.8, n)), 1, 7) for c in items}
+    )
+    seg = cx.segment(rating_study(tmp_path, ratings), k=2, n_boot=0)
+    names = set(seg.personas["name"])
+    assert names == {"Rates everything lower", "Rates everything higher"}
+    assert seg.personas["description"].str.contains("a difference of level").all()
+
+
+def test_differences_too_small_to_matter_name_nothing(tmp_path):
+    """Two segments split on one bimodal item; two noise items differ by chance only
+    and must not name a segment."""
+    rng = np.random.default_rng(6)
+    n = 3000
+    ratings = pd.DataFrame(
+        {
+            "noise_a": rng.integers(1, 8, n).astype(float),
+            "noise_b": rng.integers(1, 8, n).astype(float),
+            "split": np.where(rng.random(n) < 0.5, 1.0, 6.0) + rng.integers(0, 2, n),
+        }
+    )
+    seg = cx.segment(rating_study(tmp_path, ratings), k=2, n_boot=0)
+    for row in seg.personas.to_dict("records"):
+        assert row["distinguishing"] == 1  # the split item alone
+        assert "split" in row["name"].lower() and "noise" not in row["name"].lower()
+        assert row["outcome"] is None  # a study without outcomes shows none on its cards
+    assert "no answers" not in seg._repr_html_()

@@ -3,11 +3,16 @@
 A segment is described by the features that distinguish it most from the
 other respondents, measured by the standardized difference
 ``d = (mean in segment - mean of the rest) / pooled standard deviation``
-(Cohen's d; Cohen 1988). Its name is built from the two strongest of them
-with a small lexicon keyed by the touchpoint's dimension in the catalog
-(e.g. high expectations of digital touchpoints: "Digital"), its description
-lists what it expects more and less of than others, where the brand
-disappoints it most (its largest significant negative gap), and its NPS.
+(Cohen's d; Cohen 1988). A feature distinguishes a segment only when the
+difference is at least small (|d| >= 0.2) and significant (Welch's t test
+against the rest, Holm's correction over the features). Its name is built
+from the two strongest of them with a small lexicon keyed by the
+touchpoint's dimension in the catalog (e.g. high expectations of digital
+touchpoints: "Digital"); a segment lower (higher) on at least 80% of the
+items is named by its level ("Rates everything lower": a halo, not a kind of
+customer). Its description lists what it expects more and less of than
+others, where the brand disappoints it most (its largest significant
+negative gap), and its value of the study's main outcome.
 """
 
 from __future__ import annotations
@@ -17,8 +22,12 @@ from html import escape
 
 import numpy as np
 import pandas as pd
+from scipy import stats as _st
 
+from ..metrics import statistics_for
+from ..stats import adjust_pvalues
 from ..tables import SUPPRESSED
+from ._common import default_outcome
 from .gaps import gaps
 from .kpis import kpis
 
@@ -33,6 +42,39 @@ _EXPECTATION_WORDS = {
     "communication": ("Deal-seeking", "ad-averse"),
 }
 TOP_FEATURES = 3
+MIN_EFFECT = 0.2  # |d| of a "small" effect (Cohen 1988): smaller differences name nothing
+LEVEL_SHARE = 0.8  # a segment lower (higher) on this share of its items differs by level
+
+
+def distinguishing(
+    data: pd.DataFrame, labels: pd.Series, differences: pd.DataFrame, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Which features distinguish each segment from the other respondents: a
+    standardized difference of at least ``MIN_EFFECT`` in size that is also
+    significant (Welch's t test of the segment against the rest, Holm's
+    correction over the features of the segment)."""
+    out = {}
+    for segment in differences.index:
+        inside = (labels == segment).to_numpy()
+        p = _st.ttest_ind(
+            data[inside], data[~inside], equal_var=False, nan_policy="omit", axis=0
+        ).pvalue
+        adjusted = adjust_pvalues(np.asarray(p, dtype=float))
+        big = differences.loc[segment].abs().to_numpy() >= MIN_EFFECT
+        out[segment] = pd.Series(big & (adjusted < alpha), index=data.columns)
+    return pd.DataFrame(out).T.rename_axis("segment")
+
+
+def level_of(d: pd.Series, meaningful: pd.Series) -> str | None:
+    """ "lower" or "higher" when the segment differs from the others on at least
+    ``LEVEL_SHARE`` of its items, all in the same direction (a halo: it rates
+    everything lower or higher), else None."""
+    if not len(d):
+        return None
+    for word, sign in (("lower", -1), ("higher", 1)):
+        if (meaningful & (np.sign(d) == sign)).mean() >= LEVEL_SHARE:
+            return word
+    return None
 
 
 def standardized_differences(data: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -64,18 +106,25 @@ def describe_segments(study, labels: pd.Series, features: list[str], confidence:
     )
     numbers = study.responses[features].astype("float64")
     differences = standardized_differences(numbers, labels)
+    meaningful = distinguishing(numbers, labels, differences)
     means = numbers.groupby(labels).mean()
     roles = _feature_roles(study)
+    statistic = _headline_statistic(study)
     rows = []
     for segment, d in differences.iterrows():
         n = int((labels == segment).sum())
-        nps = _nps_row(kpi_table.table, segment)
+        outcome = _outcome_row(kpi_table.table, statistic, segment)
+        level = level_of(d, meaningful.loc[segment])
+        d = d.where(meaningful.loc[segment])  # only differences that are real and not tiny
         expects_more, expects_less = _extremes(d, roles)
         disappoints = _worst_gap(gap_table, segment)
         rows.append(
             {
                 "segment": segment,
-                "name": _name(d, roles) if n >= min_base else f"Segment {segment}",
+                "name": _name(d, roles, level) if n >= min_base else f"Segment {segment}",
+                "level": level,
+                "distinguishing": int(meaningful.loc[segment].sum()),
+                "features": len(d),
                 "n": n,
                 "share": n / len(labels),
                 "expects_more": expects_more,
@@ -83,10 +132,11 @@ def describe_segments(study, labels: pd.Series, features: list[str], confidence:
                 "disappoints": disappoints,
                 "about_expectations": any(roles.get(c, ("",))[0] == "expectation" for c in d.index),
                 "signature": _signature(study, labels, segment),
-                "nps": nps.get("value", np.nan),
-                "nps_low": nps.get("low", np.nan),
-                "nps_high": nps.get("high", np.nan),
-                "nps_n": nps.get("n", 0),
+                "outcome": statistic,
+                "outcome_value": outcome.get("value", np.nan),
+                "outcome_low": outcome.get("low", np.nan),
+                "outcome_high": outcome.get("high", np.nan),
+                "outcome_n": int(outcome.get("n", 0)),
                 "below_min_base": n < min_base,
             }
         )
@@ -151,9 +201,12 @@ def _signature(study, labels: pd.Series, segment, min_lift: float = 0.15) -> str
     return "; ".join(text for _, text in sorted(found, reverse=True)[:2])
 
 
-def _name(d: pd.Series, roles) -> str:
+def _name(d: pd.Series, roles, level: str | None = None) -> str:
     """Two words: the strongest "expects more" feature's word, then the
-    strongest "expects less" one (or, failing that, the next distinct word)."""
+    strongest "expects less" one (or, failing that, the next distinct word);
+    a segment that differs by level is named by its level."""
+    if level is not None:
+        return f"Rates everything {level}"
     ranked = d.dropna().abs().sort_values(ascending=False).index
     more = [_word(c, d[c], roles) for c in ranked if d[c] > 0]
     less = [_word(c, d[c], roles) for c in ranked if d[c] < 0]
@@ -167,7 +220,7 @@ def _name(d: pd.Series, roles) -> str:
         if word and word not in words:
             words.append(word)
     if not words:
-        return "Average customers"
+        return "Close to the average"
     return ", ".join([words[0][0].upper() + words[0][1:], *words[1:2]])
 
 
@@ -184,8 +237,19 @@ def _word(column: str, value: float, roles) -> str | None:
     return f"high {column}" if high else f"low {column}"
 
 
-def _nps_row(table: pd.DataFrame, segment) -> dict:
-    rows = table[(table["statistic"] == "NPS") & (table["segment"] == str(segment))]
+def _headline_statistic(study) -> str | None:
+    """The statistic persona cards show: the first of the study's main outcome
+    (NPS when the study has it; see :func:`~cxresearch.analyses._common.default_outcome`)."""
+    outcome = default_outcome(study)
+    if outcome is None:
+        return None
+    return statistics_for(outcome, study.codebook.outcomes[outcome])[0].name
+
+
+def _outcome_row(table: pd.DataFrame, statistic: str | None, segment) -> dict:
+    if statistic is None or table.empty:
+        return {}
+    rows = table[(table["statistic"] == statistic) & (table["segment"] == str(segment))]
     return rows.iloc[0].to_dict() if len(rows) else {}
 
 
@@ -218,6 +282,11 @@ def _description(row: dict, brand: str | None) -> str:
         parts.append(less + _join(row["expects_less"]))
     text = "; ".join(parts) + "." if parts else nothing
     text = text[0].upper() + text[1:]
+    if row["level"] is not None:
+        text = (
+            f"Rates {row['distinguishing']} of {row['features']} items {row['level']} than "
+            f"other customers: a difference of level more than of kind. " + text
+        )
     if row["signature"]:
         text += f" Typically {row['signature']}."
     if row["disappoints"]:
@@ -250,13 +319,17 @@ def persona_cards_html(segmentation) -> str:
         if row["below_min_base"]:
             body = f"<p class='cx-suppressed'>{SUPPRESSED}: {escape(row['description'])}</p>"
         else:
-            nps = (
-                f"NPS {row['nps']:.0f} [{row['nps_low']:.0f}, {row['nps_high']:.0f}], "
-                f"n={row['nps_n']:,}"
-                if row["nps_n"]
-                else "NPS: no answers"
+            outcome = ""
+            if row["outcome"] is not None:
+                outcome = (
+                    f"{row['outcome']} {row['outcome_value']:.1f} [{row['outcome_low']:.1f}, "
+                    f"{row['outcome_high']:.1f}], n={row['outcome_n']:,}"
+                    if row["outcome_n"]
+                    else f"{row['outcome']}: no answers"
+                )
+            body = f"<p>{escape(row['description'])}</p>" + (
+                f"<p><b>{escape(outcome)}</b></p>" if outcome else ""
             )
-            body = f"<p>{escape(row['description'])}</p><p><b>{escape(nps)}</b></p>"
         cards.append(
             f"<div class='cx-card'><h4>{escape(title)}</h4>"
             f"<small>{escape(size)}</small>{body}</div>"
