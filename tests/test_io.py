@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from conftest import BASIC_ROWS, write_study
+from conftest import BASIC_CODEBOOK, BASIC_ROWS, write_study
 
 import cxresearch as cx
 from cxresearch.data.readers import detect_encoding
@@ -107,3 +107,45 @@ def test_load_study_accepts_the_folder_and_overrides(tmp_path):
     write_study(tmp_path)
     study = cx.load_study(tmp_path, min_base=50, brand="Rival")
     assert (study.codebook.min_base, study.brand) == (50, "Rival")
+
+
+def test_spss_labels_name_every_labelled_category_and_declared_missing_is_honoured(tmp_path):
+    """A loyalty tier stored as 1/2/3 with labels reads as Bronze/Silver/Gold; the
+    file's own missing values and ranges (97-99 on a rating, 99 on a tier and on a
+    numeric tenure) become missing and are counted, never read as answers."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "brand": [1.0, 1.0, 1.0, 2.0, 2.0, 2.0],
+            "tier": [1.0, 2.0, 3.0, 99.0, 1.0, 2.0],
+            "tenure": [1.0, 5.0, 99.0, 3.0, 2.0, 4.0],
+            "recommend": [10.0, 9.0, 8.0, 7.0, 6.0, 5.0],
+            "sat": [5.0, 4.0, 97.0, 98.0, 3.0, 2.0],
+            "perf_web": [7.0, 6.0, 5.0, 4.0, 3.0, 2.0],
+            "exp_web": [6.0, 6.0, 6.0, 5.0, 5.0, 5.0],
+            "perf_hot": [2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    pyreadstat.write_sav(
+        rows,
+        str(tmp_path / "responses.sav"),
+        variable_value_labels={
+            "brand": {1.0: "Acme", 2.0: "Rival"},
+            "tier": {1.0: "Bronze", 2.0: "Silver", 3.0: "Gold", 99.0: "Refused"},
+            "tenure": {99.0: "Don't know"},
+        },
+        missing_ranges={"sat": [{"lo": 97.0, "hi": 99.0}], "tier": [99.0], "tenure": [99.0]},
+    )
+    codebook = {**BASIC_CODEBOOK, "columns": {**BASIC_CODEBOOK["columns"]}}
+    codebook["columns"]["profile"] = ["tier", "tenure"]
+    study = cx.load_study(write_study(tmp_path, responses="responses.sav", codebook=codebook))
+    r = study.responses
+    assert list(r["tier"].astype("string").fillna("-")) == [
+        "Bronze", "Silver", "Gold", "-", "Bronze", "Silver"
+    ]  # fmt: skip
+    assert pd.api.types.is_numeric_dtype(r["tenure"]) and r["tenure"].isna().sum() == 1
+    assert r["sat"].isna().sum() == 2 and r["sat"].max() == 5
+    assert study.quality.dont_know["sat"] == 2
+    assert study.quality.dont_know["tier"] == 1 and study.quality.dont_know["tenure"] == 1
+    assert "tier" in " ".join(study.quality.read_notes)

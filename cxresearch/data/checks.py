@@ -65,12 +65,14 @@ class _ResponsesChecker:
         for column, item in self.codebook.binary_items().items():
             out[column] = self.binary_values(frame[column], item)
         for op in self.codebook.operational:
-            out[op.column] = self.non_negative(frame[op.column], op.column, "operational measure")
+            values = self.without_declared_missing(frame[op.column], op.column)
+            out[op.column] = self.non_negative(values, op.column, "operational measure")
         if self.codebook.weight:
             out[self.codebook.weight] = self.weights(frame[self.codebook.weight])
         for column in self.category_columns():
-            numbers = _numbers_or_none(frame[column]) if column in self.codebook.profile else None
-            out[column] = _as_category(frame[column]) if numbers is None else _as_number(numbers)
+            values = self.without_declared_missing(frame[column], column)
+            numbers = _numbers_or_none(values) if column in self.codebook.profile else None
+            out[column] = _as_category(values) if numbers is None else _as_number(numbers)
         if self.codebook.wave is not None:
             out[self.codebook.wave] = self.ordered_waves(out[self.codebook.wave])
         for column in self.text_columns():
@@ -109,6 +111,15 @@ class _ResponsesChecker:
                     for role, column in missing
                 ]
             )
+
+    def without_declared_missing(self, values: pd.Series, column: str) -> pd.Series:
+        """A column with the file's own declared missing values (SPSS user-missing
+        codes and ranges) blanked and counted with the "don't know" codes."""
+        declared = self.raw.declared_missing(column, values)
+        if not declared.any():
+            return values
+        self.dont_know[column] = int(declared.sum())
+        return values.mask(declared)
 
     def ordered_waves(self, waves: pd.Series) -> pd.Series:
         """The wave column as an ordered category: the codebook's ``waves:`` order,
@@ -165,9 +176,8 @@ class _ResponsesChecker:
 
     def scale_values(self, values: pd.Series, item: ScaleItem) -> pd.Series:
         numbers = self.numeric(values, item.column)
-        codes = set(item.missing) | set(self.raw.user_missing.get(item.column, ()))
-        if codes:
-            is_code = numbers.isin(list(codes))
+        is_code = numbers.isin(list(item.missing)) | self.raw.declared_missing(item.column, numbers)
+        if item.missing or item.column in self.raw.user_missing:
             self.dont_know[item.column] = int(is_code.sum())
             numbers = numbers.mask(is_code)
         if item.recode:
@@ -189,7 +199,8 @@ class _ResponsesChecker:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         text = pd.Series(uniques, dtype=object).astype("string").str.strip().fillna("")
         lowered = text.str.lower().to_numpy(dtype=object)
-        is_code = pd.to_numeric(text.mask(text == ""), errors="coerce").isin(list(item.missing))
+        stored = pd.to_numeric(text.mask(text == ""), errors="coerce")
+        is_code = stored.isin(list(item.missing)) | self.raw.declared_missing(item.column, stored)
         blank = (text == "").to_numpy(dtype=bool) | is_code.to_numpy(dtype=bool)
         if item.true_values is not None:
             is_true = np.isin(lowered, [v.lower() for v in item.true_values])

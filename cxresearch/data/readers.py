@@ -40,7 +40,18 @@ class RawTable:
     format: str
     encoding: str | None = None
     notes: tuple[str, ...] = ()
-    user_missing: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    user_missing: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    """Per column, the file's own declared missing values as ``(low, high)``
+    ranges (a single code is ``(code, code)``): SPSS user-missing values."""
+
+    def declared_missing(self, column: str, values: pd.Series) -> pd.Series:
+        """Which values the file itself declares missing (SPSS user-missing)."""
+        ranges = self.user_missing.get(column, ())
+        numbers = pd.to_numeric(values, errors="coerce") if ranges else None
+        mask = pd.Series(False, index=values.index)
+        for low, high in ranges:
+            mask |= numbers.between(low, high).fillna(False).astype(bool)
+        return mask
 
 
 def read_table(
@@ -64,7 +75,7 @@ def read_table(
         if suffix in (".xlsx", ".xlsm", ".xls"):
             return _read_excel(path, text_columns)
         if suffix in (".sav", ".zsav"):
-            return _read_spss(path, text_columns)
+            return _read_spss(path, text_columns, labelled)
     except StudyError:
         raise
     except Exception as exc:  # the reader's own message, under our file name
@@ -146,23 +157,39 @@ def _read_excel(path: Path, text_columns: tuple[str, ...]) -> RawTable:
     return RawTable(frame, str(path), "excel", None, ("read the first sheet of the workbook",))
 
 
-def _read_spss(path: Path, text_columns: tuple[str, ...]) -> RawTable:
+def _read_spss(
+    path: Path, text_columns: tuple[str, ...], categories: tuple[str, ...] = ()
+) -> RawTable:
+    """An SPSS file with its user-missing values and ranges kept as metadata (the
+    checks set them to missing and count them), and value labels as the values
+    of text columns and of category columns whose every answer has a label (a
+    numeric profile with a label only on its "don't know" code stays numeric)."""
     import pyreadstat
 
     frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
     notes = ["read as SPSS .sav"]
+    user_missing = {
+        column: tuple((float(r["lo"]), float(r["hi"])) for r in ranges)
+        for column, ranges in (meta.missing_ranges or {}).items()
+    }
+    for column, values in (meta.missing_user_values or {}).items():
+        codes = [float(v) for v in values if isinstance(v, int | float)]
+        user_missing[column] = user_missing.get(column, ()) + tuple((v, v) for v in codes)
+    raw = RawTable(frame, str(path), "spss", meta.file_encoding, (), user_missing)
     labelled = []
-    for column in text_columns:
+    for column in dict.fromkeys((*text_columns, *categories)):
         labels = meta.variable_value_labels.get(column)
-        if column in frame and labels:
-            frame[column] = frame[column].map(lambda v, m=labels: m.get(v, v)).astype("string")
+        if column not in frame or not labels:
+            continue
+        missing = raw.declared_missing(column, frame[column])
+        answers = frame[column][~missing].dropna()
+        if column in text_columns or answers.isin(list(labels)).all():
+            named = frame[column].map(lambda v, m=labels: m.get(v, v))
+            # a declared missing code keeps its code (the checks count and blank it)
+            frame[column] = named.where(~missing, frame[column]).astype("string")
             labelled.append(column)
     if labelled:
         notes.append("value labels used as category names for " + ", ".join(labelled))
-    user_missing = {
-        column: tuple(float(v) for v in values)
-        for column, values in (meta.missing_user_values or {}).items()
-    }
     return RawTable(frame, str(path), "spss", meta.file_encoding, tuple(notes), user_missing)
 
 
