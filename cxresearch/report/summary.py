@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 
 from .. import plots
@@ -151,33 +151,46 @@ class _Analyses:
 
 def _cards(study, results) -> tuple[str, list[dict]]:
     """The headline KPIs: the brand's own beside its best competitor when the
-    study rates several brands (else all respondents), with the change since
-    the previous wave."""
+    study rates several brands (else all respondents). With waves, the cards
+    show the latest wave (never a figure pooled over the waves) and the change
+    since the previous one with both bases."""
     if not study.codebook.outcomes:
         return _feedback_cards(study, results)
+    trends = results.trends
+    latest = study
+    if trends is not None:
+        wave = study.responses[study.codebook.wave].astype("string")
+        latest = replace(study, responses=study.responses[(wave == trends.last).to_numpy()])
     column = study.codebook.brand_column
     brands = [] if column is None else list(study.responses[column].cat.categories)
     if study.brand in brands:
-        table = kpis(study, by="brand").table
+        table = kpis(latest, by="brand").table
         cards = table[table[column] == study.brand].to_dict("records")
         rivals = table[(table[column] != study.brand) & ~table["below_min_base"]]
         title = f"{study.brand}, rated by its customers"
     else:
-        cards, rivals, title = kpis(study).table.to_dict("records"), None, "All respondents"
+        cards, rivals, title = kpis(latest).table.to_dict("records"), None, "All respondents"
+    if trends is not None:
+        title += f", {trends.last}"
     for card in cards:
+        lower_is_better = getattr(study.codebook.outcomes[card["kpi"]], "lower_is_better", False)
         if rivals is not None:
             others = rivals[rivals["statistic"] == card["statistic"]]
             if not others.empty:
-                best = others.loc[others["value"].idxmax()]
+                best = others.loc[
+                    others["value"].idxmin() if lower_is_better else others["value"].idxmax()
+                ]
                 card["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
-        change = results.trends.change_of(card["statistic"]) if results.trends else None
+        change = trends.change_of(card["statistic"]) if trends is not None else None
         if change is not None:
             card["change"] = {
                 "value": change["change"],
                 "low": change["low"],
                 "high": change["high"],
                 "significant": bool(change["significant"]),
-                "since": results.trends.previous,
+                "since": trends.previous,
+                "previous_n": int(change["previous_n"]),
+                "last_n": int(change["last_n"]),
             }
     return title, cards
 

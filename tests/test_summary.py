@@ -1,0 +1,40 @@
+"""The manager's page: what the headline cards claim is what the data show."""
+
+import cxresearch as cx
+from cxresearch.report.summary import build_report
+
+
+def test_headline_cards_show_the_latest_wave_with_both_bases(demo):
+    report = build_report(demo)
+    trends = cx.trends(demo)
+    assert report.cards_title.endswith(trends.last)
+    latest = demo.responses[demo.responses["wave"].astype("string") == trends.last]
+    own = latest[latest["brand_rated"] == demo.brand]
+    nps = next(card for card in report.cards if card["statistic"] == "NPS")
+    assert nps["n"] == int(own["recommend"].notna().sum())  # not the pooled base
+    expected = cx.nps(
+        own["recommend"].dropna(), weights=own.loc[own["recommend"].notna(), "weight"]
+    )
+    assert nps["value"] == expected.value
+    change = trends.change_of("NPS")
+    assert (nps["change"]["previous_n"], nps["change"]["last_n"]) == (
+        change["previous_n"],
+        change["last_n"],
+    )
+
+
+def test_the_best_competitor_follows_the_direction_of_the_measure(demo):
+    """For an outcome where lower is better, the best competitor has the lowest value."""
+    from dataclasses import replace
+
+    outcomes = dict(demo.codebook.outcomes)
+    outcomes["ces"] = replace(outcomes["ces"], lower_is_better=True)
+    study = replace(demo, codebook=replace(demo.codebook, outcomes=outcomes))
+    card = next(c for c in build_report(study).cards if c["statistic"] == "CES mean")
+    table = cx.kpis(study, by=["brand", "wave"]).table
+    rivals = table[
+        (table["statistic"] == "CES mean")
+        & (table["brand_rated"] != study.brand)
+        & (table["wave"] == cx.trends(study).last)
+    ]
+    assert card["leader"]["value"] == rivals["value"].min()
