@@ -59,15 +59,35 @@ class _Statistic:
     compute: Callable
 
 
+def outcome_title(name: str, item: ScaleItem | BinaryItem) -> str:
+    """How reports name an outcome: its codebook ``label:``, else from its name.
+
+    >>> outcome_title("csat", ScaleItem("sat", None))
+    'CSAT'
+    >>> outcome_title("on_time", BinaryItem("flag"))
+    'On time'
+    """
+    if item.label:
+        return item.label
+    known = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "loyalty": "Loyalty"}
+    return known.get(name, name.replace("_", " ").capitalize())
+
+
+def share_title(name: str, item: BinaryItem) -> str:
+    """The name of a yes/no outcome's share: "Retention rate %", "On time %"."""
+    if item.label:
+        return f"{item.label} %"
+    known = {"retained": "Retention rate %", "referral": "Referral rate %"}
+    return known.get(name, f"{outcome_title(name, item)} %")
+
+
 def statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
-    label = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty"}.get(kpi, kpi.capitalize())
+    """The statistics of an outcome in the KPI table, in their order."""
+    label = outcome_title(kpi, item)
     if isinstance(item, BinaryItem):
-        rate = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
-            kpi, f"{label} %"
-        )
-        return [_Statistic(kpi, rate, SHARE_METHOD, _share_stats)]
+        return [_Statistic(kpi, share_title(kpi, item), SHARE_METHOD, _share_stats)]
     if kpi == "nps":
-        return [_Statistic(kpi, "NPS", NPS_METHOD, _nps_stats)]
+        return [_Statistic(kpi, label, NPS_METHOD, _nps_stats)]
     scale = item.scale
     top2 = _Statistic(
         kpi,

@@ -90,3 +90,53 @@ def test_an_experience_only_study_renders_with_its_drivers(experience_only, tmp_
     assert "no touchpoint scores and outcome to relate" not in html
     gaps_page = (tmp_path / "report" / "chapters" / "03_gaps_drivers.html").read_text()
     assert "asks no expectations and sets no targets" in gaps_page
+
+
+def test_a_custom_yes_no_outcome_is_first_class_under_its_own_label(tmp_path):
+    """A text-labelled yes/no satisfaction with a label: its own name in every table,
+    the same name for its change between waves; "don't know" codes are not a "no"."""
+    import numpy as np
+    import pandas as pd
+    from conftest import write_study
+
+    rng = np.random.default_rng(2)
+    n = 400
+    happy = rng.random(n) < np.where(np.arange(n) < n // 2, 0.5, 0.8)  # planted rise
+    answer = np.where(happy, "satisfied", "neutral or dissatisfied").astype(object)
+    answer[rng.random(n) < 0.1] = 98  # the study's "don't know" code
+    rows = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "airline": "Acme",
+            "year": np.where(np.arange(n) < n // 2, "Wave 9", "Wave 10"),
+            "Satisfaction": answer,
+            "seat": rng.integers(1, 6, n),
+        }
+    )
+    codebook = {
+        "name": "Passengers",
+        "brand": "Acme",
+        "responses": "responses.csv",
+        "min_base": 20,
+        "missing": [98],
+        "columns": {"id": "id", "brand": "airline", "wave": "year"},
+        "outcomes": {
+            "satisfied": {
+                "column": "Satisfaction",
+                "true": ["satisfied"],
+                "label": "Satisfied passengers",
+            }
+        },
+        "touchpoints": [
+            {"id": "seat", "stage": "during", "experience": {"column": "seat", "scale": [1, 5]}}
+        ],
+    }
+    study = cx.load_study(write_study(tmp_path, rows, codebook))
+    assert study.quality.dont_know["Satisfaction"] == int((answer == 98).sum())
+    table = cx.kpis(study).table
+    assert list(table["statistic"]) == ["Satisfied passengers %"]
+    valid = answer != 98
+    assert table["value"].iloc[0] == pytest.approx(100 * happy[valid].mean())
+    change = cx.trends(study).change_of("Satisfied passengers %")
+    assert change is not None and change["previous_value"] < change["last_value"]
+    assert cx.drivers(study, n_boot=0).outcome == "satisfied"

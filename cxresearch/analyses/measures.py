@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats as _st
 
 from ..data.codebook import BinaryItem
+from ..metrics import outcome_title, share_title
 from ..stats import GroupedSums, nps_interval, t_interval, wilson_interval
 
 
@@ -42,16 +43,15 @@ def measures(study) -> list[Measure]:
     for name, item in study.codebook.outcomes.items():
         if isinstance(item, BinaryItem):
             values = r[item.column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            label = {"retained": "Retention rate %", "referral": "Referral rate %"}.get(
-                name, f"{name.replace('_', ' ').capitalize()} %"
+            out.append(
+                Measure(name, share_title(name, item), "share", values, item.lower_is_better)
             )
-            out.append(Measure(name, label, "share", values, item.lower_is_better))
             continue
         x = r[item.column].to_numpy(dtype=float)
         if name == "nps":
-            out.append(Measure("nps", "NPS", "nps", x))
+            out.append(Measure("nps", outcome_title(name, item), "nps", x))
             continue
-        title = {"csat": "CSAT", "ces": "CES"}.get(name, name.capitalize())
+        title = outcome_title(name, item)
         if name == "ces":  # the share agreeing: above the scale midpoint, as in kpis()
             top, share_label = x > item.scale.midpoint, f"{title} agree %"
         else:

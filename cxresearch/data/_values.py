@@ -101,7 +101,7 @@ class ValueReader:
                 return None
             self.fail(key, "needs {column: ..., scale: [low, high]}")
             return None
-        allowed = {"column", "scale", "missing", "recode", "lower_is_better"}
+        allowed = {"column", "scale", "missing", "recode", "lower_is_better", "label"}
         for extra in sorted(set(spec) - allowed, key=str):
             self.fail(f"{key}.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
         column = self.column_name(spec.get("column"), f"{key}.column")
@@ -118,6 +118,7 @@ class ValueReader:
             self.default_missing if missing is None else missing,
             recode,
             bool(spec.get("lower_is_better", False)),
+            self.text(spec.get("label"), f"{key}.label"),
         )
 
     def recode(self, value: Any, key: str) -> dict[float, float] | None:
@@ -134,7 +135,7 @@ class ValueReader:
         spec = dict(self.mapping(value, key))
         if True in spec:  # YAML reads an unquoted `true:` key as the boolean True
             spec["true"] = spec.pop(True)
-        allowed = {"column", "true", "missing", "lower_is_better"}
+        allowed = {"column", "true", "missing", "lower_is_better", "label"}
         for extra in sorted(set(spec) - allowed, key=str):
             self.fail(f"{key}.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
         column = self.column_name(spec.get("column"), f"{key}.column")
@@ -145,8 +146,28 @@ class ValueReader:
         if true_values is not None:
             listed = true_values if isinstance(true_values, list) else [true_values]
             true_values = tuple(v for item in listed for v in _spellings(item))
-        missing = self.codes(spec.get("missing"), f"{key}.missing")
-        return BinaryItem(column, true_values, missing, bool(spec.get("lower_is_better", False)))
+        # the study's "don't know" codes apply to yes/no items too (a 98 is not a "no")
+        missing = (
+            self.codes(spec["missing"], f"{key}.missing")
+            if "missing" in spec
+            else self.default_missing
+        )
+        return BinaryItem(
+            column,
+            true_values,
+            missing,
+            bool(spec.get("lower_is_better", False)),
+            self.text(spec.get("label"), f"{key}.label"),
+        )
+
+    def text(self, value: Any, key: str) -> str | None:
+        """An optional piece of text, e.g. a label."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"must be text, not {value!r}")
+            return None
+        return value.strip()
 
 
 def _label(value: Any) -> str:

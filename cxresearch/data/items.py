@@ -43,6 +43,7 @@ class ScaleItem:
     missing: tuple[float, ...] = ()
     recode: Mapping[float, float] | None = None
     lower_is_better: bool = False
+    label: str | None = None  # how reports name an outcome (default: from its name)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class BinaryItem:
     true_values: tuple[str, ...] | None = None
     missing: tuple[float, ...] = ()
     lower_is_better: bool = False
+    label: str | None = None  # how reports name an outcome (default: from its name)
 
 
 @dataclass(frozen=True)
