@@ -551,3 +551,40 @@ def priority_bars(result, ax=None):
     )
     ax.set_title("Priorities: expected change if each goal is reached")
     return ax
+
+
+def distribution_bars(result, ax=None):
+    """Every item's answers as a 100% stacked bar, each point of its scale coloured
+    from red (its lowest point) to green (its highest); the first group only when
+    the scorecard is grouped."""
+    d = result.distribution
+    t = result.table
+    if result.by:
+        first = {c: t[c].iloc[0] for c in result.by}
+        for column, value in first.items():
+            d, t = d[d[column] == value], t[t[column] == value]
+    shown = t[~t["below_min_base"]]
+    d = d[d["item"].isin(set(shown["item"]))]
+    if shown.empty:
+        raise ValueError("no item with a base large enough to chart")
+    labels = list(dict.fromkeys(shown["label"]))
+    ax = _axes(ax, width=8, height=max(2.0, 0.32 * len(labels) + 1.2))
+    cmap = plt.get_cmap("RdYlGn")
+    y = {label: i for i, label in enumerate(labels[::-1])}
+    for _, rows in d.groupby("item", sort=False):
+        rows = rows.sort_values("value")
+        span = max(rows["value"].max() - rows["value"].min(), 1)
+        left = 0.0
+        for row in rows.itertuples():
+            colour = cmap(0.1 + 0.8 * (row.value - rows["value"].min()) / span)
+            share = 0.0 if np.isnan(row.share) else row.share
+            ax.barh(y[row.label], share, left=left, color=colour, edgecolor="white")
+            left += share
+    ax.set_yticks(list(y.values()), list(y.keys()))
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of answers (%), from the lowest point of each scale (red) to the highest")
+    title = "Every rated item: the distribution of answers"
+    if result.by:
+        title += " (" + ", ".join(f"{c} {v}" for c, v in first.items()) + ")"
+    ax.set_title(title)
+    return ax

@@ -74,6 +74,7 @@ ANALYSES = {
     "quotes": lambda s, t, c: cx.quotes(s, n=4, contains="the", confidence=c),
     "strategy": lambda s, t, c: cx.strategy(s, n_boot=30, confidence=c),
     "loyalty_links": lambda s, t, c: cx.loyalty_links(s, confidence=c),
+    "scorecard": lambda s, t, c: cx.scorecard(s, by="wave", confidence=c),
 }
 
 

@@ -16,6 +16,7 @@ from .kpis import KpiTable, kpis
 from .loyalty import LoyaltyLinks, loyalty_links
 from .operations import Operations, operations
 from .quotes import Quotes, mask_contacts, quotes
+from .scorecard import Scorecard, scorecard
 from .segments import Segmentation, assign_segments, for_segment, segment
 from .strategy import Strategy, strategy
 from .trends import Trends, trends
@@ -30,6 +31,7 @@ __all__ = [
     "LoyaltyLinks",
     "Operations",
     "Quotes",
+    "Scorecard",
     "Reviews",
     "Segmentation",
     "Smileys",
@@ -48,6 +50,7 @@ __all__ = [
     "operations",
     "quotes",
     "reviews",
+    "scorecard",
     "segment",
     "smileys",
     "strategy",
