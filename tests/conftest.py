@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,3 +103,20 @@ def write_study(
 def with_min_base(study: cx.Study, min_base: int) -> cx.Study:
     """The same study with another minimum base (as the ``min_base`` report parameter)."""
     return replace(study, codebook=replace(study.codebook, min_base=min_base))
+
+
+def reshaped(demo_path, folder, keep_outcomes, expectations=False):
+    """The demo study with fewer outcomes and, by default, experiences only."""
+    shutil.copytree(demo_path.parent, folder)
+    path = folder / "study.yaml"
+    codebook = yaml.safe_load(path.read_text())
+    codebook["outcomes"] = {k: v for k, v in codebook["outcomes"].items() if k in keep_outcomes}
+    for tp in codebook["touchpoints"]:
+        tp.pop("emotion", None)
+        if not expectations:
+            tp.pop("expectation", None)
+            tp.pop("target", None)
+    codebook.pop("events", None)
+    codebook["operational"] = []
+    path.write_text(yaml.safe_dump(codebook, sort_keys=False))
+    return path

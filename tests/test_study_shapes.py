@@ -6,31 +6,12 @@ study (no expectations, no emotions, no NPS, no events) and a study whose only
 outcome is yes/no.
 """
 
-import shutil
-
 import pytest
-import yaml
+from conftest import reshaped
 
 import cxresearch as cx
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-def reshaped(demo_path, folder, keep_outcomes, expectations=False):
-    """The demo study with fewer outcomes and, by default, experiences only."""
-    shutil.copytree(demo_path.parent, folder)
-    path = folder / "study.yaml"
-    codebook = yaml.safe_load(path.read_text())
-    codebook["outcomes"] = {k: v for k, v in codebook["outcomes"].items() if k in keep_outcomes}
-    for tp in codebook["touchpoints"]:
-        tp.pop("emotion", None)
-        if not expectations:
-            tp.pop("expectation", None)
-            tp.pop("target", None)
-    codebook.pop("events", None)
-    codebook["operational"] = []
-    path.write_text(yaml.safe_dump(codebook, sort_keys=False))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """The manager's page: what the headline cards claim is what the data show."""
 
+from conftest import reshaped
+
 import cxresearch as cx
 from cxresearch.report.summary import build_report
 
@@ -38,3 +40,14 @@ def test_the_best_competitor_follows_the_direction_of_the_measure(demo):
         & (table["wave"] == cx.trends(study).last)
     ]
     assert card["leader"]["value"] == rivals["value"].min()
+
+
+def test_the_method_appendix_lists_only_the_methods_used(demo_path, tmp_path):
+    """An experience-only study without NPS: no NPS, gap or competitor-NPS method lines."""
+    study = cx.load_study(reshaped(demo_path, tmp_path / "s", {"csat", "retained"}))
+    report = build_report(study)
+    method = next(s for s in report.sections if s.id == "method").html
+    assert "NPS =" not in method and "Gaps:" not in method
+    assert "Drivers of csat" in method and "z on the NPS difference" not in method
+    assert report.skipped and len(report.skipped_once()) == len(set(report.skipped))
+    assert any("Expectations" in line for line in report.skipped_once())

@@ -49,7 +49,11 @@ class Report:
     priorities: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    confidence: float = 0.95  # of the headline cards' intervals (kpis' default)
+    confidence: float = 0.95
+
+    def skipped_once(self) -> list[str]:
+        """The notes on what was left out, each once, in the order first given."""
+        return list(dict.fromkeys(self.skipped))  # of the headline cards' intervals (kpis' default)
 
 
 def figure_uri(ax) -> str:
@@ -357,19 +361,45 @@ def _trends(study, results):
 
 
 def _method(study, results):
-    lines = [
-        "NPS = % promoters (9-10) - % detractors (0-6); interval: adjusted Wald (Rocks 2016).",
-        "Shares: Wilson score intervals; means: Student t intervals; survey weights through "
-        "Kish's effective sample size.",
-        "Gaps: experience - expectation per respondent; interval and paired t test from the "
-        "paired differences, Wilcoxon signed-rank as a check; Holm's correction across each table.",
-        "Drivers: relative weights (Johnson 2000) of the touchpoint experiences for the outcome, "
-        "percentile bootstrap intervals; quadrants split at the means (Martilla & James 1977).",
-        "Competitors: Welch t (means), two-proportion z with Newcombe's interval (shares), "
-        "z on the NPS difference; Holm's correction across the table.",
-        "Pain = importance x shortfall x reach. Priorities ranked by the expected outcome "
-        "change of reaching the goal (driver slope x reach x points to gain).",
-    ]
+    """The methods this report used, and only those."""
+    lines = []
+    if "nps" in study.codebook.outcomes:
+        lines.append(
+            "NPS = % promoters (9-10) - % detractors (0-6); interval: adjusted Wald (Rocks 2016)."
+        )
+    lines.append(
+        "Shares: Wilson score intervals; means: Student t intervals"
+        + (
+            "; survey weights through Kish's effective sample size."
+            if study.codebook.weight
+            else "."
+        )
+    )
+    if results.gaps is not None:
+        lines.append(
+            "Gaps: experience - expectation per respondent; interval and paired t test from "
+            "the paired differences, Wilcoxon signed-rank as a check; Holm's correction "
+            "across each table."
+        )
+    if results.drivers is not None:
+        d = results.drivers
+        lines.append(f"Drivers of {d.outcome}: {d.method}; quadrants: {d.crosshair_rule}.")
+    if results.comparison is not None:
+        lines.append(
+            "Competitors: Welch t (means), two-proportion z with Newcombe's interval (shares)"
+            + (", z on the NPS difference" if "nps" in study.codebook.outcomes else "")
+            + f"; {results.comparison.correction} correction across the table."
+        )
+    if results.trends is not None:
+        lines.append(
+            f"Changes {results.trends.last} against {results.trends.previous}: the same tests "
+            f"as for competitors, {results.trends.correction} correction across the table."
+        )
+    if results.strategy is not None:
+        lines.append(
+            "Pain = importance x shortfall x reach. Priorities ranked by the expected outcome "
+            "change of reaching the goal (driver slope x reach x points to gain)."
+        )
     if results.segmentation is not None:
         seg = results.segmentation
         lines.append(f"Segments: {seg.choice.reason} {seg.verdict}")
