@@ -1,4 +1,4 @@
-"""The ``cxresearch`` command: demo, validate, report.
+"""The ``cxresearch`` command: init, demo, validate, report.
 
 Errors a user can fix (a bad study, a failing chapter) print a plain message
 and exit 1, never a traceback.
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .data import load_study
+from .data.draft import draft_codebook
 from .demo import make_demo_study
 from .errors import CxError
 from .report import render_report
@@ -39,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="data/demo", help="folder to write (default: data/demo)")
     demo.add_argument("-n", type=int, default=4000, help="respondents (default: 4000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+
+    init = sub.add_parser("init", help="draft a study.yaml from a data file's columns")
+    init.add_argument("data", help="a .csv, .xlsx, .sav or .parquet file (or a Qualtrics CSV)")
+    init.add_argument("--out", help="the codebook to write (default: study.yaml beside the data)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing codebook")
 
     validate = sub.add_parser("validate", help="check a study and print its data-quality summary")
     validate.add_argument("study", help="the study's study.yaml (or its folder)")
@@ -74,6 +80,22 @@ def _demo(args) -> int:
     return 0
 
 
+def _init(args) -> int:
+    data = Path(args.data)
+    out = Path(args.out) if args.out else data.parent / "study.yaml"
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    text = draft_codebook(data, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    study = load_study(out)
+    todos = sum(1 for line in text.splitlines() if line.startswith("# - "))
+    print(f"codebook drafted: {out} ({study.n:,} respondents; it validates as it is)")
+    print(f"{todos} TODOs to check in it; then: cxresearch report {out} --out reports/NAME")
+    return 0
+
+
 def _validate(args) -> int:
     study = load_study(args.study)
     print(f"{study.name}: valid ({study.n:,} respondents)")
@@ -88,7 +110,7 @@ def _report(args) -> int:
     return 0
 
 
-_COMMANDS = {"demo": _demo, "validate": _validate, "report": _report}
+_COMMANDS = {"init": _init, "demo": _demo, "validate": _validate, "report": _report}
 
 
 if __name__ == "__main__":
