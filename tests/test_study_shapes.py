@@ -31,7 +31,6 @@ def yes_no_only(demo_path, tmp_path_factory):
     [
         (lambda s: cx.gaps(s), "expectations or targets"),
         (lambda s: cx.journey(s), "expectations or targets"),
-        (lambda s: cx.strategy(s, n_boot=0), "expectations or targets"),
         (lambda s: cx.funnel(s), "web events"),
         (lambda s: cx.reviews(s), "a feedback: section"),
         (lambda s: cx.loyalty_links(s), "NPS and a retained"),
@@ -66,7 +65,7 @@ def test_an_experience_only_study_renders_with_its_drivers(experience_only, tmp_
     )
     html = index.read_text()
     chapters = {p.stem for p in (tmp_path / "report" / "chapters").glob("*.html")}
-    assert "03_gaps_drivers" in chapters and "06_strategy" not in chapters
+    assert {"03_gaps_drivers", "06_strategy"} <= chapters
     assert "What matters most" in html
     assert "no touchpoint scores and outcome to relate" not in html
     gaps_page = (tmp_path / "report" / "chapters" / "03_gaps_drivers.html").read_text()
@@ -121,3 +120,13 @@ def test_a_custom_yes_no_outcome_is_first_class_under_its_own_label(tmp_path):
     change = cx.trends(study).change_of("Satisfied passengers %")
     assert change is not None and change["previous_value"] < change["last_value"]
     assert cx.drivers(study, n_boot=0).outcome == "satisfied"
+
+
+def test_experience_only_priorities_come_from_importance_and_performance(experience_only):
+    """No expectations: a touchpoint that matters and performs below the typical one
+    is a priority, aimed at the best competitor or the top of the scale."""
+    plan = cx.strategy(experience_only, n_boot=20)
+    hotline = plan.priorities.set_index("touchpoint").loc["hotline"]  # the planted weak spot
+    assert "performs below the typical touchpoint" in hotline["evidence"]
+    assert hotline["target"] > hotline["current"] and hotline["expected_change"] > 0
+    assert "best competitor" in hotline["challenge"] or "top of the scale" in hotline["challenge"]

@@ -159,7 +159,7 @@ def strategy(
     top : int
         How many priorities to keep.
     """
-    require(study, "the strategy", "touchpoints", "outcome", "expectations")
+    require(study, "the strategy", "touchpoints", "outcome")
     outcome = outcome or default_outcome(study)
     drivers = drivers or estimate_drivers(
         study,
@@ -169,14 +169,19 @@ def strategy(
         random_state=random_state,
         confidence=confidence,
     )
-    gap_table = gaps(study, brand=brand, confidence=confidence).table.set_index("touchpoint")
+    has_gaps = study.supports("expectations")
+    gap_table = (
+        gaps(study, brand=brand, confidence=confidence).table.set_index("touchpoint")
+        if has_gaps
+        else pd.DataFrame()
+    )
     if comparison is None and (study.codebook.brand_column or study.benchmark is not None):
         comparison = compare(study, brand=brand, drivers=drivers, confidence=confidence)
     if web is None and study.has("events") and study.codebook.events.funnel:
         web = funnel(study, confidence=confidence)
     labels, names = segment_labels(segments), segment_names(segments)
     by_segment = None
-    if labels is not None:
+    if labels is not None and has_gaps:
         by_segment = gaps(
             study, by="segment", brand=brand, segments=labels, confidence=confidence
         ).table
@@ -242,6 +247,16 @@ def _priority(
                 f"{position['brand_value']:.2f}."
             )
             target = max(target, float(position["leader_value"]))
+    if gap is None and driver["quadrant"] == "concentrate here":
+        # no expectation to fall short of: importance x performance is the evidence
+        reference, named = _reference(tp, positions)
+        evidence.append("matters and performs below the typical touchpoint")
+        challenge.append(
+            f"{driver['share']:.0f}% of the explained variance of {drivers.outcome.upper()} "
+            f"[{driver['share_low']:.0f}, {driver['share_high']:.0f}], experience "
+            f"{current:.2f} (n={int(driver['n_performance']):,}) against {named} {reference:g}."
+        )
+        target = max(target, reference)
     if abandoned is not None and abandoned["step"] == tp.id:
         evidence.append("most web sessions are lost here")
         challenge.append(
@@ -289,6 +304,21 @@ def _priority(
         "kpi": "; ".join(kpis) + ".",
         "remeasure": remeasure,
     }
+
+
+def _reference(tp, positions) -> tuple[float, str]:
+    """What to aim for without an expectation: the codebook's target, else the best
+    competitor's score, else the top of the scale."""
+    if tp.target is not None:
+        return float(tp.target), "the target"
+    if positions is not None and tp.id in positions.index:
+        position = positions.loc[tp.id]
+        if isinstance(position, pd.DataFrame):
+            position = position.iloc[0]
+        best = float(position["best_rival_value"])
+        if best > float(position["brand_value"]):
+            return round(best, 2), f"the best competitor ({position['best_rival']})"
+    return float(tp.experience.scale.high), "the top of the scale"
 
 
 def _segments_most_affected(tp_id, by_segment, names: dict) -> str:

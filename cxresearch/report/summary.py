@@ -144,8 +144,8 @@ class _Analyses:
                 web=self.funnel,
                 random_state=random_state,
             )
-            if self.drivers and has_pairs
-            else self._skip("Strategy", "needs touchpoint gaps and key drivers")
+            if self.drivers
+            else self._skip("Strategy", "no touchpoint scores and outcome to relate")
         )
 
     def _skip(self, section: str, reason: str):
