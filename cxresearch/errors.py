@@ -97,6 +97,10 @@ class StudyError(CxError, ValueError):
         return self.problems[0].rows
 
 
+class ParameterError(CxError, ValueError):
+    """A report parameter no chapter takes, or a value it cannot take."""
+
+
 class ReportError(CxError, RuntimeError):
     """A chapter notebook failed; the previous report was left untouched.
 

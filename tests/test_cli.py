@@ -47,3 +47,12 @@ def test_parameter_values_are_parsed_like_papermill():
 
 def test_console_script_is_installed():
     assert shutil.which("cxresearch") or shutil.which("cxresearch", path=".venv/bin")
+
+
+def test_a_parameter_no_chapter_takes_is_refused_before_any_kernel_starts(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = main(["report", str(write_study(tmp_path)), "--out", str(out), "-p", "n_bot", "5"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no chapter takes the parameter 'n_bot'" in err and "n_boot" in err
+    assert not out.exists()

@@ -175,7 +175,7 @@ def strategy(
         if has_gaps
         else pd.DataFrame()
     )
-    if comparison is None and (study.codebook.brand_column or study.benchmark is not None):
+    if comparison is None and study.supports("brands"):
         comparison = compare(study, brand=brand, drivers=drivers, confidence=confidence)
     if web is None and study.has("events") and study.codebook.events.funnel:
         web = funnel(study, confidence=confidence)

@@ -88,7 +88,7 @@ class Study:
         (at least two),
         ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
         or targets to measure gaps against), ``"brands"`` (competitors from a
-        brand column or a benchmark file), ``"events"``, ``"feedback"``,
+        brand column with two brands or more, or a benchmark file), ``"events"``, ``"feedback"``,
         ``"loyalty"`` (NPS and a retained, referral or loyalty outcome)."""
         cb = self.codebook
         checks = {
@@ -100,7 +100,14 @@ class Study:
                 for tp in cb.touchpoints
             ),
             "brands": lambda: (
-                cb.brand is not None and (cb.brand_column is not None or self.benchmark is not None)
+                cb.brand is not None
+                and (
+                    self.benchmark is not None
+                    or (
+                        cb.brand_column is not None
+                        and self.responses[cb.brand_column].dropna().nunique() >= 2
+                    )
+                )
             ),
             "events": lambda: self.events is not None,
             "feedback": lambda: cb.feedback is not None,

@@ -11,6 +11,7 @@ package (the checkout, an editable install).
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class ChapterNotebook:
     source: Path
     title: str
     requires: tuple[str, ...] = ()
+    parameters: frozenset[str] = frozenset()  # the names its parameters cell assigns
 
     @property
     def name(self) -> str:
@@ -56,7 +58,9 @@ def chapters_in(folder: Path) -> list[ChapterNotebook]:
     for path in sorted(folder.glob(CHAPTER_PATTERN)):
         nb = nbformat.read(path, as_version=4)
         requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
-        chapters.append(ChapterNotebook(path, _title_of(nb, path.stem), requires))
+        chapters.append(
+            ChapterNotebook(path, _title_of(nb, path.stem), requires, _parameters_of(nb))
+        )
     if not chapters:
         raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
     return chapters
@@ -73,6 +77,17 @@ def applicable(chapters: list[ChapterNotebook], study) -> tuple[list[ChapterNote
         else:
             kept.append(chapter)
     return kept, skipped
+
+
+def _parameters_of(nb) -> frozenset[str]:
+    """The names the notebook's ``parameters`` cell assigns."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign):
+                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(names)
 
 
 def _title_of(nb, fallback: str) -> str:

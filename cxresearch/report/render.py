@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import ReportError
+from ..errors import ParameterError, ReportError
 from .chapter import ChapterSettings, open_study
 from .notebooks import ChapterNotebook, applicable, chapters_folder, chapters_in
 from .summary import build_report
@@ -96,9 +96,9 @@ def render_report(
     study = open_study(study_path, settings)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    chapters, skipped = applicable(
-        chapters_in(Path(notebooks) if notebooks else chapters_folder()), study
-    )
+    every_chapter = chapters_in(Path(notebooks) if notebooks else chapters_folder())
+    _check_parameters(parameters, every_chapter)
+    chapters, skipped = applicable(every_chapter, study)
     params = {**parameters, "study": str(study.codebook.path.resolve())}
     build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
@@ -113,6 +113,18 @@ def render_report(
     return out_dir / "index.html"
 
 
+def _check_parameters(parameters, chapters) -> None:
+    """A parameter no chapter takes is a mistake (a typo, an old name): say so
+    before any kernel starts, with the names the chapters do take."""
+    known = set().union(*(chapter.parameters for chapter in chapters))
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise ParameterError(
+            f"no chapter takes the parameter {', '.join(map(repr, unknown))}; "
+            f"the chapters take: {', '.join(sorted(known))}"
+        )
+
+
 def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, out_dir: Path):
     import papermill as pm
     from tqdm.auto import tqdm
@@ -123,7 +135,7 @@ def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, o
         pm.execute_notebook(
             str(chapter.source),
             str(folder / chapter.source.name),
-            parameters=params,
+            parameters={k: v for k, v in params.items() if k in chapter.parameters},
             kernel_name="python3",
             progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter

@@ -125,11 +125,11 @@ class _Analyses:
             if has_touchpoints
             else self._skip("Personas", "no touchpoint items to segment on")
         )
-        comparable = cb.brand_column is not None or study.benchmark is not None
+        comparable = study.supports("brands")
         self.comparison = (
             compare(study, drivers=self.drivers)
             if comparable and study.brand
-            else self._skip("Competitors", "no brand column or benchmark file")
+            else self._skip("Competitors", "no competitors (a second brand or a benchmark file)")
         )
         self.journey = journey(study, drivers=self.drivers) if has_pairs and self.drivers else None
         self.funnel = funnel(study) if study.has("events") and cb.events.funnel else None

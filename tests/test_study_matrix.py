@@ -1,0 +1,48 @@
+"""Every shape of study renders a whole report: the index and every applicable chapter,
+no failed cell, and the sections the study can support (and only those)."""
+
+import re
+
+import pytest
+from shapes import SHAPES, make_shape
+
+import cxresearch as cx
+
+pytestmark = pytest.mark.slow
+
+ALL_CHAPTERS = {f"0{i}" for i in range(7)}
+# what each shape lacks: chapters left out and index sections absent
+LEFT_OUT = {
+    "no_brand_column": ({"04"}, {"competitors"}),
+    "one_brand": ({"04"}, {"competitors"}),
+    "experiences_only": (set(), {"gaps"}),
+    "no_waves": (set(), {"trends"}),
+}
+WITHOUT_NPS = {"csat_only", "yes_no_only"}
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    return cx.make_demo_study(tmp_path_factory.mktemp("matrix-demo"), n=300, random_state=5)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_renders_its_whole_report(shape, small_demo, tmp_path):
+    path = make_shape(shape, tmp_path / shape, small_demo)
+    index = cx.render_report(path, tmp_path / "report", {"n_boot": 20}, progress=False)
+    chapters = {p.stem[:2] for p in (tmp_path / "report" / "chapters").glob("*.html")}
+    missing_chapters, missing_sections = LEFT_OUT.get(shape, (set(), set()))
+    assert chapters == ALL_CHAPTERS - missing_chapters
+    html = index.read_text()
+    sections = set(re.findall(r'<section id="([a-z]+)"', html))
+    assert {"method", "quality"} <= sections
+    assert not (missing_sections & sections), missing_sections & sections
+    if shape == "full":
+        assert {"personas", "gaps", "drivers", "competitors", "journey", "strategy", "trends"} <= (
+            sections
+        )
+    if shape in WITHOUT_NPS:
+        text = re.sub(r"<[^>]+>", " ", html)
+        assert "NPS" not in text, "the report mentions a measure the study does not have"
+    for page in (tmp_path / "report" / "chapters").glob("*.html"):
+        assert "Traceback" not in page.read_text(), page.name
