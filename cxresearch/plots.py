@@ -31,6 +31,7 @@ _patches = _LazyModule("matplotlib.patches")
 _ticker = _LazyModule("matplotlib.ticker")
 
 PALETTE = "colorblind"
+MAX_CHART_ROWS = 25  # more groups than this: a chart shows the largest, and says so
 
 
 def set_theme() -> None:
@@ -58,6 +59,9 @@ def estimate_dots(
     rows = table[table["statistic"] == statistic].reset_index(drop=True)
     if rows.empty:
         raise KeyError(f"no statistic {statistic!r} in the table")
+    total = len(rows)
+    if total > MAX_CHART_ROWS:  # a readable chart: the groups with the largest bases
+        rows = rows.loc[np.sort(rows["n"].nlargest(MAX_CHART_ROWS).index)].reset_index(drop=True)
     labels = rows[by].astype(str).agg(" / ".join, axis=1) if by else pd.Series(["All respondents"])
     labels = [f"{label}  (n={n:,})" for label, n in zip(labels, rows["n"], strict=False)]
     ax = _axes(ax, height=max(1.6, 0.45 * len(rows) + 1))
@@ -87,7 +91,10 @@ def estimate_dots(
     ax.set_yticks(y, labels)
     ax.set_xlabel(f"{statistic} (dot: estimate; bar: {interval_label(confidence)})")
     ax.set_ylabel(" / ".join(by) if by else "")
-    ax.set_title(f"{statistic} by {' and '.join(by)}" if by else statistic)
+    title = f"{statistic} by {' and '.join(by)}" if by else statistic
+    if total > len(rows):
+        title += f"\n({len(rows)} of {total} groups: those with the largest bases)"
+    ax.set_title(title)
     return ax
 
 
@@ -194,14 +201,29 @@ def ipa_chart(result, ax=None):
             s=45,
             zorder=3,
         )
-    for row in t.itertuples():
+    # numbered markers with a key: labels never collide, however many touchpoints
+    key = []
+    for number, row in enumerate(t.sort_values("rank").itertuples(), start=1):
         ax.annotate(
-            row.label,
+            str(number),
             (row.performance, row.share),
             textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=8,
+            xytext=(4, 3),
+            fontsize=7,
+            fontweight="bold",
         )
+        small = row.n_performance < result.min_base
+        key.append(f"{number:>2}  {row.label}" + (" (base below minimum)" if small else ""))
+    ax.text(
+        1.02,
+        0.0,
+        "\n".join(key),
+        transform=ax.transAxes,
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        family="monospace",
+    )
     x0, y0 = result.crosshair[1], result.crosshair[0]
     ax.axvline(x0, color="grey", linestyle="--", linewidth=0.8)
     ax.axhline(y0, color="grey", linestyle="--", linewidth=0.8)
@@ -227,7 +249,7 @@ def ipa_chart(result, ax=None):
     ax.set_xlabel(f"performance: {who} experience score")
     ax.set_ylabel(f"importance for {result.outcome}: % of explained variance")
     ax.set_title(f"Importance-performance: drivers of {result.outcome}")
-    ax.legend(title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.legend(title="stage", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 

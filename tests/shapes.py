@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -56,15 +57,40 @@ def _edit(codebook: dict, responses: pd.DataFrame, name: str) -> tuple[dict, pd.
             op for op in codebook.get("operational", []) if op.get("touchpoint") == "hotline"
         ]
     elif name == "operational_only":
-        keep_outcomes()
-        codebook["outcomes"] = {}
-        codebook["touchpoints"] = [
-            {k: v for k, v in tp.items() if k in ("id", "stage", "experience")}
-            for tp in touchpoints[:1]
+        codebook["outcomes"], codebook["touchpoints"], codebook["text"] = {}, [], []
+        codebook["operational"] = [
+            {k: v for k, v in op.items() if k != "touchpoint"} for op in codebook["operational"]
         ]
-    elif name != "full":
+    elif name == "events_only":
+        codebook["outcomes"], codebook["touchpoints"], codebook["text"] = {}, [], []
+        codebook["operational"] = []
+    elif name == "forty_touchpoints":
+        extra = []
+        for i in range(40 - len(touchpoints)):
+            source = touchpoints[i % len(touchpoints)]
+            column = f"{source['experience']['column']}_{i}"
+            scores = responses[source["experience"]["column"]]
+            jitter = ((np.arange(len(scores)) * (i + 7)) % 5 == 0).astype(float)  # not copies
+            responses = responses.assign(**{column: (scores - jitter).clip(lower=1)})
+            extra.append(
+                {"id": f"extra_{i}", "label": f"Extra {i}", "stage": "after",
+                 "experience": {**source["experience"], "column": column}}
+            )  # fmt: skip
+        codebook["touchpoints"] = touchpoints + extra
+    elif name == "text_only":
+        codebook["outcomes"], codebook["touchpoints"], codebook["operational"] = {}, [], []
+        responses = responses.assign(
+            mood=np.where(responses["recommend"] >= 7, "positive", "negative"),
+            why=np.where(responses["recommend"] >= 7, None, "Long queue"),
+        )
+        codebook["feedback"] = {
+            "sentiment": "mood", "reason": "why", "text": "comment",
+            "touchpoints": {"Long queue": "queue"},
+        }  # fmt: skip
+        codebook["text"] = []
+    elif name not in ("full", "spss_labelled"):
         raise KeyError(f"no shape {name!r}")
-    if name not in ("full", "no_emotions"):
+    if name not in ("full", "no_emotions", "events_only"):
         codebook.pop("events", None)
     return codebook, responses
 
@@ -82,6 +108,11 @@ SHAPES = (
     "waves_as_dates",
     "no_waves",
     "one_touchpoint",
+    "forty_touchpoints",
+    "text_only",
+    "events_only",
+    "operational_only",
+    "spss_labelled",
 )
 
 
@@ -93,7 +124,29 @@ def make_shape(name: str, folder: Path, demo_path: Path) -> Path:
     responses = pd.read_csv(folder / codebook["responses"])
     codebook, responses = _edit(codebook, responses, name)
     codebook["name"] = f"Shape: {name}"
-    responses.to_csv(folder / codebook["responses"], index=False)
+    if name == "spss_labelled":
+        _write_spss(folder, codebook, responses)
+    else:
+        responses.to_csv(folder / codebook["responses"], index=False)
     path.write_text(yaml.safe_dump(codebook, sort_keys=False))
     cx.load_study(path)  # every shape is a valid study
     return path
+
+
+def _write_spss(folder: Path, codebook: dict, responses: pd.DataFrame) -> None:
+    """The responses as SPSS: profile and brand columns coded 1..k with value labels."""
+    import pyreadstat
+
+    labels = {}
+    frame = responses.copy()
+    for column in [codebook["columns"]["brand"], *codebook["columns"]["profile"]]:
+        if frame[column].dtype == object:
+            names = sorted(frame[column].dropna().unique())
+            codes = {name: float(i + 1) for i, name in enumerate(names)}
+            frame[column] = frame[column].map(codes)
+            labels[column] = {code: name for name, code in codes.items()}
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].fillna("").astype(str)
+    codebook["responses"] = "responses.sav"
+    pyreadstat.write_sav(frame, str(folder / "responses.sav"), variable_value_labels=labels)

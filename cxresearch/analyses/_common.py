@@ -21,6 +21,7 @@ NEEDS = {
     "outcome": "an outcome (outcomes: in the codebook)",
     "brands": "competitors (brand: and a brand column, or a benchmark file)",
     "events": "web events with funnel steps (events: with funnel:)",
+    "measures": "outcomes, touchpoint experiences or feedback to compare",
     "feedback": "a feedback: section (the sentiment of reviews or posts)",
     "loyalty": "NPS and a retained, referral or loyalty outcome",
     "waves": "two waves (columns: wave: and at least two waves in the data)",

@@ -162,7 +162,7 @@ def compare(
     brand = study.brand if brand in ("auto", None) else brand
     if brand is None:
         raise ValueError("compare needs a brand: set brand: in the codebook or pass brand=")
-    require(study, "the comparison with competitors", "brands")
+    require(study, "the comparison with competitors", "brands", "measures")
     column = study.codebook.brand_column
     summaries = _summaries(study, brand, weighted, confidence)
     if brand not in set(summaries["brand"]):

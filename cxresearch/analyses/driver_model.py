@@ -113,7 +113,9 @@ class DriverFit:
         importance = (
             shapley_r2(rxx, rxy) if self.method == "shapley" else relative_weights(rxx, rxy)
         )
-        slopes = np.linalg.solve(cov[:p, :p], cov[:p, p + 1])  # OLS of y_impact on x
+        # OLS of y_impact on x; least squares (minimum norm) stays defined when two
+        # touchpoints' experiences are collinear
+        slopes = np.linalg.lstsq(cov[:p, :p], cov[:p, p + 1], rcond=None)[0]
         return importance, slopes, float(importance.sum())
 
 

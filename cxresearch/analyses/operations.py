@@ -94,6 +94,8 @@ class Operations(Result):
         result = kpis(banded, by="wait_band", confidence=self.confidence)
         names = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty", "nps": "NPS"}
         prefix = names.get(outcome, outcome)
+        if result.table.empty:  # the study has no KPIs to relate waits to
+            return result
         table = result.table[result.table["statistic"].str.startswith(prefix)]
         return replace(result, table=table.reset_index(drop=True))
 

@@ -100,7 +100,7 @@ def trends(
     confidence: float = 0.95,
 ) -> Trends:
     """Every KPI and touchpoint of the brand: the last wave against the previous one."""
-    require(study, "trends", "waves")
+    require(study, "trends", "waves", "measures")
     wave = study.codebook.wave
     r = study.responses
     codes, keys = group_codes(r, [wave])

@@ -106,8 +106,19 @@ class CodebookParser:
         problem found while reading or here."""
         if codebook.waves and codebook.wave is None:
             self.reader.fail("waves", "lists the order of waves, but columns.wave names no column")
-        if not (codebook.outcomes or codebook.touchpoints or codebook.feedback):
-            self.reader.fail(None, "the codebook declares no outcomes, touchpoints or feedback")
+        measured = (
+            codebook.outcomes,
+            codebook.touchpoints,
+            codebook.feedback,
+            codebook.events,
+            codebook.operational,
+        )
+        if not any(measured):
+            self.reader.fail(
+                None,
+                "the codebook declares nothing to analyse: no outcomes, touchpoints, "
+                "feedback, events or operational measures",
+            )
         self.check_columns_named_once(codebook)
         if codebook.feedback is not None:
             known = {tp.id for tp in codebook.touchpoints} | set(touchpoint_catalog())

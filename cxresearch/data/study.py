@@ -110,6 +110,9 @@ class Study:
                 )
             ),
             "events": lambda: self.events is not None,
+            "measures": lambda: bool(
+                cb.outcomes or cb.feedback or any(tp.experience for tp in cb.touchpoints)
+            ),
             "feedback": lambda: cb.feedback is not None,
             "waves": lambda: (
                 cb.wave is not None and self.responses[cb.wave].dropna().nunique() >= 2

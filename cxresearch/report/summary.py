@@ -125,7 +125,7 @@ class _Analyses:
             if has_touchpoints
             else self._skip("Personas", "no touchpoint items to segment on")
         )
-        comparable = study.supports("brands")
+        comparable = study.supports("brands") and study.supports("measures")
         self.comparison = (
             compare(study, drivers=self.drivers)
             if comparable and study.brand
@@ -133,7 +133,7 @@ class _Analyses:
         )
         self.journey = journey(study, drivers=self.drivers) if has_pairs and self.drivers else None
         self.funnel = funnel(study) if study.has("events") and cb.events.funnel else None
-        waves = cb.wave is not None and study.responses[cb.wave].nunique() >= 2
+        waves = study.supports("waves") and study.supports("measures")
         self.trends = trends(study) if waves else self._skip("Trends", "fewer than two waves")
         self.strategy = (
             strategy(
