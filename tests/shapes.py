@@ -46,6 +46,9 @@ def _edit(codebook: dict, responses: pd.DataFrame, name: str) -> tuple[dict, pd.
         responses = responses[responses["brand_rated"] == "Acme"]
     elif name == "waves_as_numbers":
         responses = responses.assign(wave=responses["wave"].map({"2026-Q2": 9, "2026-Q3": 10}))
+    elif name == "waves_as_labels":
+        mapping = {"2026-Q2": "Wave 9", "2026-Q3": "Wave 10"}
+        responses = responses.assign(wave=responses["wave"].map(mapping))
     elif name == "waves_as_dates":
         mapping = {"2026-Q2": "Jun 2026", "2026-Q3": "Sep 2026"}
         responses = responses.assign(wave=responses["wave"].map(mapping))
@@ -105,6 +108,7 @@ SHAPES = (
     "no_brand_column",
     "one_brand",
     "waves_as_numbers",
+    "waves_as_labels",
     "waves_as_dates",
     "no_waves",
     "one_touchpoint",

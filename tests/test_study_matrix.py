@@ -52,5 +52,12 @@ def test_every_shape_renders_its_whole_report(shape, small_demo, tmp_path):
     if shape in WITHOUT_NPS:
         text = re.sub(r"<[^>]+>", " ", html)
         assert "NPS" not in text, "the report mentions a measure the study does not have"
+    if shape.startswith("waves_as_"):  # the later wave is compared with the earlier one
+        later = {
+            "waves_as_numbers": "10",
+            "waves_as_labels": "Wave 10",
+            "waves_as_dates": "Sep 2026",
+        }
+        assert "What moved since" in html and f", {later[shape]}</h3>" in html
     for page in (tmp_path / "report" / "chapters").glob("*.html"):
         assert "Traceback" not in page.read_text(), page.name

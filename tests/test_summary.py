@@ -51,3 +51,16 @@ def test_the_method_appendix_lists_only_the_methods_used(demo_path, tmp_path):
     assert "Drivers of csat" in method and "z on the NPS difference" not in method
     assert report.skipped and len(report.skipped_once()) == len(set(report.skipped))
     assert any("Expectations" in line for line in report.skipped_once())
+
+
+def test_the_main_outcome_is_a_report_parameter(demo, capsys, tmp_path):
+    settings = cx.ChapterSettings.from_parameters({"outcome": "csat"})
+    report = build_report(demo, settings)
+    drivers = next(s for s in report.sections if s.id == "drivers").html
+    assert "drivers of csat" in drivers.lower()
+    from cxresearch.cli import main
+
+    code = main(
+        ["report", str(demo.codebook.path), "--out", str(tmp_path / "r"), "-p", "outcome", "wow"]
+    )
+    assert code == 1 and "the study has no outcome 'wow'" in capsys.readouterr().err

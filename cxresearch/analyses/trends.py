@@ -48,9 +48,9 @@ class Trends(Result):
         for row in moved.itertuples():
             direction = "rose" if row.change > 0 else "fell"
             lines.append(
-                f"{row.label} {direction} from {row.previous_value:.1f} to {row.last_value:.1f} "
-                f"({row.change:+.1f} [{row.low:+.1f}, {row.high:+.1f}]; n={row.previous_n:,} "
-                f"and {row.last_n:,})."
+                f"{row.label} {direction} from {row.previous_value:.1f} in {self.previous} to "
+                f"{row.last_value:.1f} in {self.last} ({row.change:+.1f} [{row.low:+.1f}, "
+                f"{row.high:+.1f}]; n={row.previous_n:,} and {row.last_n:,})."
             )
         return Findings(
             tuple(lines), f"Nothing moved significantly between {self.previous} and {self.last}."

@@ -38,6 +38,9 @@ class ChapterSettings:
         segments (``"auto"``), the method (``"kmeans"``, ``"gmm"``,
         ``"agglomerative"``), the items (``"auto"``: expectations,
         experiences and emotions) and whether profile columns join them.
+    outcome : str, optional
+        The report's main outcome, whose drivers and strategy the report shows
+        (None: nps, else csat, else loyalty, else the study's first outcome).
     """
 
     min_base: int | None = None
@@ -48,6 +51,7 @@ class ChapterSettings:
     clustering: str = "kmeans"
     features: Any = "auto"
     profile: bool = False
+    outcome: str | None = None
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> ChapterSettings:
@@ -110,6 +114,7 @@ def open_chapter(
     clustering: str = "kmeans",
     features: Any = "auto",
     profile: bool = False,
+    outcome: str | None = None,
 ) -> OpenChapter:
     """Set up a chapter: load the study with the report's parameters, restrict it
     to a segment when asked, and set the plot theme.
@@ -122,7 +127,7 @@ def open_chapter(
         study = chapter.study
     """
     settings = ChapterSettings(
-        min_base, brand, segment, random_state, k, clustering, features, profile
+        min_base, brand, segment, random_state, k, clustering, features, profile, outcome
     )
     set_theme()
     return OpenChapter(open_study(study, settings), settings)

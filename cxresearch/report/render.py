@@ -94,6 +94,11 @@ def render_report(
     parameters = dict(parameters or {})
     settings = ChapterSettings.from_parameters(parameters)
     study = open_study(study_path, settings)
+    if settings.outcome is not None and settings.outcome not in study.codebook.outcomes:
+        raise ParameterError(
+            f"the study has no outcome {settings.outcome!r}; "
+            f"its outcomes: {', '.join(study.codebook.outcomes) or 'none'}"
+        )
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     every_chapter = chapters_in(Path(notebooks) if notebooks else chapters_folder())

@@ -109,7 +109,7 @@ class _Analyses:
         has_pairs = any(
             tp.expectation is not None or tp.target is not None for tp in cb.touchpoints
         )
-        outcome = default_outcome(study)
+        outcome = settings.outcome or default_outcome(study)
         self.gaps = (
             gaps(study)
             if has_pairs
@@ -138,6 +138,7 @@ class _Analyses:
         self.strategy = (
             strategy(
                 study,
+                outcome=outcome,
                 segments=self.segmentation,
                 drivers=self.drivers,
                 comparison=self.comparison,
