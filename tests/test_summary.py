@@ -64,3 +64,11 @@ def test_the_main_outcome_is_a_report_parameter(demo, capsys, tmp_path):
         ["report", str(demo.codebook.path), "--out", str(tmp_path / "r"), "-p", "outcome", "wow"]
     )
     assert code == 1 and "the study has no outcome 'wow'" in capsys.readouterr().err
+
+
+def test_a_change_between_small_waves_is_suppressed_on_the_card(demo):
+    from conftest import with_min_base
+
+    study = with_min_base(demo, 5000)  # every wave's base is below it
+    card = build_report(study).cards[0]
+    assert card["change"]["suppressed"]

@@ -196,6 +196,7 @@ def _cards(study, results) -> tuple[str, list[dict]]:
                 "since": trends.previous,
                 "previous_n": int(change["previous_n"]),
                 "last_n": int(change["last_n"]),
+                "suppressed": bool(change["below_min_base"]),
             }
     return title, cards
 
