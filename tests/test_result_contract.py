@@ -229,7 +229,15 @@ def test_a_study_without_emotions_waits_or_kpis_gets_empty_results_not_errors(tm
     """The empty case of the contract: display, findings and HTML say there is nothing."""
     codebook = {**BASIC_CODEBOOK, "outcomes": {}}
     study = cx.load_study(write_study(tmp_path, codebook=codebook))
-    for result in (cx.kpis(study), cx.smileys(study), cx.operations(study), cx.quotes(study)):
+    results = (cx.kpis(study), cx.smileys(study), cx.operations(study), cx.quotes(study))
+    codebook = {
+        **BASIC_CODEBOOK,
+        "outcomes": {},
+        "touchpoints": [],
+        "operational": [{"column": "sat"}],
+    }
+    no_ratings = cx.load_study(write_study(tmp_path / "text", codebook=codebook))
+    for result in (*results, cx.scorecard(no_ratings)):
         assert result.table.empty
         assert isinstance(result.display(), pd.DataFrame)
         assert result.findings().lines == ()

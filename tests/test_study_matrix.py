@@ -61,3 +61,37 @@ def test_every_shape_renders_its_whole_report(shape, small_demo, tmp_path):
         assert "What moved since" in html and f", {later[shape]}</h3>" in html
     for page in (tmp_path / "report" / "chapters").glob("*.html"):
         assert "Traceback" not in page.read_text(), page.name
+
+
+ANALYSES = {
+    "kpis": lambda s: cx.kpis(s),
+    "scorecard": lambda s: cx.scorecard(s),
+    "gaps": lambda s: cx.gaps(s),
+    "drivers": lambda s: cx.drivers(s, n_boot=0),
+    "segment": lambda s: cx.segment(s, k=2, n_boot=0),
+    "compare": lambda s: cx.compare(s),
+    "trends": lambda s: cx.trends(s),
+    "journey": lambda s: cx.journey(s),
+    "operations": lambda s: cx.operations(s),
+    "funnel": lambda s: cx.funnel(s),
+    "smileys": lambda s: cx.smileys(s),
+    "reviews": lambda s: cx.reviews(s),
+    "quotes": lambda s: cx.quotes(s),
+    "strategy": lambda s: cx.strategy(s, n_boot=0),
+    "loyalty_links": lambda s: cx.loyalty_links(s),
+}
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_analysis_works_or_says_what_the_study_lacks(shape, small_demo, tmp_path):
+    """On every shape, each analysis returns a result that shows itself, or raises a
+    StudyError in words: never a pandas or numpy error."""
+    study = cx.load_study(make_shape(shape, tmp_path / shape, small_demo))
+    for name, analysis in ANALYSES.items():
+        try:
+            result = analysis(study)
+        except cx.StudyError as error:
+            assert "needs" in str(error), (shape, name, str(error))
+            continue
+        result.display(), result.findings(), result._repr_html_()

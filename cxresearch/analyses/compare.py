@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, StudyError
 from ..plots import comparison_heatmap, leader_dots
 from ..results import Result
 from ..stats import adjust_pvalues, t_interval, z_value
@@ -161,7 +162,12 @@ def compare(
     """
     brand = study.brand if brand in ("auto", None) else brand
     if brand is None:
-        raise ValueError("compare needs a brand: set brand: in the codebook or pass brand=")
+        raise StudyError(
+            Problem(
+                str(study.codebook.path),
+                "the comparison with competitors needs a brand: set brand: in the codebook",
+            )
+        )
     require(study, "the comparison with competitors", "brands", "measures")
     column = study.codebook.brand_column
     summaries = _summaries(study, brand, weighted, confidence)

@@ -42,6 +42,8 @@ class Scorecard(Result):
 
     def display(self) -> pd.DataFrame:
         t = self.table
+        if t.empty:
+            return pd.DataFrame(index=pd.Index([], name="label"))
         index = [*self.by, "label"]
         shown = pd.DataFrame(index=pd.MultiIndex.from_frame(t[index].astype(str)))
         shown["scale"] = t["scale"].to_numpy()
@@ -61,6 +63,8 @@ class Scorecard(Result):
 
     def findings(self, top: int = 3) -> Findings:
         """The lowest-rated experiences (by their mean, bases large enough)."""
+        if self.table.empty:
+            return Findings((), "The study has no rated items.")
         t = self.table[(self.table["kind"] == "experience") & ~self.table["below_min_base"]]
         lines = []
         for r in t.nsmallest(top, "mean").to_dict("records"):
