@@ -236,10 +236,8 @@ def _priority(
             f"gap {gap['gap']:+.2f} [{gap['low']:+.2f}, {gap['high']:+.2f}], n={gap['n']:,}."
         )
         target = max(target, float(gap["expectation"]))
-    if positions is not None and tp.id in positions.index:
-        position = positions.loc[tp.id]
-        if isinstance(position, pd.DataFrame):
-            position = position.iloc[0]
+    position = _position_of(positions, tp.id)
+    if position is not None:
         if position["position"] == "disadvantage":
             evidence.append(f"trails the leader ({position['leader']})")
             challenge.append(
@@ -306,15 +304,21 @@ def _priority(
     }
 
 
+def _position_of(positions, tp_id: str) -> pd.Series | None:
+    """The brand's competitive position on a touchpoint (None without competitors)."""
+    if positions is None or tp_id not in positions.index:
+        return None
+    position = positions.loc[tp_id]
+    return position.iloc[0] if isinstance(position, pd.DataFrame) else position
+
+
 def _reference(tp, positions) -> tuple[float, str]:
     """What to aim for without an expectation: the codebook's target, else the best
     competitor's score, else the top of the scale."""
     if tp.target is not None:
         return float(tp.target), "the target"
-    if positions is not None and tp.id in positions.index:
-        position = positions.loc[tp.id]
-        if isinstance(position, pd.DataFrame):
-            position = position.iloc[0]
+    position = _position_of(positions, tp.id)
+    if position is not None:
         best = float(position["best_rival_value"])
         if best > float(position["brand_value"]):
             return round(best, 2), f"the best competitor ({position['best_rival']})"
