@@ -81,6 +81,17 @@ def share_title(name: str, item: BinaryItem) -> str:
     return known.get(name, f"{outcome_title(name, item)} %")
 
 
+def outcome_name(name: str, item: ScaleItem | BinaryItem) -> str:
+    """An outcome in a sentence: "NPS", "CSAT", "Retention rate", "Satisfied passengers".
+
+    >>> outcome_name("retained", BinaryItem("stayed"))
+    'Retention rate'
+    """
+    if isinstance(item, BinaryItem):
+        return share_title(name, item).removesuffix(" %")
+    return outcome_title(name, item)
+
+
 def statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
     """The statistics of an outcome in the KPI table, in their order."""
     label = outcome_title(kpi, item)

@@ -247,8 +247,8 @@ def ipa_chart(result, ax=None):
         )
     who = f"{result.brand}'s" if result.brand else "mean"
     ax.set_xlabel(f"performance: {who} experience score")
-    ax.set_ylabel(f"importance for {result.outcome}: % of explained variance")
-    ax.set_title(f"Importance-performance: drivers of {result.outcome}")
+    ax.set_ylabel(f"importance for {result.outcome_label}: % of explained variance")
+    ax.set_title(f"Importance-performance: drivers of {result.outcome_label}")
     ax.legend(title="stage", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
@@ -569,7 +569,7 @@ def priority_bars(result, ax=None):
     )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(
-        f"expected {result.outcome.upper()} change ({result.outcome_unit}), {result.interval}"
+        f"expected {result.outcome_label} change ({result.outcome_unit}), {result.interval}"
     )
     ax.set_title("Priorities: expected change if each goal is reached")
     return ax

@@ -48,7 +48,7 @@ def test_the_method_appendix_lists_only_the_methods_used(demo_path, tmp_path):
     report = build_report(study)
     method = next(s for s in report.sections if s.id == "method").html
     assert "NPS =" not in method and "Gaps:" not in method
-    assert "Drivers of csat" in method and "z on the NPS difference" not in method
+    assert "Drivers of CSAT" in method and "z on the NPS difference" not in method
     assert report.skipped and len(report.skipped_once()) == len(set(report.skipped))
     assert any("Expectations" in line for line in report.skipped_once())
 

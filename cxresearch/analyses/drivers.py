@@ -31,6 +31,7 @@ from ..data.codebook import BinaryItem
 from ..importance import (
     MAX_SHAPLEY_DRIVERS,
 )
+from ..metrics import outcome_name
 from ..plots import ipa_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
@@ -75,6 +76,7 @@ class Drivers(Result):
     n_boot: int
     min_base: int = 30
     confidence: float = 0.95
+    outcome_label: str = ""  # the outcome in sentences: "NPS", "Retention rate"
 
     def ranking(self) -> list[str]:
         """Touchpoint ids from the most to the least important."""
@@ -87,10 +89,10 @@ class Drivers(Result):
         focus = t[t["quadrant"] == "concentrate here"]
         chosen = (focus if len(focus) else t).head(top)
         lines = [
-            f"{r.label}: {r.share:.0f}% of the explained variance of {self.outcome.upper()} "
+            f"{r.label}: {r.share:.0f}% of the explained variance of {self.outcome_label} "
             f"[{r.share_low:.0f}, {r.share_high:.0f}], performance {r.performance:.2f} "
             f"(n={r.n_performance:,}), {r.quadrant}; +1 point would move "
-            f"{self.outcome.upper()} by {r.impact:+.1f} {self.outcome_unit} "
+            f"{self.outcome_label} by {r.impact:+.1f} {self.outcome_unit} "
             f"[{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
             for r in chosen.itertuples()
         ]
@@ -128,7 +130,7 @@ class Drivers(Result):
 
     def caption(self) -> str:
         return (
-            f"Drivers of {self.outcome}: {self.method}; R² = {self.r2:.3f} "
+            f"Drivers of {self.outcome_label}: {self.method}; R² = {self.r2:.3f} "
             f"[{self.r2_low:.3f}, {self.r2_high:.3f}], n = {self.n:,} "
             f"({self.n_excluded:,} without an answer left out); bootstrap "
             f"{self.interval}s ({self.n_boot} resamples). Quadrants: {self.crosshair_rule}."
@@ -228,6 +230,7 @@ def drivers(
         n_boot=n_boot,
         min_base=study.codebook.min_base,
         confidence=confidence,
+        outcome_label=outcome_name(outcome, item),
     )
 
 

@@ -44,6 +44,7 @@ class Strategy(Result):
     remeasure: str
     min_base: int = 30
     confidence: float = 0.95
+    outcome_label: str = ""  # the outcome in sentences: "NPS", "Retention rate"
 
     @property
     def table(self) -> pd.DataFrame:
@@ -65,7 +66,7 @@ class Strategy(Result):
         """The roadmap: per priority the KPI to track, the experience now and
         the goal, the expected outcome change with its interval, when to re-measure."""
         p = self.priorities
-        change = f"expected {self.outcome.upper()} change ({self.outcome_unit}) [{self.interval}]"
+        change = f"expected {self.outcome_label} change ({self.outcome_unit}) [{self.interval}]"
         if p.empty:
             return pd.DataFrame(columns=["touchpoint", "KPI to track", change])
         shown = pd.DataFrame(index=pd.Index(p["rank"], name="#"))
@@ -89,7 +90,7 @@ class Strategy(Result):
 
     def caption(self) -> str:
         return (
-            f"Expected {self.outcome.upper()} changes with bootstrap {self.interval}s of the "
+            f"Expected {self.outcome_label} changes with bootstrap {self.interval}s of the "
             "driver model; re-measure to see what moved."
         )
 
@@ -219,6 +220,7 @@ def strategy(
         remeasure,
         study.codebook.min_base,
         drivers.confidence,
+        drivers.outcome_label,
     )
 
 
@@ -250,7 +252,7 @@ def _priority(
         reference, named = _reference(tp, positions)
         evidence.append("matters and performs below the typical touchpoint")
         challenge.append(
-            f"{driver['share']:.0f}% of the explained variance of {drivers.outcome.upper()} "
+            f"{driver['share']:.0f}% of the explained variance of {drivers.outcome_label} "
             f"[{driver['share_low']:.0f}, {driver['share_high']:.0f}], experience "
             f"{current:.2f} (n={int(driver['n_performance']):,}) against {named} {reference:g}."
         )
@@ -271,12 +273,12 @@ def _priority(
     unit = drivers.outcome_unit
     goal = (
         f"raise the {tp.label.lower()} experience from {current:.2f} to {target:.1f} "
-        f"(+{points:.2f} points): expected {drivers.outcome.upper()} change {change:+.1f} "
+        f"(+{points:.2f} points): expected {drivers.outcome_label} change {change:+.1f} "
         f"{unit} [{low:+.1f}, {high:+.1f}] for all customers."
     )
     catalog = tp.catalog
     behaviours = catalog.get("behaviours", {}) or {}
-    kpis = [f"{tp.label} experience (mean, 1-{top_of_scale:g})", drivers.outcome.upper()]
+    kpis = [f"{tp.label} experience (mean, 1-{top_of_scale:g})", drivers.outcome_label]
     kpis += [op.column for op in study.codebook.operational if op.touchpoint == tp.id]
     kpis += list(catalog.get("measures", []) or [])[:2]
     return {

@@ -233,7 +233,7 @@ def _findings(results) -> list[str]:
     if results.drivers is not None:
         top = results.drivers.table.sort_values("rank").iloc[0]
         found.append(
-            f"What matters most for {results.drivers.outcome.upper()}: {top['label']}, "
+            f"What matters most for {results.drivers.outcome_label}: {top['label']}, "
             f"{top['share']:.0f}% of the explained variance [{top['share_low']:.0f}, "
             f"{top['share_high']:.0f}] (R² {results.drivers.r2:.2f}, n={results.drivers.n:,})."
         )
@@ -273,7 +273,7 @@ def _drivers(study, results):
     focus = d.table[d.table["quadrant"] == "concentrate here"].sort_values("rank")
     lines = [
         f"{r.label}: {r.share:.0f}% of the explained variance, performance {r.performance:.2f} "
-        f"(n={r.n_performance:,}); +1 point would move {d.outcome.upper()} by {r.impact:+.1f} "
+        f"(n={r.n_performance:,}); +1 point would move {d.outcome_label} by {r.impact:+.1f} "
         f"{d.outcome_unit} [{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
         for r in focus.itertuples()
     ]
@@ -385,7 +385,7 @@ def _method(study, results):
         )
     if results.drivers is not None:
         d = results.drivers
-        lines.append(f"Drivers of {d.outcome}: {d.method}; quadrants: {d.crosshair_rule}.")
+        lines.append(f"Drivers of {d.outcome_label}: {d.method}; quadrants: {d.crosshair_rule}.")
     if results.comparison is not None:
         lines.append(
             "Competitors: Welch t (means), two-proportion z with Newcombe's interval (shares)"
