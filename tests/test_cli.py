@@ -56,3 +56,30 @@ def test_a_parameter_no_chapter_takes_is_refused_before_any_kernel_starts(tmp_pa
     err = capsys.readouterr().err
     assert "no chapter takes the parameter 'n_bot'" in err and "n_boot" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("segment", "99", "no segment 99"),
+        ("k", "abc", "k must be 'auto' or a whole number"),
+        ("k", "1", "k must be 'auto' or a whole number"),
+        ("clustering", "xyz", "clustering must be one of kmeans"),
+        ("min_base", "-5", "min_base must be a whole number"),
+    ],
+)
+def test_a_bad_parameter_value_is_refused_before_any_kernel_starts(
+    tmp_path, capsys, demo_path, name, value, words
+):
+    out = tmp_path / "report"
+    code = main(["report", str(demo_path), "--out", str(out), "-p", name, value])
+    err = capsys.readouterr().err
+    assert code == 1 and words in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_study_too_small_to_segment_says_so(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = main(["report", str(write_study(tmp_path)), "--out", str(out), "-p", "segment", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "needs at least 20 respondents" in err and "Traceback" not in err

@@ -130,3 +130,15 @@ def test_experience_only_priorities_come_from_importance_and_performance(experie
     assert "performs below the typical touchpoint" in hotline["evidence"]
     assert hotline["target"] > hotline["current"] and hotline["expected_change"] > 0
     assert "best competitor" in hotline["challenge"] or "top of the scale" in hotline["challenge"]
+
+
+@pytest.mark.slow
+def test_a_pilot_of_six_respondents_renders_without_personas(tmp_path):
+    """Too few respondents to segment: the personas are left out with a note, and the
+    chapters that use segments go on without them."""
+    from conftest import write_study
+
+    index = cx.render_report(write_study(tmp_path / "pilot"), tmp_path / "out", progress=False)
+    chapters = {p.stem[:2] for p in (tmp_path / "out" / "chapters").glob("*.html")}
+    assert "02" not in chapters and {"03", "06"} <= chapters
+    assert "fewer than 20 respondents" in index.read_text()

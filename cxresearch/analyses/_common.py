@@ -24,6 +24,7 @@ NEEDS = {
     "measures": "outcomes, touchpoint experiences or feedback to compare",
     "feedback": "a feedback: section (the sentiment of reviews or posts)",
     "loyalty": "NPS and a retained, referral or loyalty outcome",
+    "segments": "touchpoint items and at least 20 respondents to segment",
     "waves": "two waves (columns: wave: and at least two waves in the data)",
 }
 

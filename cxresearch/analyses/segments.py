@@ -22,6 +22,8 @@ import pandas as pd
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 
+from ..data.study import MIN_SEGMENT_RESPONDENTS
+from ..errors import Problem, StudyError
 from ..plots import k_scores_plot, segment_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
@@ -195,6 +197,14 @@ def segment(
             is_number = pd.api.types.is_numeric_dtype(study.responses[column])
             if column not in numeric:
                 (numeric if is_number else categorical).append(column)
+    if study.n < MIN_SEGMENT_RESPONDENTS:
+        raise StudyError(
+            Problem(
+                str(study.codebook.path),
+                f"the segmentation needs at least {MIN_SEGMENT_RESPONDENTS} respondents; "
+                f"this study has {study.n}",
+            )
+        )
     data = study.responses[numeric + categorical].copy()
     data[numeric] = data[numeric].astype("float64")
     for column in categorical:

@@ -176,6 +176,8 @@ def draft_codebook(data_file: str | Path, out: str | Path) -> str:
     data_file, out = Path(data_file), Path(out)
     raw = read_table(data_file)
     frame = raw.frame.loc[:, [c for c in raw.frame.columns if not str(c).startswith("Unnamed")]]
+    if frame.empty:
+        raise StudyError(Problem(str(data_file), "the file has no data rows or no columns"))
     columns = {str(c): _describe(str(c), frame[c]) for c in frame.columns}
     relative = os.path.relpath(data_file.resolve(), out.resolve().parent)
     draft = _Draft(relative, re.sub(r"[\s_-]+", " ", data_file.stem).strip())

@@ -14,6 +14,8 @@ from .codebook import STAGES, Codebook
 from .quality import DataQuality
 from .readers import read_table, text_columns_of
 
+MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
+
 
 @dataclass(frozen=True)
 class Study:
@@ -89,7 +91,8 @@ class Study:
         ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
         or targets to measure gaps against), ``"brands"`` (competitors from a
         brand column with two brands or more, or a benchmark file), ``"events"``, ``"feedback"``,
-        ``"loyalty"`` (NPS and a retained, referral or loyalty outcome)."""
+        ``"loyalty"`` (NPS and a retained, referral or loyalty outcome),
+        ``"segments"`` (touchpoint items and at least 20 respondents)."""
         cb = self.codebook
         checks = {
             "kpis": lambda: bool(cb.outcomes),
@@ -110,6 +113,10 @@ class Study:
                 )
             ),
             "events": lambda: self.events is not None,
+            "segments": lambda: (
+                self.n >= MIN_SEGMENT_RESPONDENTS
+                and any(tp.experience or tp.expectation or tp.emotion for tp in cb.touchpoints)
+            ),
             "measures": lambda: bool(
                 cb.outcomes or cb.feedback or any(tp.experience for tp in cb.touchpoints)
             ),

@@ -16,8 +16,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..analyses.clustering import METHODS
 from ..analyses.segments import Segmentation, for_segment, segment
 from ..data.study import Study, load_study
+from ..errors import ParameterError
 from ..plots import set_theme
 
 
@@ -60,6 +62,24 @@ class ChapterSettings:
         chosen = {k: v for k, v in parameters.items() if k in names and v is not None}
         return cls(**chosen)
 
+    def check(self) -> None:
+        """Raise :class:`ParameterError` for a value no chapter could use, before any
+        chapter runs."""
+        if self.k != "auto" and not (isinstance(self.k, int) and self.k >= 2):
+            raise ParameterError(f"k must be 'auto' or a whole number of 2 or more, not {self.k!r}")
+        if self.clustering not in METHODS:
+            raise ParameterError(
+                f"clustering must be one of {', '.join(METHODS)}, not {self.clustering!r}"
+            )
+        if self.segment is not None and not isinstance(self.segment, int):
+            raise ParameterError(f"segment must be a segment number, not {self.segment!r}")
+        if self.min_base is not None and not (
+            isinstance(self.min_base, int) and self.min_base >= 1
+        ):
+            raise ParameterError(
+                f"min_base must be a whole number of 1 or more, not {self.min_base!r}"
+            )
+
     def segmentation_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`cxresearch.segment` for these settings."""
         return {
@@ -86,7 +106,10 @@ def open_study(study: str | Path | Study, settings: ChapterSettings) -> Study:
         study = load_study(study, min_base=settings.min_base, brand=settings.brand)
     options = settings.segmentation_options()
     random_state = options.pop("random_state")
-    return for_segment(study, settings.segment, random_state=random_state, **options)
+    try:
+        return for_segment(study, settings.segment, random_state=random_state, **options)
+    except KeyError as exc:  # no such segment: a parameter the user can fix
+        raise ParameterError(exc.args[0]) from None
 
 
 @dataclass(frozen=True)
@@ -129,5 +152,6 @@ def open_chapter(
     settings = ChapterSettings(
         min_base, brand, segment, random_state, k, clustering, features, profile, outcome
     )
+    settings.check()
     set_theme()
     return OpenChapter(open_study(study, settings), settings)

@@ -93,6 +93,7 @@ def render_report(
     study_path = Path(study_path).resolve()
     parameters = dict(parameters or {})
     settings = ChapterSettings.from_parameters(parameters)
+    settings.check()
     study = open_study(study_path, settings)
     if settings.outcome is not None and settings.outcome not in study.codebook.outcomes:
         raise ParameterError(

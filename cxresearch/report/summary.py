@@ -122,8 +122,10 @@ class _Analyses:
         )
         self.segmentation = (
             segment(study, **settings.segmentation_options())
-            if has_touchpoints
-            else self._skip("Personas", "no touchpoint items to segment on")
+            if study.supports("segments")
+            else self._skip(
+                "Personas", "no touchpoint items, or fewer than 20 respondents, to segment"
+            )
         )
         comparable = study.supports("brands") and study.supports("measures")
         self.comparison = (
