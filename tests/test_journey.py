@@ -16,6 +16,7 @@ from cxresearch.analyses.journey import journey
 from cxresearch.analyses.loyalty import loyalty_links
 from cxresearch.analyses.operations import operations, quantile_interval
 from cxresearch.analyses.quotes import mask_contacts, quotes
+from cxresearch.stats import wilson_interval
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -141,7 +142,7 @@ def test_journey_by_segment(demo):
 
 # -- feedback channels -------------------------------------------------------------------
 def test_smiley_shares_and_net_score(demo):
-    result = smileys(demo).table.set_index("touchpoint")
+    result = smileys(demo, weighted=False).table.set_index("touchpoint")
     acme = demo.responses[demo.responses["brand_rated"] == "Acme"]["feel_hotline"].dropna()
     assert result.loc["hotline", "n"] == len(acme)
     assert result.loc["hotline", "sad"] == pytest.approx(100 * (acme == 1).mean())
@@ -153,6 +154,22 @@ def test_smiley_shares_and_net_score(demo):
         < result.loc["hotline", "net"]
         < result.loc["hotline", "net_high"]
     )
+
+
+def test_smiley_shares_are_weighted_like_the_kpis(demo):
+    """The demo is weighted: shares are weighted means, intervals use Kish's n."""
+    result = smileys(demo)
+    row = result.table.set_index("touchpoint").loc["hotline"]
+    acme = demo.responses[demo.responses["brand_rated"] == "Acme"]
+    answered = acme["feel_hotline"].notna()
+    faces, w = acme.loc[answered, "feel_hotline"], acme.loc[answered, "weight"]
+    assert row["sad"] == pytest.approx(100 * np.average(faces == 1, weights=w))
+    assert row["happy"] == pytest.approx(100 * np.average(faces == 3, weights=w))
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    low, high = wilson_interval(row["sad"] / 100, n_eff)
+    assert (row["sad_low"], row["sad_high"]) == pytest.approx((100 * low, 100 * high))
+    assert "weighted (Kish effective n)" in result.caption()
+    assert "unweighted" in smileys(demo, weighted=False).caption()
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,9 @@ from ..data.catalog import touchpoint_catalog
 from ..data.codebook import STAGES
 from ..plots import negative_share_dots, smiley_bars
 from ..results import Result
-from ..stats import GroupedSums, nps_interval, wilson_interval
+from ..stats import GroupedSums, kish_effective_n, nps_interval, wilson_interval
 from ..tables import Findings, html_table, suppressed_note
-from ._common import group_codes, require
+from ._common import group_codes, require, survey_weights
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Smileys(Result):
     table: pd.DataFrame
     min_base: int
     confidence: float = 0.95
+    weighted: bool = False
 
     def findings(self, top: int = 3) -> Findings:
         """The touchpoints with the lowest net score (happy - sad)."""
@@ -71,9 +72,10 @@ class Smileys(Result):
         return shown
 
     def caption(self) -> str:
+        weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"
         return (
             f"Shares with Wilson {self.interval}s; net score with the adjusted Wald "
-            f"{self.interval}."
+            f"{self.interval}; {weighting}."
         )
 
     def _repr_html_(self) -> str:
@@ -91,9 +93,17 @@ SMILEY_COLUMNS = (
 )  # fmt: skip
 
 
-def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> Smileys:
-    """Sad / neutral / happy shares of every 3-point emotion item (1 = sad, 3 = happy)."""
+def smileys(
+    study, *, brand: str | None = "auto", weighted: bool = True, confidence: float = 0.95
+) -> Smileys:
+    """Sad / neutral / happy shares of every 3-point emotion item (1 = sad, 3 = happy).
+
+    With survey weights (``weighted=True`` and a weight column), the shares are
+    weighted and their intervals use Kish's effective n (as the KPIs do); ``n``
+    stays the number of answers (the base).
+    """
     rows, _ = study.brand_rows(brand)
+    w_all = survey_weights(study, rows, weighted)
     records = []
     for tp in study.codebook.touchpoints:
         item = tp.emotion
@@ -102,6 +112,8 @@ def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> S
         x = rows[item.column].to_numpy(dtype=float)
         answered = ~np.isnan(x)
         n = int(answered.sum())
+        w = w_all[answered]
+        n_eff = kish_effective_n(w) if n else 0.0
         record = {"touchpoint": tp.id, "label": tp.label, "stage": tp.stage, "n": n}
         shares = {}
         for part, value in (
@@ -109,13 +121,13 @@ def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> S
             ("neutral", item.scale.low + 1),
             ("happy", item.scale.high),
         ):
-            p = float(np.mean(x[answered] == value)) if n else np.nan
-            low, high = wilson_interval(p, n, confidence)
+            p = float(np.average(x[answered] == value, weights=w)) if n else np.nan
+            low, high = wilson_interval(p, n_eff, confidence)
             shares[part] = p
             record.update(
                 {part: 100 * p, f"{part}_low": 100 * float(low), f"{part}_high": 100 * float(high)}
             )
-        low, high = nps_interval(shares["happy"], shares["sad"], n, confidence)
+        low, high = nps_interval(shares["happy"], shares["sad"], n_eff, confidence)
         record.update(
             {
                 "net": 100 * (shares["happy"] - shares["sad"]),
@@ -127,7 +139,8 @@ def smileys(study, *, brand: str | None = "auto", confidence: float = 0.95) -> S
     table = pd.DataFrame(records, columns=list(SMILEY_COLUMNS))
     numbers = [c for c in SMILEY_COLUMNS if c not in ("touchpoint", "label", "stage", "n")]
     table = table.astype({**{c: float for c in numbers}, "n": int})
-    return Smileys(table, study.codebook.min_base, confidence)
+    weighted = weighted and study.codebook.weight is not None
+    return Smileys(table, study.codebook.min_base, confidence, weighted)
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,7 @@ class Reviews(Result):
     by: str | None
     min_base: int
     confidence: float = 0.95
+    weighted: bool = False
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -206,7 +220,11 @@ class Reviews(Result):
         )
 
     def caption(self) -> str:
-        return f"Share of negative and positive records [Wilson {self.interval}] per group."
+        weighting = "weighted (Kish effective n)" if self.weighted else "unweighted"
+        return (
+            f"Share of negative and positive records [Wilson {self.interval}] per group; "
+            f"{weighting}."
+        )
 
     def _repr_html_(self) -> str:
         html = html_table(self.display(), self.min_base, self.caption())
@@ -220,8 +238,14 @@ class Reviews(Result):
         return html
 
 
-def reviews(study, *, by: str | None = "brand", confidence: float = 0.95) -> Reviews:
-    """Review or social-media records by group: sentiment shares and pain points."""
+def reviews(
+    study, *, by: str | None = "brand", weighted: bool = True, confidence: float = 0.95
+) -> Reviews:
+    """Review or social-media records by group: sentiment shares and pain points.
+
+    With survey weights, shares are weighted and intervals use Kish's effective
+    n; ``records`` and the reason counts stay the numbers of records.
+    """
     spec = study.codebook.feedback
     require(study, "reviews", "feedback")
     r = study.responses
@@ -231,19 +255,20 @@ def reviews(study, *, by: str | None = "brand", confidence: float = 0.95) -> Rev
     answered = sentiment.notna().to_numpy()
     negative = sentiment.isin(spec.negative).to_numpy() & answered
     positive = sentiment.isin(spec.positive).to_numpy() & answered
-    w = np.ones(len(r))
+    w = survey_weights(study, r, weighted)
     summary = keys.copy()
     for name, flags in (("negative", negative), ("positive", positive)):
         sums = GroupedSums.of(np.where(answered, flags, np.nan), w, codes, len(keys))
-        low, high = wilson_interval(sums.mean, sums.count, confidence)
+        low, high = wilson_interval(sums.mean, sums.n_eff, confidence)
         summary[name], summary[f"{name}_low"], summary[f"{name}_high"] = (
             100 * sums.mean,
             100 * low,
             100 * high,
         )
         summary["records"] = sums.count
-    pain = _pain_points(study, spec, r, codes, keys, negative, group, confidence)
-    return Reviews(summary, pain, group, study.codebook.min_base, confidence)
+    pain = _pain_points(spec, r, w, codes, keys, negative, group, confidence, study)
+    weighted = weighted and study.codebook.weight is not None
+    return Reviews(summary, pain, group, study.codebook.min_base, confidence, weighted)
 
 
 def _journey_positions(study) -> tuple[dict[str, str], dict[str, int]]:
@@ -256,7 +281,8 @@ def _journey_positions(study) -> tuple[dict[str, str], dict[str, int]]:
     return stage_of, {tp_id: i for i, tp_id in enumerate(ranked)}
 
 
-def _pain_points(study, spec, r, codes, keys, negative, group, confidence) -> pd.DataFrame:
+def _pain_points(spec, r, w, codes, keys, negative, group, confidence, study) -> pd.DataFrame:
+    """Each negative reason's (weighted) share of the group's negative records."""
     if spec.reason is None:
         return pd.DataFrame()
     reasons = r[spec.reason].astype("string")
@@ -265,10 +291,16 @@ def _pain_points(study, spec, r, codes, keys, negative, group, confidence) -> pd
     for g in range(len(keys)):
         inside = (codes == g) & negative
         n_negative = int(inside.sum())
+        n_eff = kish_effective_n(w[inside]) if n_negative else 0.0
         counts = reasons[inside].value_counts()
+        weight_of = (
+            pd.Series(w[inside], index=reasons.index[inside])
+            .groupby(reasons[inside].to_numpy())
+            .sum()
+        )
         for reason, count in counts.items():
-            share = count / n_negative
-            low, high = wilson_interval(share, n_negative, confidence)
+            share = float(weight_of[reason] / w[inside].sum())
+            low, high = wilson_interval(share, n_eff, confidence)
             tp = spec.touchpoints.get(reason)
             record = {
                 "reason": reason,
