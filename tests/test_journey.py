@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, with_min_base
 from scipy import stats
 
 import cxresearch as cx
@@ -127,9 +127,23 @@ def test_journey_rows_follow_the_journey_and_pain_is_the_documented_product(plan
     row = result.table.set_index("touchpoint").loc["hotline"]
     assert row["pain"] == pytest.approx(row["importance"] * max(0, -row["gap"]) * row["reach"])
     acme = study.responses[study.responses["brand_rated"] == "Acme"]
-    assert row["reach"] == pytest.approx(acme["perf_hotline"].notna().mean())
+    used = acme["perf_hotline"].notna()
+    assert row["reach"] == pytest.approx(np.average(used, weights=acme["weight"]))
+    assert journey(study, weighted=False).table.set_index("touchpoint").loc[
+        "hotline", "reach"
+    ] == pytest.approx(used.mean())
     assert result.pain_points(top=1).lines[0].startswith("Hotline")
     assert result.plot().get_title() == "Customer journey map"
+
+
+def test_the_journey_map_does_not_draw_suppressed_touchpoints(demo):
+    """A touchpoint below the minimum base is a gap in the lines, and its tick says why."""
+    result = journey(with_min_base(demo, 10_000))
+    ax = result.plot()
+    experience = next(line for line in ax.get_lines() if line.get_label() == "experience")
+    assert np.isnan(experience.get_ydata().astype(float)).all()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert all("suppressed" in t for t in ticks)
 
 
 def test_journey_by_segment(demo):

@@ -12,7 +12,7 @@ times how many customers meet it. Without drivers, importance counts as 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ import pandas as pd
 from ..plots import journey_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
-from ._common import default_outcome, require, segment_labels
+from ._common import default_outcome, require, segment_labels, survey_weights
 from .drivers import drivers as estimate_drivers
 from .gaps import gaps
 
@@ -37,6 +37,7 @@ class Journey(Result):
     outcome: str | None
     min_base: int
     confidence: float = 0.95
+    weighted: bool = False
 
     def findings(self, top: int = 5) -> Findings:
         """The touchpoints with the highest pain score, in words."""
@@ -55,8 +56,19 @@ class Journey(Result):
     pain_points = findings  # the name of 0.1
 
     def plot(self, ax=None):
-        """The journey map: experience against expectation along the stages."""
-        return journey_map(self, ax=ax)
+        """The journey map: experience against expectation along the stages.
+
+        Touchpoints whose base is below ``min_base`` are not drawn: the lines
+        break there and the tick label says the value is suppressed.
+        """
+        t = self.table.copy()
+        small = t["below_min_base"].to_numpy(dtype=bool)
+        t.loc[small, ["expectation", "experience"]] = np.nan
+        t.loc[small, "pain"] = 0.0
+        t.loc[small, "label"] = [
+            f"{row.label} (n={row.n:,}, suppressed)" for row in t[small].itertuples()
+        ]
+        return journey_map(replace(self, table=t), ax=ax)
 
     def display(self) -> pd.DataFrame:
         t = self.table
@@ -85,7 +97,8 @@ class Journey(Result):
             "Pain = importance (share of the explained variance of "
             f"{self.outcome or 'the outcome'}) x shortfall (expectation - experience, when "
             "positive) x reach (share of respondents who used the touchpoint). Gap intervals from "
-            f"the paired differences ({self.interval})."
+            f"the paired differences ({self.interval}); "
+            + ("weighted (Kish effective n)." if self.weighted else "unweighted.")
         )
 
 
@@ -96,6 +109,7 @@ def journey(
     segments=None,
     brand: str | None = "auto",
     drivers=None,
+    weighted: bool = True,
     confidence: float = 0.95,
 ) -> Journey:
     """The journey map of the brand's customers (or of each group).
@@ -111,15 +125,24 @@ def journey(
     drivers : Drivers, optional
         Importance; by default the drivers of the first outcome among nps,
         csat, loyalty (relative weights, no bootstrap).
+    weighted : bool
+        With survey weights, reach and emotion are weighted means, like the
+        gaps (which are weighted); the caption says so.
     """
     require(study, "the journey map", "touchpoints", "expectations")
     segments = segment_labels(segments)
     gap_table = gaps(
-        study, by=by or "touchpoint", brand=brand, segments=segments, confidence=confidence
+        study,
+        by=by or "touchpoint",
+        brand=brand,
+        segments=segments,
+        weighted=weighted,
+        confidence=confidence,
     ).table
     importance, outcome = _importance(study, drivers)
     rows, _ = study.brand_rows(brand)
     labels = _labels_for(study, rows, by, segments)
+    w = survey_weights(study, rows, weighted)
     records = []
     for tp in study.codebook.touchpoints:
         if tp.experience is None:
@@ -137,14 +160,16 @@ def journey(
                 "touchpoint": tp.id,
                 "label": tp.label,
                 "stage": tp.stage,
-                "reach": float(used[inside].mean()) if inside.any() else np.nan,
+                "reach": _weighted_mean(used.to_numpy(dtype=float), w, inside),
                 "expectation": g["expectation"],
                 "experience": g["experience"],
                 "gap": g["gap"],
                 "gap_low": g["low"],
                 "gap_high": g["high"],
                 "n": int(g["n"]),
-                "emotion": float(emotion[inside].mean()) if emotion is not None else np.nan,
+                "emotion": np.nan
+                if emotion is None
+                else _weighted_mean(emotion.to_numpy(dtype=float), w, inside),
                 "importance": importance.get(tp.id, 1.0 if not importance else 0.0),
                 "below_min_base": bool(g["below_min_base"]),
             }
@@ -154,8 +179,19 @@ def journey(
     table = pd.DataFrame(records)
     table["pain"] = table["importance"] * np.maximum(0.0, -table["gap"]) * table["reach"]
     return Journey(
-        table, by_column(study, by) if by else None, outcome, study.codebook.min_base, confidence
+        table,
+        by_column(study, by) if by else None,
+        outcome,
+        study.codebook.min_base,
+        confidence,
+        weighted and study.codebook.weight is not None,
     )
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray, inside: np.ndarray) -> float:
+    """Weighted mean of the answered ``values`` of the rows ``inside`` (NaN: none)."""
+    keep = inside & ~np.isnan(values)
+    return float(np.average(values[keep], weights=weights[keep])) if keep.any() else np.nan
 
 
 def by_column(study, by: str | None) -> str | None:
