@@ -13,6 +13,7 @@ naming the file and the codebook key.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ._sections import (
     read_text_fields,
     read_touchpoints,
 )
-from ._values import ValueReader
+from ._values import ValueReader, show, suggest
 from .catalog import touchpoint_catalog
 from .items import DEFAULT_MIN_BASE
 
@@ -53,52 +54,46 @@ _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
 class CodebookParser:
     """Turns the YAML mapping of ``study.yaml`` into the fields of a
     :class:`~cxresearch.data.codebook.Codebook` (:meth:`fields`), then checks
-    the whole (:meth:`check`); ``reader`` collects every problem."""
+    the whole (:meth:`check`); ``reader`` collects every problem, starting
+    with ``problems`` found while loading the YAML (keys written twice)."""
 
-    def __init__(self, path: Path, raw: Any):
-        self.reader = ValueReader(path)
+    def __init__(self, path: Path, raw: Any, problems: Iterable[Problem] = ()):
+        self.reader = ValueReader(path, problems)
         self.raw = raw
 
     def fields(self) -> dict[str, Any]:
         """The codebook's fields, section by section (problems collected, not raised)."""
         if not isinstance(self.raw, dict):
-            raise StudyError(
-                Problem(self.reader.file, "the codebook must be a YAML mapping of keys")
-            )
-        raw = self.raw
-        for key in sorted(set(raw) - _TOP_KEYS):
-            self.reader.fail(key, f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
+            raise StudyError(Problem(self.reader.file, _not_a_mapping(self.raw)))
+        raw, reader = self.raw, self.reader
+        reader.keys(raw, _TOP_KEYS, None)
         for key in ("name", "responses"):
-            if not raw.get(key):
-                self.reader.fail(key, "this key is required")
-        self.reader.default_missing = self.reader.codes(raw.get("missing"), "missing")
-        columns = self.reader.mapping(raw.get("columns"), "columns")
-        for key in sorted(set(columns) - _COLUMN_ROLES):
-            self.reader.fail(
-                f"columns.{key}", f"unknown role; expected {', '.join(sorted(_COLUMN_ROLES))}"
-            )
-        touchpoints = read_touchpoints(self.reader, raw.get("touchpoints"))
+            if raw.get(key) is None:
+                reader.fail(key, "this key is required")
+        reader.default_missing = reader.codes(raw.get("missing"), "missing")
+        columns = reader.section(raw.get("columns"), "columns", _COLUMN_ROLES)
+        touchpoints = read_touchpoints(reader, raw.get("touchpoints"))
+        touchpoint_ids = {t.id for t in touchpoints}
+        reader.text(raw.get("description"), "description")
         return dict(
-            name=str(raw.get("name", "")),
-            brand=None if raw.get("brand") is None else str(raw["brand"]),
-            min_base=self.reader.min_base(raw.get("min_base", DEFAULT_MIN_BASE)),
-            responses=str(raw.get("responses", "")),
-            id=self.reader.column_name(columns.get("id"), "columns.id"),
-            brand_column=self.reader.column_name(columns.get("brand"), "columns.brand"),
-            weight=self.reader.column_name(columns.get("weight"), "columns.weight"),
-            wave=self.reader.column_name(columns.get("wave"), "columns.wave"),
-            waves=self.reader.labels(raw.get("waves"), "waves"),
-            profile=tuple(self.reader.column_list(columns.get("profile"), "columns.profile")),
-            outcomes=read_outcomes(self.reader, raw.get("outcomes")),
+            name=reader.name(raw.get("name"), "name", "the study's name as text") or "",
+            brand=reader.name(raw.get("brand"), "brand", "the name of one brand, e.g. Acme"),
+            min_base=reader.min_base(raw.get("min_base", DEFAULT_MIN_BASE)),
+            responses=reader.text(raw.get("responses"), "responses") or "",
+            id=reader.column_name(columns.get("id"), "columns.id"),
+            brand_column=reader.column_name(columns.get("brand"), "columns.brand"),
+            weight=reader.column_name(columns.get("weight"), "columns.weight"),
+            wave=reader.column_name(columns.get("wave"), "columns.wave"),
+            waves=reader.labels(raw.get("waves"), "waves"),
+            profile=tuple(reader.column_list(columns.get("profile"), "columns.profile")),
+            outcomes=read_outcomes(reader, raw.get("outcomes")),
             touchpoints=touchpoints,
-            missing=self.reader.default_missing,
-            operational=read_operational(
-                self.reader, raw.get("operational"), {t.id for t in touchpoints}
-            ),
-            text=read_text_fields(self.reader, raw.get("text")),
-            events=read_events(self.reader, raw.get("events")),
-            feedback=read_feedback(self.reader, raw.get("feedback")),
-            benchmark=read_benchmark(self.reader, raw.get("benchmark")),
+            missing=reader.default_missing,
+            operational=read_operational(reader, raw.get("operational"), touchpoint_ids),
+            text=read_text_fields(reader, raw.get("text"), touchpoint_ids),
+            events=read_events(reader, raw.get("events")),
+            feedback=read_feedback(reader, raw.get("feedback")),
+            benchmark=read_benchmark(reader, raw.get("benchmark")),
         )
 
     def check(self, codebook) -> None:
@@ -121,12 +116,13 @@ class CodebookParser:
             )
         self.check_columns_named_once(codebook)
         if codebook.feedback is not None:
-            known = {tp.id for tp in codebook.touchpoints} | set(touchpoint_catalog())
+            known = sorted({tp.id for tp in codebook.touchpoints} | set(touchpoint_catalog()))
             for reason, tp_id in codebook.feedback.touchpoints.items():
                 if tp_id not in known:
                     self.reader.fail(
                         f"feedback.touchpoints.{reason}",
-                        f"names no touchpoint of the study or the catalog: {tp_id!r}",
+                        "names no touchpoint of the study or the catalog: "
+                        f"{show(tp_id)}{suggest(tp_id, known)}",
                     )
         if self.reader.problems:
             raise StudyError(self.reader.problems)
@@ -140,3 +136,17 @@ class CodebookParser:
                 self.reader.fail(
                     column, f"the codebook names this column twice: {' and '.join(roles)}"
                 )
+
+
+def _not_a_mapping(raw: Any) -> str:
+    """Why a YAML document that is not a mapping is no codebook, in plain words."""
+    if isinstance(raw, list):
+        found = "a list (lines starting with -)"
+    elif raw is None:
+        found = "empty"
+    else:
+        found = f"a single value ({show(raw)})"
+    return (
+        f"the codebook is {found}; it must be a mapping of keys, "
+        "starting with name:, responses: and outcomes: or touchpoints:"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._values import ValueReader, is_number
+from ._values import ValueReader, show, suggest
 from .catalog import touchpoint_catalog
 from .items import (
     BINARY_OUTCOMES,
@@ -29,15 +29,33 @@ from .items import (
 
 
 def read_outcomes(reader: ValueReader, value: Any) -> dict[str, ScaleItem | BinaryItem]:
+    """The outcomes by name: the known ones (``nps``, ``csat``, ``ces``,
+    ``loyalty`` on a scale; ``retained``, ``referral`` yes/no) or names of the
+    study's own (a rating when it has a ``scale``, yes/no otherwise). A name a
+    letter or two away from a known one (``npss``) is refused as a typo."""
     outcomes: dict[str, ScaleItem | BinaryItem] = {}
     for name, spec in reader.mapping(value, "outcomes").items():
         key = f"outcomes.{name}"
+        if not isinstance(name, str) or not name.strip():
+            reader.fail(
+                key, f"an outcome's name must be text, e.g. nps or satisfied, not {show(name)}"
+            )
+            continue
+        known = near_miss(name, KNOWN_OUTCOMES)
+        if known is not None:
+            reader.fail(
+                key,
+                f"unknown outcome '{name}'; did you mean '{known}'? The known outcomes: "
+                f"{', '.join(KNOWN_OUTCOMES)}; an outcome of your own needs a name "
+                "that is not a near-miss of these",
+            )
+            continue
         is_binary = name in BINARY_OUTCOMES or (
             name not in SCALE_OUTCOMES and isinstance(spec, dict) and "scale" not in spec
         )
         item = reader.binary_item(spec, key) if is_binary else reader.scale_item(spec, key)
         if item is not None:
-            outcomes[str(name)] = item
+            outcomes[name] = item
     nps = outcomes.get("nps")
     if isinstance(nps, ScaleItem) and (nps.scale.low, nps.scale.high) != (0, 10):
         reader.fail("outcomes.nps.scale", "NPS is defined on 0-10; use recode: to map other codes")
@@ -48,50 +66,74 @@ def read_touchpoints(reader: ValueReader, value: Any) -> tuple[Touchpoint, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        reader.fail("touchpoints", "must be a list of touchpoints in journey order")
+        reader.fail("touchpoints", "must be a list of touchpoints in journey order (- id: ...)")
         return ()
     catalog = touchpoint_catalog()
     parsed: list[Touchpoint] = []
     seen: set[str] = set()
     for i, spec in enumerate(value):
-        key = f"touchpoints[{i}]"
-        if not isinstance(spec, dict) or not spec.get("id"):
-            reader.fail(key, "each touchpoint needs at least an id")
+        if not isinstance(spec, dict):
+            reader.fail(
+                f"touchpoints[{i}]",
+                f"must be a touchpoint (id: ..., experience: ...), not {show(spec)}",
+            )
             continue
-        tp_id = str(spec["id"])
+        tp_id = reader.name(spec.get("id"), f"touchpoints[{i}].id", "a touchpoint id, e.g. website")
+        if tp_id is None:
+            if spec.get("id") is None:
+                reader.fail(f"touchpoints[{i}].id", "each touchpoint needs an id, e.g. id: website")
+            continue
         key = f"touchpoints.{tp_id}"
         if tp_id in seen:
-            reader.fail(key, "touchpoint id used twice")
-        seen.add(tp_id)
-        defaults = catalog.get(tp_id, {})
-        stage = spec.get("stage", defaults.get("stage"))
-        if stage not in STAGES:
             reader.fail(
-                f"{key}.stage", f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}"
+                f"{key}.id",
+                f"the touchpoint id '{tp_id}' is used twice; give each touchpoint its own id",
             )
-        items = {
-            kind: reader.scale_item(spec[kind], f"{key}.{kind}") if kind in spec else None
-            for kind in ITEM_KINDS
-        }
-        text = _catalog_text(defaults)
-        text.update({k: v for k, v in spec.items() if k in _CATALOG_TEXT_KEYS})
-        target = spec.get("target")
-        if target is not None and not is_number(target):
-            reader.fail(f"{key}.target", f"must be a score on the experience scale, not {target!r}")
-            target = None
-        for extra in sorted(set(spec) - _TOUCHPOINT_KEYS):
-            reader.fail(f"{key}.{extra}", "unknown key for a touchpoint")
-        parsed.append(
-            Touchpoint(
-                id=tp_id,
-                label=str(spec.get("label", defaults.get("label", tp_id))),
-                stage=str(stage),
-                catalog=text,
-                target=None if target is None else float(target),
-                **items,
-            )
-        )
+        seen.add(tp_id)
+        reader.keys(spec, _TOUCHPOINT_KEYS, key)
+        touchpoint = _touchpoint(reader, spec, tp_id, catalog.get(tp_id, {}))
+        if touchpoint is not None:
+            parsed.append(touchpoint)
     return tuple(parsed)
+
+
+def _touchpoint(
+    reader: ValueReader, spec: dict, tp_id: str, defaults: Mapping[str, Any]
+) -> Touchpoint | None:
+    key = f"touchpoints.{tp_id}"
+    stage = reader.choice(spec.get("stage", defaults.get("stage")), f"{key}.stage", STAGES, "stage")
+    label = reader.text(spec.get("label"), f"{key}.label") or defaults.get("label", tp_id)
+    items = {
+        kind: reader.scale_item(spec[kind], f"{key}.{kind}") if kind in spec else None
+        for kind in ITEM_KINDS
+    }
+    experience = items["experience"]
+    target = reader.number(
+        spec.get("target"), f"{key}.target", None if experience is None else experience.scale
+    )
+    text = _catalog_text(defaults)
+    text.update(_text_overrides(reader, spec, key))
+    if stage is None:
+        return None
+    return Touchpoint(id=tp_id, label=str(label), stage=stage, catalog=text, target=target, **items)
+
+
+def _text_overrides(reader: ValueReader, spec: dict, key: str) -> dict[str, Any]:
+    """The catalog text a codebook overrides, each checked for its type."""
+    text: dict[str, Any] = {}
+    for name in ("channel", "dimension", "experience_to_deliver", "emotion_expected"):
+        if name in spec and reader.text(spec[name], f"{key}.{name}") is not None:
+            text[name] = spec[name]
+    for name in ("resources", "measures"):
+        if name in spec:
+            text[name] = reader.text_list(spec[name], f"{key}.{name}")
+    if "behaviours" in spec:
+        behaviours = reader.section(spec["behaviours"], f"{key}.behaviours", _BEHAVIOURS)
+        text["behaviours"] = {
+            part: reader.text_list(behaviours.get(part), f"{key}.behaviours.{part}")
+            for part in _BEHAVIOURS
+        }
+    return text
 
 
 def read_operational(
@@ -105,31 +147,20 @@ def read_operational(
     parsed = []
     for i, spec in enumerate(value):
         key = f"operational[{i}]"
-        spec = reader.mapping(spec, key)
-        column = reader.column_name(spec.get("column"), f"{key}.column")
-        tp = spec.get("touchpoint")
-        if tp is not None and str(tp) not in touchpoint_ids:
-            reader.fail(f"{key}.touchpoint", f"names no declared touchpoint: {tp!r}")
-        target = spec.get("target")
-        if target is not None and not is_number(target):
-            reader.fail(f"{key}.target", f"must be a number, not {target!r}")
-            target = None
-        if column is None:
-            reader.fail(f"{key}.column", "this key is required")
-            continue
-        parsed.append(
-            Operational(
-                column,
-                None if tp is None else str(tp),
-                None if target is None else float(target),
-                str(spec.get("unit", "")),
-                bool(spec.get("lower_is_better", True)),
-            )
-        )
+        spec = reader.section(spec, key, _OPERATIONAL_KEYS)
+        column = reader.required_column(spec.get("column"), f"{key}.column")
+        tp = _touchpoint_ref(reader, spec.get("touchpoint"), f"{key}.touchpoint", touchpoint_ids)
+        target = reader.number(spec.get("target"), f"{key}.target")
+        unit = reader.text(spec.get("unit"), f"{key}.unit") or ""
+        lower = reader.boolean(spec.get("lower_is_better"), f"{key}.lower_is_better", True)
+        if column is not None:
+            parsed.append(Operational(column, tp, target, unit, lower))
     return tuple(parsed)
 
 
-def read_text_fields(reader: ValueReader, value: Any) -> tuple[TextField, ...]:
+def read_text_fields(
+    reader: ValueReader, value: Any, touchpoint_ids: set[str]
+) -> tuple[TextField, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -137,75 +168,109 @@ def read_text_fields(reader: ValueReader, value: Any) -> tuple[TextField, ...]:
         return ()
     fields = []
     for i, spec in enumerate(value):
-        spec = reader.mapping(spec, f"text[{i}]")
-        column = reader.column_name(spec.get("column"), f"text[{i}].column")
-        if column is None:
-            reader.fail(f"text[{i}].column", "this key is required")
-            continue
-        tp = spec.get("touchpoint")
-        fields.append(TextField(column, None if tp is None else str(tp)))
+        spec = reader.section(spec, f"text[{i}]", ("column", "touchpoint"))
+        column = reader.required_column(spec.get("column"), f"text[{i}].column")
+        tp = _touchpoint_ref(
+            reader, spec.get("touchpoint"), f"text[{i}].touchpoint", touchpoint_ids
+        )
+        if column is not None:
+            fields.append(TextField(column, tp))
     return tuple(fields)
+
+
+def _touchpoint_ref(reader: ValueReader, value: Any, key: str, declared: set[str]) -> str | None:
+    """An optional reference to a declared touchpoint (with a did-you-mean)."""
+    tp = reader.name(value, key, "a touchpoint id")
+    if tp is not None and tp not in declared:
+        reader.fail(key, f"names no declared touchpoint: {show(tp)}{suggest(tp, declared)}")
+        return None
+    return tp
 
 
 def read_events(reader: ValueReader, value: Any) -> EventsSpec | None:
     if value is None:
         return None
-    spec = reader.mapping(value, "events")
-    missing = [k for k in ("file", "session", "step") if not spec.get(k)]
-    for k in missing:
-        reader.fail(f"events.{k}", "this key is required")
-    if missing:
+    spec = reader.section(value, "events", _EVENTS_KEYS)
+    file = reader.text(spec.get("file"), "events.file")
+    if file is None and spec.get("file") is None:
+        reader.fail("events.file", "this key is required: the events file, e.g. web_events.parquet")
+    session = reader.required_column(spec.get("session"), "events.session")
+    step = reader.required_column(spec.get("step"), "events.step")
+    time = reader.column_name(spec.get("time"), "events.time")
+    device = reader.column_name(spec.get("device"), "events.device")
+    funnel = reader.labels(spec.get("funnel"), "events.funnel")
+    if file is None or session is None or step is None:
         return None
-    funnel = spec.get("funnel") or []
-    if not isinstance(funnel, list):
-        reader.fail("events.funnel", "must be the list of funnel steps in order")
-        funnel = []
     return EventsSpec(
-        file=str(spec["file"]),
-        session=str(spec["session"]),
-        step=str(spec["step"]),
-        time=None if spec.get("time") is None else str(spec["time"]),
-        funnel=tuple(str(s) for s in funnel),
-        device=None if spec.get("device") is None else str(spec["device"]),
+        file=file, session=session, step=step, time=time, funnel=funnel, device=device
     )
 
 
 def read_feedback(reader: ValueReader, value: Any) -> FeedbackSpec | None:
     if value is None:
         return None
-    spec = reader.mapping(value, "feedback")
-    allowed = {"sentiment", "negative", "positive", "reason", "text", "touchpoints"}
-    for extra in sorted(set(spec) - allowed, key=str):
-        reader.fail(f"feedback.{extra}", f"unknown key; expected {', '.join(sorted(allowed))}")
-    sentiment = reader.column_name(spec.get("sentiment"), "feedback.sentiment")
-    if sentiment is None:
-        reader.fail("feedback.sentiment", "this key is required")
-        return None
+    spec = reader.section(value, "feedback", _FEEDBACK_KEYS)
+    sentiment = reader.required_column(spec.get("sentiment"), "feedback.sentiment")
     labels = {
-        part: tuple(str(v) for v in (spec.get(part) or [part])) for part in ("negative", "positive")
+        part: reader.labels(spec.get(part), f"feedback.{part}", single=True) or (part,)
+        for part in ("negative", "positive")
     }
-    touchpoints = reader.mapping(spec.get("touchpoints"), "feedback.touchpoints")
+    reason = reader.column_name(spec.get("reason"), "feedback.reason")
+    text = reader.column_name(spec.get("text"), "feedback.text")
+    touchpoints = {}
+    for reason_label, tp in reader.mapping(spec.get("touchpoints"), "feedback.touchpoints").items():
+        tp_id = reader.name(tp, f"feedback.touchpoints.{reason_label}", "a touchpoint id")
+        if tp_id is not None:
+            touchpoints[str(reason_label)] = tp_id
+    if sentiment is None:
+        return None
     return FeedbackSpec(
         sentiment=sentiment,
         negative=labels["negative"],
         positive=labels["positive"],
-        reason=reader.column_name(spec.get("reason"), "feedback.reason"),
-        text=reader.column_name(spec.get("text"), "feedback.text"),
-        touchpoints={str(k): str(v) for k, v in touchpoints.items()},
+        reason=reason,
+        text=text,
+        touchpoints=touchpoints,
     )
 
 
 def read_benchmark(reader: ValueReader, value: Any) -> BenchmarkSpec | None:
     if value is None:
         return None
-    spec = reader.mapping(value, "benchmark")
-    keys = ("file", "brand", "measure", "mean", "sd", "n")
-    missing = [k for k in keys if not spec.get(k)]
-    for k in missing:
-        reader.fail(f"benchmark.{k}", "this key is required (file, brand, measure, mean, sd, n)")
-    if missing:
+    spec = reader.section(value, "benchmark", _BENCHMARK_KEYS)
+    file = reader.text(spec.get("file"), "benchmark.file")
+    if file is None and spec.get("file") is None:
+        reader.fail("benchmark.file", "this key is required: the benchmark file")
+    columns = [reader.required_column(spec.get(k), f"benchmark.{k}") for k in _BENCHMARK_KEYS[1:]]
+    if file is None or None in columns:
         return None
-    return BenchmarkSpec(*(str(spec[k]) for k in keys))
+    return BenchmarkSpec(file, *columns)
+
+
+def near_miss(name: str, known: tuple[str, ...]) -> str | None:
+    """The known name that ``name`` misses by a typo, if any: a different case,
+    or an edit distance (insert, delete, replace, swap two neighbours) of 1,
+    or of 2 for known names longer than 4 letters."""
+    if name in known:
+        return None
+    for candidate in known:
+        limit = 1 if len(candidate) <= 4 else 2
+        if name.lower() == candidate or edit_distance(name.lower(), candidate) <= limit:
+            return candidate
+    return None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Damerau-Levenshtein without
+    repeated edits of a substring): the typos a person makes."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
 
 
 _CATALOG_TEXT_KEYS = {
@@ -218,6 +283,12 @@ _CATALOG_TEXT_KEYS = {
     "measures",
 }
 _TOUCHPOINT_KEYS = {"id", "label", "stage", "target", *ITEM_KINDS} | _CATALOG_TEXT_KEYS
+_BEHAVIOURS = ("do", "dont", "do_differently")
+_OPERATIONAL_KEYS = ("column", "touchpoint", "target", "unit", "lower_is_better")
+_EVENTS_KEYS = ("file", "session", "step", "time", "funnel", "device")
+_FEEDBACK_KEYS = ("sentiment", "negative", "positive", "reason", "text", "touchpoints")
+_BENCHMARK_KEYS = ("file", "brand", "measure", "mean", "sd", "n")
+KNOWN_OUTCOMES: tuple[str, ...] = SCALE_OUTCOMES + BINARY_OUTCOMES
 
 
 def _catalog_text(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,10 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from ..errors import Problem, StudyError
 from ._parser import CodebookParser
+from ._yaml import load_codebook_yaml
 from .items import (
     BINARY_OUTCOMES,
     ITEM_KINDS,
@@ -61,15 +59,15 @@ class Codebook:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Codebook:
-        """Read and check a codebook; raise :class:`StudyError` listing every problem."""
+        """Read and check a codebook; raise :class:`StudyError` listing every problem.
+
+        The file is read strictly (:mod:`cxresearch.data._yaml`): a short UTF-8
+        YAML mapping, each key written once, nesting and aliases bounded; then
+        every key and value is checked (:mod:`cxresearch.data._parser`).
+        """
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StudyError(Problem(str(path), "the codebook file does not exist")) from None
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise StudyError(Problem(str(path), f"the codebook is not valid YAML: {exc}")) from None
-        parser = CodebookParser(path, raw)
+        raw, problems = load_codebook_yaml(path)
+        parser = CodebookParser(path, raw, problems)
         codebook = cls(path=path, **parser.fields())
         parser.check(codebook)
         return codebook
