@@ -2,10 +2,17 @@
 
 One theme for all (seaborn ``whitegrid`` with the colour-blind-safe
 ``colorblind`` palette). Functions never call ``plt.show()``.
+
+Every text a chart draws is shown as written: brands, touchpoint labels,
+categories and column names come from the user's data, and matplotlib would
+otherwise read ``$...$`` as mathtext (``Ca$$h Mart`` fails to draw, ``$x^2$``
+turns into a formula). See :func:`literal_text`.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from importlib import import_module
 
 import numpy as np
@@ -29,6 +36,7 @@ plt = _LazyModule("matplotlib.pyplot")
 sns = _LazyModule("seaborn")
 _patches = _LazyModule("matplotlib.patches")
 _ticker = _LazyModule("matplotlib.ticker")
+_text = _LazyModule("matplotlib.text")
 
 PALETTE = "colorblind"
 MAX_CHART_ROWS = 25  # more groups than this: a chart shows the largest, and says so
@@ -40,12 +48,45 @@ def set_theme() -> None:
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def _literal(figure) -> None:
+    """Make every text of ``figure`` literal, tick labels included: the ticks
+    the axes show are made now (a tick made later would read the global
+    rcParams) and every text artist gets ``parse_math=False``, ``usetex=False``."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.get_major_ticks()
+            axis.get_minor_ticks()
+    for text in figure.findobj(_text.Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+
+
+def literal_text(draw: Callable) -> Callable:
+    """Decorate a chart function: it draws with mathtext and TeX off
+    (:data:`LITERAL_TEXT`, matplotlib >= 3.5), and the texts of its figure stay
+    literal when it is drawn later, whatever the global rcParams then, so that
+    ``$``, ``_``, ``^`` and ``\\`` in the user's labels are shown as written."""
+
+    @functools.wraps(draw)
+    def literal(*args, **kwargs):
+        with plt.rc_context(LITERAL_TEXT):
+            ax = draw(*args, **kwargs)
+            _literal(ax.figure)
+        return ax
+
+    return literal
+
+
 def _axes(ax, width: float = 7.0, height: float = 3.5):
     if ax is None:
         _, ax = plt.subplots(figsize=(width, height))
     return ax
 
 
+@literal_text
 def estimate_dots(
     table: pd.DataFrame,
     statistic: str,
@@ -98,6 +139,7 @@ def estimate_dots(
     return ax
 
 
+@literal_text
 def answered_shares(quality_table: pd.DataFrame, ax=None):
     """Share of respondents who answered each item ("don't know" and blank apart)."""
     t = quality_table.sort_values("answered_share")
@@ -127,6 +169,7 @@ def _stage_colours() -> dict[str, tuple]:
     return {"before": colours[0], "during": colours[2], "after": colours[4]}
 
 
+@literal_text
 def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
     """Gaps (experience - reference) as bars in journey order, coloured by stage,
     with their intervals; small bases are labelled instead of drawn."""
@@ -162,6 +205,7 @@ def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
     return ax
 
 
+@literal_text
 def gap_profile(table: pd.DataFrame, by: str, min_base: int, ax=None):
     """The journey-ordered gap profile of each group (segment, brand, ...):
     one line per group; cells below the minimum base are left out of the line."""
@@ -186,6 +230,7 @@ def gap_profile(table: pd.DataFrame, by: str, min_base: int, ax=None):
     return ax
 
 
+@literal_text
 def ipa_chart(result, ax=None):
     """Importance-performance chart (Martilla & James 1977): touchpoints placed by
     derived importance and the brand's performance, quadrants named."""
@@ -253,6 +298,7 @@ def ipa_chart(result, ax=None):
     return ax
 
 
+@literal_text
 def segment_map(segmentation, ax=None):
     """Respondents on the first two principal components of the segmentation's
     prepared features, coloured by segment (the seeded sample kept by the result)."""
@@ -279,6 +325,7 @@ def segment_map(segmentation, ax=None):
     return ax
 
 
+@literal_text
 def k_scores_plot(choice, ax=None):
     """Each criterion against k (rescaled so that up is better), the chosen k marked."""
     scores = choice.scores
@@ -303,6 +350,7 @@ def k_scores_plot(choice, ax=None):
     return ax
 
 
+@literal_text
 def comparison_heatmap(comparison, ax=None):
     """Brand x touchpoint experience scores; a competitor's cell is marked + or -
     where it is significantly above or below the brand; small bases are greyed."""
@@ -347,6 +395,7 @@ def comparison_heatmap(comparison, ax=None):
     return ax
 
 
+@literal_text
 def leader_dots(comparison, ax=None):
     """The brand's score and the leader's on every touchpoint."""
     p = comparison.positions
@@ -368,6 +417,7 @@ def leader_dots(comparison, ax=None):
     return ax
 
 
+@literal_text
 def funnel_bars(result, ax=None):
     """Sessions reaching each funnel step (share of the first step), the
     abandonment step marked."""
@@ -394,6 +444,7 @@ def funnel_bars(result, ax=None):
     return ax
 
 
+@literal_text
 def journey_map(result, ax=None):
     """The journey map: touchpoints left to right through the three stages,
     expectation and experience lines, pain points marked by circle size."""
@@ -466,6 +517,7 @@ def _interval_dots(ax, labels, values, lows, highs, shown, highlight=None, min_b
     return ax
 
 
+@literal_text
 def change_dots(result, ax=None):
     """Every measure's change between the last two waves with its interval;
     significant changes in colour, the others grey."""
@@ -487,6 +539,7 @@ def change_dots(result, ax=None):
     return ax
 
 
+@literal_text
 def operations_chart(result, ax=None):
     """Median (dot) and 90th percentile (diamond) of each operational measure
     with their intervals, and the target (vertical tick)."""
@@ -516,6 +569,7 @@ def operations_chart(result, ax=None):
     return ax
 
 
+@literal_text
 def smiley_bars(result, ax=None):
     """Sad, neutral and happy shares per touchpoint, stacked to 100%."""
     t = result.table[result.table["n"] >= result.min_base].reset_index(drop=True)
@@ -536,6 +590,7 @@ def smiley_bars(result, ax=None):
     return ax
 
 
+@literal_text
 def negative_share_dots(result, ax=None):
     """The share of negative records of each group with its interval."""
     t = result.table.reset_index(drop=True)
@@ -551,6 +606,7 @@ def negative_share_dots(result, ax=None):
     return ax
 
 
+@literal_text
 def priority_bars(result, ax=None):
     """The expected outcome change of each priority if it reached its goal,
     with its interval, in rank order."""
@@ -575,6 +631,7 @@ def priority_bars(result, ax=None):
     return ax
 
 
+@literal_text
 def distribution_bars(result, ax=None):
     """Every item's answers as a 100% stacked bar, each point of its scale coloured
     from red (its lowest point) to green (its highest); the first group only when

@@ -17,7 +17,10 @@ def test_the_corpus_is_large_and_covers_every_family():
     assert set(families) == set(FAMILIES), families
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else []) for c in CASES],
+)
 def test_bad_input(case, tmp_path):
     folder = tmp_path / "study"
     folder.mkdir()
