@@ -9,6 +9,12 @@ hundreds of times.
   (Lindeman, Merenda & Gold 1980; Grömping 2006), over all 2^p subsets.
 - :func:`logistic_relative_weights`: relative weights for a binary outcome
   (Tonidandel & LeBreton 2010).
+- :func:`pairwise_correlation` (from :func:`pairwise_sums`): pairwise-complete
+  correlations, so that an item with many missing answers is not shrunk as by
+  mean imputation; :func:`nearest_correlation` makes such a matrix positive
+  semi-definite (Higham 2002).
+- :func:`first_component_share`: the halo check, the first principal
+  component's share of the items' variance.
 """
 
 from __future__ import annotations
@@ -170,3 +176,93 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, iter
             break
     fitted = 1 / (1 + np.exp(-np.clip(design @ coefficients, -30, 30)))
     return coefficients, np.clip(fitted, 1e-12, 1 - 1e-12)
+
+
+def pairwise_sums(data: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The weighted sums behind pairwise-complete correlations of ``data`` (NaN: missing).
+
+    For columns i, j over the rows where both are present (weights w):
+    ``s0 = sum w``, ``s1[i, j] = sum w x_i``, ``s2 = sum w x_i x_j`` and
+    ``sq[i, j] = sum w x_i^2``. Sums of row chunks add up, so a large study can
+    be summed chunk by chunk.
+    """
+    present = ~np.isnan(data)
+    filled = np.where(present, data, 0.0)
+    weighted_present = present * weights[:, None]
+    return (
+        present.T.astype(float) @ weighted_present,
+        filled.T @ weighted_present,
+        filled.T @ (filled * weights[:, None]),
+        (filled**2).T @ weighted_present,
+    )
+
+
+def correlation_from_sums(
+    sums: tuple[np.ndarray, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise-complete Pearson correlations from :func:`pairwise_sums`.
+
+    Returns ``(corr, means, sds)``: ``corr[i, j]`` uses the means and standard
+    deviations of the rows where both i and j were answered (as
+    ``pandas.DataFrame.corr``); ``means`` and ``sds`` are each column's own,
+    over all its answers. A pair without variance in common (fewer than two
+    distinct values together) gets a correlation of 0.
+    """
+    s0, s1, s2, sq = sums
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_i = s1 / s0
+        mean_j = mean_i.T
+        cov = s2 / s0 - mean_i * mean_j
+        var_i = sq / s0 - mean_i**2
+        corr = cov / np.sqrt(var_i * var_i.T)
+    corr = np.clip(np.where(np.isfinite(corr), corr, 0.0), -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    means = np.diag(mean_i).copy()
+    sds = np.sqrt(np.clip(np.diag(var_i), 0.0, None))
+    return corr, np.where(np.isfinite(means), means, 0.0), np.where(np.isfinite(sds), sds, 0.0)
+
+
+def pairwise_correlation(data: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The (weighted) pairwise-complete correlation matrix of ``data`` (NaN: missing)."""
+    data = np.asarray(data, dtype=float)
+    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
+    centred = data - np.nanmean(data, axis=0)  # keeps the sums free of cancellation
+    return correlation_from_sums(pairwise_sums(centred, w))[0]
+
+
+def nearest_correlation(matrix: np.ndarray, tol: float = 1e-9, max_iter: int = 500) -> np.ndarray:
+    """The nearest correlation matrix (positive semi-definite, unit diagonal).
+
+    A pairwise-complete correlation matrix need not be positive semi-definite;
+    regressions on it then fail or give shares below zero. Alternating
+    projections with Dykstra's correction onto the positive semi-definite
+    matrices and the unit-diagonal matrices converge to the nearest correlation
+    matrix in the Frobenius norm. A matrix that is already positive
+    semi-definite is returned unchanged.
+
+    References
+    ----------
+    Higham, N. J. (2002). Computing the nearest correlation matrix: a problem
+    from finance. IMA Journal of Numerical Analysis 22(3), 329-343.
+    """
+    a = (np.asarray(matrix, dtype=float) + np.asarray(matrix, dtype=float).T) / 2
+    if np.linalg.eigvalsh(a)[0] >= -1e-12:
+        return a
+    y, correction = a.copy(), np.zeros_like(a)
+    for _ in range(max_iter):
+        r = y - correction
+        values, vectors = np.linalg.eigh(r)
+        x = (vectors * np.clip(values, 0.0, None)) @ vectors.T
+        correction = x - r
+        previous, y = y, x.copy()
+        np.fill_diagonal(y, 1.0)
+        if np.linalg.norm(y - previous) <= tol * np.linalg.norm(y):
+            break
+    return (y + y.T) / 2
+
+
+def first_component_share(rxx: np.ndarray) -> float:
+    """The share of the items' total variance carried by their first principal
+    component, ``lambda_max / p`` of their correlation matrix (1/p when the items
+    are uncorrelated, 1 when they move as one)."""
+    return float(np.linalg.eigvalsh(rxx)[-1] / len(rxx))

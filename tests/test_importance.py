@@ -1,13 +1,19 @@
 """Relative weights and Shapley/LMG against independent computations."""
 
 import itertools
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
+from statsmodels.stats.correlation_tools import corr_nearest
 
 from cxresearch.importance import (
+    first_component_share,
     logistic_relative_weights,
+    nearest_correlation,
+    pairwise_correlation,
     relative_weights,
     shapley_r2,
     weighted_correlation,
@@ -89,3 +95,51 @@ def test_logistic_relative_weights_sum_to_their_r2_and_rank_the_planted_effects(
     assert r2 == pytest.approx(np.corrcoef(fitted, y)[0, 1] ** 2, rel=1e-6)
     assert weights.sum() == pytest.approx(r2)
     assert list(np.argsort(-weights)) == [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def holes(correlated):
+    """The correlated data with a third to two thirds of each column missing at random."""
+    x, y = correlated
+    rng = np.random.default_rng(8)
+    data = np.column_stack([x, y])
+    data[rng.random(data.shape) < np.array([0.6, 0.3, 0.0, 0.5, 0.0])] = np.nan
+    return data
+
+
+def test_pairwise_correlation_matches_pandas_pairwise_complete(holes):
+    expected = pd.DataFrame(holes).corr().to_numpy()
+    assert pairwise_correlation(holes) == pytest.approx(expected, rel=1e-10)
+
+
+def test_integer_weights_count_as_repeated_rows(holes):
+    weights = np.random.default_rng(1).integers(1, 4, len(holes))
+    repeated = np.repeat(holes, weights, axis=0)
+    expected = pd.DataFrame(repeated).corr().to_numpy()
+    assert pairwise_correlation(holes, weights) == pytest.approx(expected, rel=1e-10)
+
+
+def test_nearest_correlation_agrees_with_statsmodels():
+    broken = np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]])  # not PSD
+    assert np.linalg.eigvalsh(broken)[0] < 0
+    fixed = nearest_correlation(broken)
+    assert np.linalg.eigvalsh(fixed)[0] >= -1e-8
+    assert np.diag(fixed) == pytest.approx(np.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' iteration limit: a reference, not exact
+        reference = corr_nearest(broken, threshold=1e-12, n_fact=1000)
+    assert fixed == pytest.approx(reference, abs=2e-3)
+    assert np.linalg.norm(fixed - broken) <= np.linalg.norm(reference - broken) + 1e-6
+
+
+def test_a_valid_correlation_matrix_is_left_unchanged(correlated):
+    corr = weighted_correlation(np.column_stack(correlated))
+    assert nearest_correlation(corr) == pytest.approx(corr, abs=1e-15)
+
+
+def test_first_component_share_of_equicorrelated_items():
+    """p items with a common correlation rho: lambda_1 = 1 + (p - 1) rho."""
+    p, rho = 6, 0.5
+    corr = np.full((p, p), rho) + (1 - rho) * np.eye(p)
+    assert first_component_share(corr) == pytest.approx((1 + (p - 1) * rho) / p)
+    assert first_component_share(np.eye(p)) == pytest.approx(1 / p)

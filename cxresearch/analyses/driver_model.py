@@ -1,11 +1,15 @@
-"""The driver model behind :func:`cxresearch.drivers`: the data, one fit, and
-the bootstrap around it.
+"""The driver model behind :func:`cxresearch.drivers`: the data, one fit, the
+bootstrap around it, and the scenarios :func:`cxresearch.strategy` builds on it.
 
-:class:`DriverData` holds the experiences (mean-imputed), the outcome and
-the weights; :class:`DriverFit` estimates importance (relative weights,
-Shapley, or logistic relative weights), R-squared and the per-point slopes
-on a resample; :func:`bootstrap_intervals` resamples respondents (the
-ordinary bootstrap, or the bag of little bootstraps for large studies).
+:class:`DriverData` holds the experiences (missing where a respondent gave no
+answer), the outcome and the weights, and drops touchpoints the model cannot
+use with a note; :class:`DriverFit` estimates importance (relative weights or
+Shapley from the pairwise-complete correlation matrix, or logistic relative
+weights), R-squared and the per-point slopes on a resample;
+:func:`bootstrap_intervals` resamples respondents (the ordinary bootstrap, or
+the bag of little bootstraps for large studies); :func:`scenarios` computes
+"if the link is causal, reaching the goal would go with ..." for one touchpoint
+at a time, bootstrapping the whole chain.
 """
 
 from __future__ import annotations
@@ -15,64 +19,179 @@ from functools import cached_property
 
 import numpy as np
 
-from ..importance import logistic_fit, logistic_relative_weights, relative_weights, shapley_r2
+from ..data.codebook import BinaryItem
+from ..errors import Problem, StudyError
+from ..importance import (
+    correlation_from_sums,
+    logistic_fit,
+    logistic_relative_weights,
+    nearest_correlation,
+    pairwise_sums,
+    relative_weights,
+    shapley_r2,
+)
+
+MIN_ANSWERS = 3  # a touchpoint with fewer answers (or no variance) leaves the model
+CHUNK = 65536
 
 
 @dataclass(frozen=True)
 class DriverData:
-    x: np.ndarray  # experiences, mean-imputed, respondents with an outcome
+    """The model's data: respondents who answered the outcome (``keep`` marks
+    them among the study's rows) and the touchpoints the model can use."""
+
+    x: np.ndarray  # experiences (NaN: no answer), respondents with an outcome
     y: np.ndarray  # the outcome
     y_impact: np.ndarray  # the outcome on the impact scale (NPS contribution for nps)
     w: np.ndarray
     n_excluded: int
+    keep: np.ndarray  # bool per study row: answered the outcome
+    touchpoints: tuple  # the Touchpoints kept, in journey order
+    notes: tuple[str, ...] = ()  # touchpoints dropped, in words
 
     @property
     def n(self) -> int:
         return len(self.y)
 
+    @property
+    def missing(self) -> np.ndarray:
+        """The share of the model's respondents without an answer, per touchpoint."""
+        return np.isnan(self.x).mean(axis=0)
+
     @cached_property
     def _centred(self) -> np.ndarray:
         """[x, y, y_impact], centred once at the sample means (keeps the
-        cross-products below free of cancellation)."""
+        cross-products below free of cancellation); NaN stays NaN."""
         data = np.column_stack([self.x, self.y, self.y_impact])
-        return data - np.average(data, axis=0, weights=self.w)
+        return data - np.nanmean(data, axis=0)
 
-    def weighted_covariance(
-        self, v: np.ndarray, rows: np.ndarray | None = None, chunk: int = 65536
-    ) -> np.ndarray:
-        """Covariance of [x, y, y_impact] (of ``rows``, None: all) under weights v,
-        from cross-products ``C = B'B / sum(v) - m m'`` with ``B = sqrt(v) * data``,
-        accumulated over chunks of rows (one small buffer)."""
+    @cached_property
+    def imputed(self) -> np.ndarray:
+        """The experiences with a missing answer replaced by the touchpoint's mean
+        (the logistic model for a yes/no outcome needs complete rows)."""
+        return np.where(np.isnan(self.x), np.nanmean(self.x, axis=0), self.x)
+
+    def correlation(
+        self, v: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairwise-complete correlations of [x, y, y_impact] under weights v (of
+        ``rows``; None: all), made positive semi-definite (Higham 2002), with the
+        columns' means (centred units) and standard deviations. Summed over
+        chunks of rows."""
         data = self._centred if rows is None else self._centred[rows]
+        sums = None
+        for start in range(0, len(data), CHUNK):
+            part = pairwise_sums(data[start : start + CHUNK], v[start : start + CHUNK])
+            sums = part if sums is None else tuple(a + b for a, b in zip(sums, part, strict=True))
+        corr, means, sds = correlation_from_sums(sums)
+        return nearest_correlation(corr), means, sds
+
+    def fitted_r2(
+        self, v: np.ndarray, rows: np.ndarray | None, means: np.ndarray, slopes: np.ndarray
+    ) -> float:
+        """R² of the outcome on the model's predictions ``sum_j b_j (x_j - mean_j)``
+        (a touchpoint not used counts at its mean), weights v, over chunks of rows."""
+        data = self._centred if rows is None else self._centred[rows]
+        p = len(slopes)
+        moments = np.zeros(5)
+        for start in range(0, len(data), CHUNK):
+            block, weight = data[start : start + CHUNK], v[start : start + CHUNK]
+            fitted = np.nan_to_num(block[:, :p] - means[:p]) @ slopes
+            y = block[:, p]
+            moments += [
+                weight @ fitted,
+                weight @ y,
+                weight @ (fitted * fitted),
+                weight @ (y * y),
+                weight @ (fitted * y),
+            ]
         total = v.sum()
-        mean = v @ data / total
-        root = np.sqrt(v)
-        buffer = np.empty((min(chunk, len(data)), data.shape[1]))
-        cross = np.zeros((data.shape[1], data.shape[1]))
-        for start in range(0, len(data), chunk):
-            block = data[start : start + chunk]
-            scaled = np.multiply(block, root[start : start + chunk, None], out=buffer[: len(block)])
-            cross += scaled.T @ scaled
-        return cross / total - np.outer(mean, mean)
+        f, y, ff, yy, fy = moments / total
+        denominator = (ff - f * f) * (yy - y * y)
+        return float((fy - f * y) ** 2 / denominator) if denominator > 0 else 0.0
 
     @classmethod
     def of(cls, study, outcome, touchpoints, weighted) -> DriverData:
+        """The model data of ``outcome``; touchpoints with fewer than
+        ``MIN_ANSWERS`` answers or without variance are dropped with a note; a
+        StudyError in words when too few respondents answered the outcome."""
         r = study.responses
         y = study.outcome(outcome).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         keep = ~np.isnan(y)
-        x = np.column_stack([r[tp.experience.column].to_numpy(dtype=float) for tp in touchpoints])
-        x = x[keep]
-        means = np.nanmean(x, axis=0)
-        x = np.where(np.isnan(x), means, x)
+        x = np.column_stack(
+            [r[tp.experience.column].to_numpy(dtype=float)[keep] for tp in touchpoints]
+        ).reshape(int(keep.sum()), len(touchpoints))
+        used, notes = [], []
+        for j, tp in enumerate(touchpoints):
+            answers = x[:, j][~np.isnan(x[:, j])]
+            if len(answers) < MIN_ANSWERS or np.ptp(answers) == 0:
+                why = (
+                    f"{len(answers)} answer(s)"
+                    if len(answers) < MIN_ANSWERS
+                    else f"every answer is {answers[0]:g}"
+                )
+                notes.append(
+                    f"{tp.label} left out of the driver model: {why} among the "
+                    f"{int(keep.sum()):,} respondents who answered the outcome."
+                )
+            else:
+                used.append(j)
         y = y[keep]
+        _check_enough(study, outcome, y, len(used))
         y_impact = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0)) if outcome == "nps" else y
-        w_column = study.codebook.weight
-        w = (
-            r[w_column].to_numpy(dtype=float)[keep]
-            if weighted and w_column is not None
-            else np.ones(int(keep.sum()))
+        w = study_weights(study, weighted)[keep]
+        return cls(
+            x[:, used],
+            y,
+            y_impact,
+            w,
+            int((~keep).sum()),
+            keep,
+            tuple(touchpoints[j] for j in used),
+            tuple(notes),
         )
-        return cls(x, y, y_impact, w, int((~keep).sum()))
+
+
+def study_weights(study, weighted: bool) -> np.ndarray:
+    """The survey weight of every study row (ones when unweighted)."""
+    column = study.codebook.weight
+    if weighted and column is not None:
+        return study.responses[column].to_numpy(dtype=float)
+    return np.ones(len(study.responses))
+
+
+def _check_enough(study, outcome: str, y: np.ndarray, p: int) -> None:
+    """A StudyError in words when the model cannot be estimated."""
+    item = study.codebook.outcomes[outcome]
+    path = str(study.codebook.path)
+    needed = max(MIN_ANSWERS, p + 2)
+    if len(y) < needed:
+        raise StudyError(
+            Problem(
+                path,
+                f"the key-driver analysis of {outcome} needs at least {needed} respondents who "
+                f"answered it; this study has {len(y)}",
+                item.column,
+            )
+        )
+    if np.ptp(y) == 0:
+        raise StudyError(
+            Problem(
+                path,
+                "the key-driver analysis needs an outcome that varies; every respondent "
+                f"who answered {outcome} gave {y[0]:g}",
+                item.column,
+            )
+        )
+    if p == 0:
+        raise StudyError(
+            Problem(
+                path,
+                "the key-driver analysis needs touchpoint experiences with at least "
+                f"{MIN_ANSWERS} different answers among the respondents who answered "
+                f"{outcome}; no touchpoint has them",
+            )
+        )
 
 
 class DriverFit:
@@ -81,42 +200,91 @@ class DriverFit:
     def __init__(self, model: DriverData, method: str, binary: bool):
         self.model, self.method, self.binary = model, method, binary
         if binary:
-            self.description = "logistic relative weights (Tonidandel & LeBreton 2010)"
-        elif method == "shapley":
-            self.description = "exact Shapley / LMG decomposition of R² (Lindeman et al. 1980)"
+            self.description = (
+                "logistic relative weights (Tonidandel & LeBreton 2010); missing "
+                "experiences replaced by the touchpoint's mean (understates touchpoints "
+                "with many missing answers: see the missing column)"
+            )
         else:
-            self.description = "relative weights (Johnson 2000)"
-        self.description += "; mean imputation for touchpoints not used"
+            self.description = (
+                "exact Shapley / LMG decomposition of R² (Lindeman et al. 1980)"
+                if method == "shapley"
+                else "relative weights (Johnson 2000)"
+            )
+            self.description += (
+                " on the pairwise-complete correlation matrix (each pair of touchpoints "
+                "on the respondents who rated both; nearest correlation matrix, Higham "
+                "2002, where needed)"
+            )
 
     def run(
         self, rows: np.ndarray | None, counts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, float]:
         """Fit on ``rows`` (None: all) with each respondent counted ``counts``
         times: ones for the sample, multinomial counts for a bootstrap resample
-        (the same as resampling rows)."""
+        (the same as resampling rows). Returns importance, slopes per point on
+        the impact scale, and R-squared."""
         m = self.model
         w = m.w if rows is None else m.w[rows]
         v = w * counts
         if self.binary:
-            x, y = (m.x, m.y) if rows is None else (m.x[rows], m.y[rows])
+            x, y = (m.imputed, m.y) if rows is None else (m.imputed[rows], m.y[rows])
             keep = v > 0
             x, y, v = x[keep], y[keep], v[keep]
             importance, r2 = logistic_relative_weights(x, y, v)
             coefficients, fitted = logistic_fit(x, y, v)
             slope = 100 * np.average(fitted * (1 - fitted), weights=v) * coefficients[1:]
             return importance, slope, r2
-        cov = m.weighted_covariance(v, rows)
+        corr, means, sds = m.correlation(v, rows)
         p = m.x.shape[1]
-        sd = np.sqrt(np.diag(cov)[: p + 1])
-        corr = cov[: p + 1, : p + 1] / np.outer(sd, sd)
         rxx, rxy = corr[:p, :p], corr[:p, p]
-        importance = (
-            shapley_r2(rxx, rxy) if self.method == "shapley" else relative_weights(rxx, rxy)
-        )
-        # OLS of y_impact on x; least squares (minimum norm) stays defined when two
-        # touchpoints' experiences are collinear
-        slopes = np.linalg.lstsq(cov[:p, :p], cov[:p, p + 1], rcond=None)[0]
-        return importance, slopes, float(importance.sum())
+        weights = shapley_r2(rxx, rxy) if self.method == "shapley" else relative_weights(rxx, rxy)
+        # the weights decompose the R² implied by the pairwise matrix (of a customer who
+        # used every touchpoint); scaled to the R² the model reaches on the respondents
+        r2 = m.fitted_r2(v, rows, means, self._slopes(corr, sds, column=p))
+        implied = weights.sum()
+        importance = weights * (r2 / implied) if implied > 0 else np.zeros(p)
+        return importance, self._slopes(corr, sds), r2
+
+    def _slopes(self, corr: np.ndarray, sds: np.ndarray, column: int | None = None) -> np.ndarray:
+        """OLS of y_impact (or of ``column``) on x from the correlations and each
+        column's own standard deviation; least squares (minimum norm) stays
+        defined when two touchpoints' experiences are collinear."""
+        p = self.model.x.shape[1]
+        k = p + 1 if column is None else column
+        cov_xx = corr[:p, :p] * np.outer(sds[:p], sds[:p])
+        cov_xy = corr[:p, k] * sds[:p] * sds[k]
+        return np.linalg.lstsq(cov_xx, cov_xy, rcond=None)[0]
+
+    def predictor(self, counts: np.ndarray):
+        """The fitted model on a resample as ``(index, link, coefficients)``:
+        ``index(x)`` is the linear predictor of experiences ``x`` (NaN: not used,
+        counted at the touchpoint's mean), ``link`` maps it to the impact scale
+        and ``coefficients[j]`` is touchpoint j's coefficient in the index."""
+        m = self.model
+        v = m.w * counts
+        if self.binary:
+            keep = v > 0
+            coefficients, _ = logistic_fit(m.imputed[keep], m.y[keep], v[keep])
+            means = np.average(m.imputed, axis=0, weights=v)
+
+            def index(x):
+                return coefficients[0] + np.where(np.isnan(x), means, x) @ coefficients[1:]
+
+            return index, _logistic_percent, coefficients[1:]
+        corr, means, sds = m.correlation(v)
+        slopes = self._slopes(corr, sds)
+        offset = np.nanmean(np.column_stack([m.x, m.y_impact]), axis=0)  # _centred's shift
+        x_mean, y_mean = offset[:-1] + means[: len(slopes)], offset[-1] + means[-1]
+
+        def index(x):
+            return y_mean + np.where(np.isnan(x), 0.0, x - x_mean) @ slopes
+
+        return index, None, slopes
+
+
+def _logistic_percent(eta: np.ndarray) -> np.ndarray:
+    return 100 / (1 + np.exp(-np.clip(eta, -30, 30)))
 
 
 @dataclass(frozen=True)
@@ -186,7 +354,198 @@ def bootstrap_intervals(fit: DriverFit, point, n_boot: int, random_state: int, c
 def _statistics(runs) -> list[np.ndarray]:
     """Shares (% of R-squared), slopes and R-squared of a list of fits, stacked."""
     return [
-        np.array([100 * r[0] / r[2] for r in runs]),
+        np.array([100 * r[0] / r[2] if r[2] > 0 else np.zeros_like(r[0]) for r in runs]),
         np.array([r[1] for r in runs]),
         np.array([r[2] for r in runs]),
     ]
+
+
+# --- scenarios: one touchpoint at a time -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goal:
+    """How a touchpoint's goal is set: ``fixed`` (a codebook target, or a level
+    held at its sample value), or the mean ``expectation`` answer (every study
+    row, NaN: none) of the brand's customers who also rated their experience,
+    recomputed in each resample; plus ``margin``, capped at ``top``."""
+
+    column: int  # the touchpoint's column in the driver model
+    top: float
+    margin: float = 0.0
+    fixed: float | None = None
+    expectation: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioFrame:
+    """Every study row: the model's experiences, the outcome on the impact
+    scale, weights, which rows are the brand's, and the outcome's bounds."""
+
+    x: np.ndarray
+    y_impact: np.ndarray
+    w: np.ndarray
+    brand: np.ndarray
+    bounds: tuple[float, float]
+
+    @classmethod
+    def of(cls, study, model: DriverData, outcome: str, brand: str | None, weighted: bool):
+        r = study.responses
+        x = np.column_stack(
+            [r[tp.experience.column].to_numpy(dtype=float) for tp in model.touchpoints]
+        )
+        y_impact = np.full(len(r), np.nan)
+        y_impact[model.keep] = model.y_impact
+        column = study.codebook.brand_column
+        mine = (
+            np.ones(len(r), dtype=bool)
+            if brand is None or column is None
+            else (r[column] == brand).fillna(False).to_numpy(dtype=bool)
+        )
+        item = study.codebook.outcomes[outcome]
+        if outcome == "nps":
+            bounds = (-100.0, 100.0)
+        elif isinstance(item, BinaryItem):
+            bounds = (0.0, 100.0)
+        else:
+            bounds = (float(item.scale.low), float(item.scale.high))
+        return cls(x, y_impact, study_weights(study, weighted), mine, bounds)
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Per goal: the scenario's change of the outcome with its interval, and
+    the brand's experience now, the goal and the reach (point estimates)."""
+
+    change: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    current: np.ndarray
+    goal: np.ndarray
+    base: np.ndarray  # the goal's reference before the margin (the mean expectation)
+    reach: np.ndarray
+    level: float  # the brand's outcome now, on the impact scale
+    n_brand: int
+    method: str
+
+
+def scenarios(
+    fit: DriverFit,
+    frame: ScenarioFrame,
+    goals: list[Goal],
+    n_boot: int,
+    random_state: int,
+    confidence: float,
+) -> ScenarioResult:
+    """If the link were causal: the brand's outcome with one touchpoint raised to
+    its goal, the others as they are. One goal at a time; never summed.
+
+    Notes
+    -----
+    For each goal: the brand's customers who used the touchpoint have their
+    experience raised by the same amount s, capped at the scale's top, with s
+    chosen so that their mean reaches the goal. The model predicts each
+    customer's outcome before and after (a linear model on the impact scale,
+    each prediction clipped to the outcome's bounds; for a yes/no outcome the
+    logistic model's probability); the scenario is the mean difference, clipped
+    so that the brand's outcome stays within its bounds (NPS -100..+100). The
+    interval is a percentile bootstrap over the study's respondents of the whole
+    chain: in each resample the model, the brand's experience now, its
+    expectation (and so the goal), the reach and the scenario are recomputed.
+    """
+    point = _scenario(fit, frame, goals, np.ones(len(frame.w)))
+    alpha = (1 - confidence) / 2
+    rng = np.random.default_rng(random_state)
+    n = len(frame.w)
+    runs = [
+        _scenario(fit, frame, goals, rng.multinomial(n, np.full(n, 1 / n)))["change"]
+        for _ in range(n_boot)
+    ]
+    if runs:
+        low, high = np.quantile(np.array(runs), [alpha, 1 - alpha], axis=0)
+        method = f"bootstrap of the whole chain, {n_boot} resamples of respondents"
+    else:
+        low = high = np.full(len(goals), np.nan)
+        method = "no bootstrap"
+    mine = frame.brand & ~np.isnan(frame.y_impact)
+    level = float(np.average(frame.y_impact[mine], weights=frame.w[mine])) if mine.any() else np.nan
+    if np.isfinite(level):  # the interval, too, keeps the brand's outcome within its bounds
+        room = (frame.bounds[0] - level, frame.bounds[1] - level)
+        low, high = np.clip(low, *room), np.clip(high, *room)
+    return ScenarioResult(
+        point["change"],
+        low,
+        high,
+        point["current"],
+        point["goal"],
+        point["base"],
+        point["reach"],
+        level,
+        int(frame.brand.sum()),
+        method,
+    )
+
+
+def _scenario(fit: DriverFit, frame: ScenarioFrame, goals: list[Goal], counts: np.ndarray):
+    """One replicate of every goal's scenario (``counts``: respondents' multiplicities)."""
+    index, link, coefficients = fit.predictor(counts[fit.model.keep])
+    lo, hi = frame.bounds
+    mine = frame.brand & (counts > 0)
+    x, v = frame.x[mine], (frame.w * counts)[mine]
+    eta = index(x)
+
+    def predict(e):
+        return np.clip(e if link is None else link(e), lo, hi)
+
+    before = predict(eta)
+    answered = mine & ~np.isnan(frame.y_impact)
+    level = (
+        np.average(frame.y_impact[answered], weights=(frame.w * counts)[answered])
+        if answered.any()
+        else np.nan
+    )
+    out = {k: np.full(len(goals), np.nan) for k in ("change", "current", "goal", "base", "reach")}
+    for g, goal in enumerate(goals):
+        used = ~np.isnan(x[:, goal.column])
+        if not used.any() or v.sum() <= 0:
+            continue
+        ratings, weights = x[used, goal.column], v[used]
+        current = np.average(ratings, weights=weights)
+        target, out["base"][g] = _goal_value(goal, frame, mine, v)
+        shift = _shift_to(ratings, weights, target, goal.top)
+        delta = np.zeros(len(x))
+        delta[used] = np.minimum(goal.top, ratings + shift) - ratings
+        change = np.average(predict(eta + coefficients[goal.column] * delta) - before, weights=v)
+        if np.isfinite(level):
+            change = float(np.clip(change, lo - level, hi - level))
+        out["change"][g], out["current"][g], out["goal"][g] = change, current, target
+        out["reach"][g] = weights.sum() / v.sum()
+    return out
+
+
+def _goal_value(
+    goal: Goal, frame: ScenarioFrame, mine: np.ndarray, v: np.ndarray
+) -> tuple[float, float]:
+    """The goal (reference + margin, capped at the top) and its reference."""
+    if goal.fixed is not None:
+        base = goal.fixed
+    else:
+        answers = goal.expectation[mine]
+        has = ~np.isnan(answers) & ~np.isnan(frame.x[mine, goal.column])  # paired, as gaps
+        base = np.average(answers[has], weights=v[has]) if has.any() else np.nan
+    return float(min(goal.top, base + goal.margin)), float(base)
+
+
+def _shift_to(ratings: np.ndarray, weights: np.ndarray, target: float, top: float) -> float:
+    """The shift s >= 0 with ``mean(min(top, ratings + s)) = target`` (0 when the
+    mean already reaches it; the largest useful shift when the target is the top)."""
+    if not np.isfinite(target) or np.average(ratings, weights=weights) >= target:
+        return 0.0
+    low, high = 0.0, float(top - ratings.min())
+    for _ in range(50):
+        middle = (low + high) / 2
+        if np.average(np.minimum(top, ratings + middle), weights=weights) < target:
+            low = middle
+        else:
+            high = middle
+    return high

@@ -3,34 +3,42 @@
 :func:`drivers` estimates how much each touchpoint's experience matters for
 an outcome (NPS, CSAT, loyalty, CES, retention, referral), places each
 touchpoint in the importance-performance grid (Martilla & James 1977), and
-estimates the impact on the outcome of improving the touchpoint's
-experience by one point. Intervals are percentile bootstrap intervals
-(Efron & Tibshirani 1993) over resampled respondents, seeded.
+estimates how the outcome goes with one more point of the touchpoint's
+experience. Intervals are percentile bootstrap intervals (Efron &
+Tibshirani 1993) over resampled respondents, seeded.
 
-Modelling choices, stated in every result's ``method``:
+Modelling choices, stated in every result's ``method`` and caption:
 
 - Importance is estimated on every respondent of the study (all brands: the
   market's drivers), performance is the brand's own mean experience.
-- A respondent who did not use a touchpoint has no experience of it; the
-  missing experience is replaced by the touchpoint's mean (mean imputation),
-  so that the model keeps every respondent. Low-reach touchpoints therefore
-  carry less variance and less importance, which is what their small reach
-  deserves.
+- A respondent who did not use a touchpoint has no experience of it. The
+  correlations are pairwise-complete: each pair of touchpoints on the
+  respondents who rated both (made positive semi-definite where needed,
+  Higham 2002), so a touchpoint with many missing answers is not shrunk
+  towards zero, as mean imputation would. The share of missing answers is
+  shown per touchpoint. (The logistic model of a yes/no outcome needs complete
+  rows and still replaces a missing experience by the touchpoint's mean.)
+- Relative weights and Shapley shares are positive whatever the sign of the
+  effect: ``direction`` (the sign of the regression coefficient) and
+  ``signed_share`` keep a negative link visible.
+- The per-point change is a regression slope: an association, which is a
+  causal effect only if nothing else (a halo of general satisfaction, a
+  common cause) drives both. The halo check reports how much the experience
+  ratings move together.
 - Respondents without an answer to the outcome are left out of the model and
-  counted in ``n_excluded``.
+  counted in ``n_excluded``; touchpoints the model cannot use (fewer than three
+  answers, no variance) are left out with a note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from ..data.codebook import BinaryItem
-from ..importance import (
-    MAX_SHAPLEY_DRIVERS,
-)
+from ..importance import MAX_SHAPLEY_DRIVERS, first_component_share
 from ..metrics import outcome_name
 from ..plots import ipa_chart
 from ..results import Result
@@ -45,20 +53,27 @@ QUADRANTS = {
     (False, False): "low priority",
     (False, True): "possible overkill",
 }
+HALO_THRESHOLD = 0.6  # share of the ratings' variance on their first principal component
+HALO_MIN_TOUCHPOINTS = 3
 
 
 @dataclass(frozen=True)
 class Drivers(Result):
     """Result of :func:`drivers`.
 
-    ``table`` has one row per touchpoint (journey order): ``importance`` (raw
-    weight, sums to ``r2``), ``share`` (% of the explained variance) with its
-    bootstrap interval ``share_low``/``share_high``, ``rank``,
+    ``table`` has one row per touchpoint in the model (journey order):
+    ``importance`` (raw weight, sums to ``r2``), ``share`` (% of the explained
+    variance) with its bootstrap interval ``share_low``/``share_high``,
+    ``direction`` ("positive" or "negative": the sign of the regression
+    coefficient) and ``signed_share``, ``rank``, ``missing`` (share of the
+    model's respondents without an answer) and ``n_answers``,
     ``stated_importance`` (when the codebook has importance items),
     ``performance`` (the brand's mean experience), ``gap``, ``reach``,
-    ``impact`` (expected outcome change when the brand's experience of the
-    touchpoint improves by one point, for all its customers) with
-    ``impact_low``/``impact_high``, and ``quadrant``.
+    ``slope`` and ``impact`` (the outcome change that goes with one more point
+    of the brand's experience, for all its customers, if the link is causal)
+    with ``impact_low``/``impact_high``, and ``quadrant``. ``halo`` is the
+    share of the experience ratings' variance on their first principal
+    component; ``notes`` names the touchpoints left out of the model.
     """
 
     table: pd.DataFrame
@@ -77,51 +92,127 @@ class Drivers(Result):
     min_base: int = 30
     confidence: float = 0.95
     outcome_label: str = ""  # the outcome in sentences: "NPS", "Retention rate"
+    halo: float = float("nan")  # first principal component's share of the ratings' variance
+    notes: tuple[str, ...] = ()
+    weighted: bool = True
+    model_method: str = "relative_weights"
+
+    @property
+    def has_halo(self) -> bool:
+        """Whether the experience ratings move together (a halo)."""
+        return bool(self.halo >= HALO_THRESHOLD)
+
+    def halo_note(self) -> str:
+        """The halo check in plain words."""
+        p = len(self.table)
+        if np.isnan(self.halo):
+            return (
+                f"Halo check: too few touchpoints ({p}) to tell whether the ratings move together."
+            )
+        if self.has_halo:
+            return (
+                f"Ratings move together (a halo): one general factor carries "
+                f"{self.halo:.0%} of the variance of the {p} experience ratings. The "
+                "importance of single touchpoints is uncertain: read the ranks, not the points."
+            )
+        return (
+            f"Halo check: the first general factor carries {self.halo:.0%} of the variance "
+            f"of the {p} experience ratings (below {HALO_THRESHOLD:.0%}): the touchpoints "
+            "are rated distinctly enough to compare their importance."
+        )
 
     def ranking(self) -> list[str]:
         """Touchpoint ids from the most to the least important."""
         return list(self.table.sort_values("rank")["touchpoint"])
 
     def findings(self, top: int = 3) -> Findings:
-        """The most important touchpoints where the brand performs below the
-        typical touchpoint ("concentrate here"), by rank; else the most important."""
+        """The halo warning when the ratings move together; then the most
+        important touchpoints where the brand performs below the typical
+        touchpoint ("concentrate here"), by rank, else the most important. The
+        per-point change is worded as a scenario, never as a promise."""
+        lines = [self.halo_note()] if self.has_halo else []
         t = self.table[self.table["n_performance"] >= self.min_base].sort_values("rank")
-        focus = t[t["quadrant"] == "concentrate here"]
-        chosen = (focus if len(focus) else t).head(top)
-        lines = [
-            f"{r.label}: {r.share:.0f}% of the explained variance of {self.outcome_label} "
-            f"[{r.share_low:.0f}, {r.share_high:.0f}], performance {r.performance:.2f} "
-            f"(n={r.n_performance:,}), {r.quadrant}; +1 point would move "
-            f"{self.outcome_label} by {r.impact:+.1f} {self.outcome_unit} "
-            f"[{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
-            for r in chosen.itertuples()
-        ]
+        focus = t[(t["quadrant"] == "concentrate here") & (t["direction"] == "positive")]
+        chosen = (focus if len(focus) else t).head(max(0, top - len(lines)))
+        lines += [self._line(r) for r in chosen.itertuples()]
         return Findings(tuple(lines), "No touchpoint has a base large enough to report.")
 
+    def _line(self, r) -> str:
+        text = (
+            f"{r.label}: rank {r.rank}, {r.share:.0f}% of the explained variance of "
+            f"{self.outcome_label} [{r.share_low:.0f}, {r.share_high:.0f}]"
+            f"{' with a negative link (higher ratings go with a lower outcome)' if r.direction == 'negative' else ''}; "  # noqa: E501
+            f"performance {r.performance:.2f} (n={r.n_performance:,}), {r.quadrant}."
+        )
+        if self.has_halo:
+            return text
+        return text + (
+            f" If the link is causal, one more point would go with about {r.impact:+.1f} "
+            f"{self.outcome_unit} [{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
+        )
+
     def plot(self, ax=None):
-        """The labelled importance-performance chart."""
-        return ipa_chart(self, ax=ax)
+        """The labelled importance-performance chart: touchpoints whose brand base
+        is below ``min_base`` are not drawn (named in a note), and a negative link
+        is marked with a red cross."""
+        t = self.table
+        small = t["n_performance"] < self.min_base
+        shown = t[~small].copy()
+        if shown.empty:
+            raise ValueError("no touchpoint with a base large enough to chart")
+        negative = shown["direction"] == "negative"
+        shown.loc[negative, "label"] = shown.loc[negative, "label"] + " (negative link)"
+        ax = ipa_chart(replace(self, table=shown), ax=ax)
+        if negative.any():
+            ax.scatter(
+                shown.loc[negative, "performance"],
+                shown.loc[negative, "share"],
+                marker="x",
+                color="firebrick",
+                s=90,
+                zorder=4,
+                label="negative link",
+            )
+        if small.any():
+            hidden = ", ".join(f"{r.label} (n={r.n_performance:,})" for r in t[small].itertuples())
+            ax.text(
+                0.0,
+                -0.14,
+                f"Not drawn, base below {self.min_base}: {hidden}.",
+                transform=ax.transAxes,
+                fontsize=7,
+                color="dimgray",
+                va="top",
+                wrap=True,
+            )
+        return ax
 
     def display(self) -> pd.DataFrame:
         t = self.table
         shown = pd.DataFrame(index=pd.Index(t["label"], name="touchpoint"))
         shown["stage"] = t["stage"].to_numpy()
-        shown["importance, % of R²"] = [
-            f"{s:.1f} [{lo:.1f}, {hi:.1f}]"
-            for s, lo, hi in zip(t["share"], t["share_low"], t["share_high"], strict=True)
+        sign = np.where(t["direction"] == "negative", -1.0, 1.0)
+        low, high = sign * t["share_low"], sign * t["share_high"]
+        shown["importance, % of R² (signed)"] = [
+            f"{s:.1f} [{min(lo, hi):.1f}, {max(lo, hi):.1f}]"
+            for s, lo, hi in zip(sign * t["share"], low, high, strict=True)
         ]
+        shown["direction"] = t["direction"].to_numpy()
         shown["rank"] = t["rank"].to_numpy()
+        shown["missing answers"] = [
+            f"{m:.0%} (n={n:,} answered)" for m, n in zip(t["missing"], t["n_answers"], strict=True)
+        ]
         if t["stated_importance"].notna().any():
             shown["stated importance"] = t["stated_importance"].map(_format_mean).to_numpy()
         shown["performance"] = t["performance"].map("{:.2f}".format).to_numpy()
         shown["n (brand)"] = t["n_performance"].map("{:,}".format).to_numpy()
-        shown[f"impact of +1 point ({self.outcome_unit})"] = [
+        impact = f"if causal: change with +1 point ({self.outcome_unit})"
+        shown[impact] = [
             f"{v:+.2f} [{lo:+.2f}, {hi:+.2f}]"
             for v, lo, hi in zip(t["impact"], t["impact_low"], t["impact_high"], strict=True)
         ]
         shown["quadrant"] = t["quadrant"].to_numpy()
         small = (t["n_performance"] < self.min_base).to_numpy()
-        impact = f"impact of +1 point ({self.outcome_unit})"
         for column in ("performance", impact, "quadrant"):
             shown.loc[small, column] = [
                 suppressed_note(n, self.min_base) for n in t["n_performance"][small]
@@ -129,11 +220,15 @@ class Drivers(Result):
         return shown
 
     def caption(self) -> str:
+        notes = " ".join(self.notes)
         return (
             f"Drivers of {self.outcome_label}: {self.method}; R² = {self.r2:.3f} "
             f"[{self.r2_low:.3f}, {self.r2_high:.3f}], n = {self.n:,} "
             f"({self.n_excluded:,} without an answer left out); bootstrap "
-            f"{self.interval}s ({self.n_boot} resamples). Quadrants: {self.crosshair_rule}."
+            f"{self.interval}s ({self.n_boot} resamples). Quadrants: {self.crosshair_rule}. "
+            "The change with +1 point is a regression slope times reach: an association, "
+            f"a causal effect only if nothing else drives both. {self.halo_note()}"
+            + (f" {notes}" if notes else "")
         )
 
 
@@ -178,12 +273,23 @@ def drivers(
 
     Notes
     -----
-    Impact: for a scale outcome, the OLS coefficient b_j of the outcome on the
-    experiences (per point of experience), times the brand's reach of the
+    Importance: relative weights (or Shapley shares) of the pairwise-complete
+    correlation matrix ``R`` (``R[i, j]`` on the respondents who rated both i
+    and j), replaced by the nearest correlation matrix (Higham 2002) when it is
+    not positive semi-definite.
+
+    Change with +1 point: for a scale outcome, the OLS coefficient ``b_j`` of
+    the outcome on the experiences (``b = S_xx^-1 s_xy`` with ``S = D R D`` and
+    D each rating's own standard deviation), times the brand's reach of the
     touchpoint. For NPS the outcome is each respondent's NPS contribution
-    (+100 promoter, 0 passive, -100 detractor), so the impact is in NPS
+    (+100 promoter, 0 passive, -100 detractor), so the change is in NPS
     points. For a yes/no outcome, the average marginal effect
-    ``mean(p (1 - p)) b_j`` in percentage points, times reach.
+    ``mean(p (1 - p)) b_j`` in percentage points, times reach. An association,
+    read as an effect only under a causal assumption.
+
+    Halo check: ``lambda_1 / p``, the share of the p ratings' variance on the
+    first principal component of R; at or above 60% the ratings move together
+    and single touchpoints' importance is uncertain (checked from 3 touchpoints).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -206,8 +312,8 @@ def drivers(
     point = fit.run(None, np.ones(model.n))
     intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
     brand_rows, brand = study.brand_rows(brand)
-    table = _table(study, touchpoints, point, intervals, brand_rows)
-    crosshair_xy, rule = _crosshair(table, touchpoints, crosshair)
+    table = _table(study, model, point, intervals, brand_rows)
+    crosshair_xy, rule = _crosshair(table, model.touchpoints, crosshair)
     table["quadrant"] = [
         QUADRANTS[(imp >= crosshair_xy[0], perf >= crosshair_xy[1])]
         for imp, perf in zip(table["share"], table["performance"], strict=True)
@@ -231,27 +337,43 @@ def drivers(
         min_base=study.codebook.min_base,
         confidence=confidence,
         outcome_label=outcome_name(outcome, item),
+        halo=_halo(model),
+        notes=model.notes,
+        weighted=weighted,
+        model_method=method,
     )
+
+
+def _halo(model: DriverData) -> float:
+    """The first principal component's share of the ratings' variance (NaN with
+    fewer than ``HALO_MIN_TOUCHPOINTS`` touchpoints)."""
+    p = model.x.shape[1]
+    if p < HALO_MIN_TOUCHPOINTS:
+        return float("nan")
+    corr, _, _ = model.correlation(model.w)
+    return first_component_share(corr[:p, :p])
 
 
 def _format_mean(value: float) -> str:
     return "-" if np.isnan(value) else f"{value:.2f}"
 
 
-def _table(study, touchpoints, point, intervals, brand_rows) -> pd.DataFrame:
+def _table(study, model: DriverData, point, intervals, brand_rows) -> pd.DataFrame:
     importance, slope, r2 = point
-    share = 100 * importance / r2
+    share = 100 * importance / r2 if r2 > 0 else np.zeros_like(importance)
     (share_low, share_high), (slope_low, slope_high) = intervals.share, intervals.slope
+    missing = model.missing
     records = []
-    for j, tp in enumerate(touchpoints):
+    for j, tp in enumerate(model.touchpoints):
         experience = brand_rows[tp.experience.column]
-        reach = float(experience.notna().mean())
+        reach = float(experience.notna().mean()) if len(experience) else np.nan
         gap = np.nan
         if tp.expectation is not None:
             gap = float((experience - brand_rows[tp.expectation.column]).mean())
         stated = np.nan
         if tp.importance is not None:
             stated = float(study.responses[tp.importance.column].mean())
+        sign = -1.0 if slope[j] < 0 else 1.0
         records.append(
             {
                 "touchpoint": tp.id,
@@ -261,6 +383,10 @@ def _table(study, touchpoints, point, intervals, brand_rows) -> pd.DataFrame:
                 "share": share[j],
                 "share_low": share_low[j],
                 "share_high": share_high[j],
+                "direction": "negative" if sign < 0 else "positive",
+                "signed_share": sign * share[j],
+                "missing": float(missing[j]),
+                "n_answers": int(np.sum(~np.isnan(model.x[:, j]))),
                 "stated_importance": stated,
                 "performance": float(experience.mean()),
                 "n_performance": int(experience.notna().sum()),

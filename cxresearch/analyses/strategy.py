@@ -4,13 +4,24 @@ the experience to deliver, staff behaviours, resources and a KPI to track.
 A touchpoint becomes a priority when the data say so: its experience falls
 significantly short of customers' expectations (paired gap), or the brand
 trails the market leader there significantly, or the web funnel loses most
-sessions at it. Priorities are ranked by the expected change in the outcome
-(NPS points by default) if the brand reached the goal: the driver model's
-impact of one experience point (its slope times the brand's reach) times the
-points to gain, with the interval carried from the bootstrap. The goal is
-the higher of customers' expectation and the leader's score (capped at the
-scale's top). Texts come from the touchpoint catalog (overridden by the
-codebook); numbers come from the analyses; nothing is invented.
+sessions at it, or (without expectations) it matters and performs below the
+typical touchpoint.
+
+The goal exceeds expectations rather than copying a competitor: the
+codebook's ``target:`` for the touchpoint when it has one; else the brand's
+customers' mean expectation plus a margin of a tenth of the scale's range,
+capped at the scale's top; without expectations, the brand's typical
+touchpoint plus the same margin. The leading competitor's level is context in
+the challenge, never the goal.
+
+Each priority carries a scenario, not a promise: if the driver model's link
+were causal, what the brand's outcome would be with that one touchpoint
+raised to its goal (predicted by the model and kept within the outcome's
+bounds), with a bootstrap interval over the whole chain (model, experience
+now, goal, reach). Priorities are ranked by that scenario and never added up:
+they share customers, and the outcome is bounded. Texts come from the
+touchpoint catalog (overridden by the codebook); numbers come from the
+analyses; nothing is invented.
 """
 
 from __future__ import annotations
@@ -18,13 +29,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+import numpy as np
 import pandas as pd
 
+from ..data.codebook import BinaryItem
 from ..plots import priority_bars
 from ..results import Result
 from ..tables import Findings
 from ._common import default_outcome, require, segment_labels, segment_names
 from .compare import compare
+from .driver_model import DriverData, DriverFit, Goal, ScenarioFrame, scenarios
 from .drivers import drivers as estimate_drivers
 from .funnel import funnel
 from .gaps import gaps
@@ -33,9 +47,13 @@ from .gaps import gaps
 @dataclass(frozen=True)
 class Strategy(Result):
     """Result of :func:`strategy`: ``priorities`` (also ``table``; ranked, one
-    row per touchpoint with its evidence, challenge, goal, expected outcome
-    change with interval, segments, experience, behaviours, resources, KPI
-    and re-measure) and ``protect`` (own experiences and strengths to keep)."""
+    row per touchpoint with its evidence, challenge, ``current`` experience,
+    ``target`` (the goal) and ``goal_rule`` (how it was set), the scenario
+    ``expected_change`` with ``expected_low``/``expected_high`` (the outcome
+    change that would go with reaching that one goal if the link is causal;
+    one priority at a time, never to be added up), segments, experience,
+    behaviours, resources, KPI and re-measure) and ``protect`` (own
+    experiences and strengths to keep)."""
 
     priorities: pd.DataFrame
     protect: pd.DataFrame
@@ -45,6 +63,9 @@ class Strategy(Result):
     min_base: int = 30
     confidence: float = 0.95
     outcome_label: str = ""  # the outcome in sentences: "NPS", "Retention rate"
+    level: float = float("nan")  # the brand's outcome now, on the scenario's scale
+    halo: str = ""  # the driver model's halo warning ("" without a halo)
+    scenario_method: str = ""
 
     @property
     def table(self) -> pd.DataFrame:
@@ -64,17 +85,22 @@ class Strategy(Result):
 
     def display(self) -> pd.DataFrame:
         """The roadmap: per priority the KPI to track, the experience now and
-        the goal, the expected outcome change with its interval, when to re-measure."""
+        the goal with how it was set, the scenario of that priority alone with
+        its interval, when to re-measure. No total: priorities do not add up."""
         p = self.priorities
-        change = f"expected {self.outcome_label} change ({self.outcome_unit}) [{self.interval}]"
+        change = (
+            f"if causal, this priority alone: {self.outcome_label} change "
+            f"({self.outcome_unit}) [{self.interval}]"
+        )
         if p.empty:
             return pd.DataFrame(columns=["touchpoint", "KPI to track", change])
         shown = pd.DataFrame(index=pd.Index(p["rank"], name="#"))
         shown["touchpoint"] = p["label"].to_numpy()
         shown["KPI to track"] = p["kpi"].to_numpy()
         shown["experience now and goal"] = [
-            f"{c:.2f} to {t:.1f}" for c, t in zip(p["current"], p["target"], strict=True)
+            f"{c:.2f} to {t:.2f}" for c, t in zip(p["current"], p["target"], strict=True)
         ]
+        shown["how the goal was set"] = p["goal_rule"].to_numpy()
         shown[change] = [
             f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]"
             for v, lo, hi in zip(
@@ -85,13 +111,23 @@ class Strategy(Result):
         return shown
 
     def plot(self, ax=None):
-        """The expected outcome change of each priority, with its interval."""
-        return priority_bars(self, ax=ax)
+        """Each priority's scenario on its own, with its interval."""
+        ax = priority_bars(self, ax=ax)
+        ax.set_xlabel(
+            f"if causal: {self.outcome_label} change with this goal alone "
+            f"({self.outcome_unit}), {self.interval}"
+        )
+        ax.set_title("Priorities: one scenario each, not additive")
+        return ax
 
     def caption(self) -> str:
+        now = f" ({self.outcome_label} now {self.level:.1f})" if np.isfinite(self.level) else ""
         return (
-            f"Expected {self.outcome_label} changes with bootstrap {self.interval}s of the "
-            "driver model; re-measure to see what moved."
+            f"Scenarios, not promises: the {self.outcome_label} change that would go with "
+            f"reaching each goal if the driver model's link were causal{now}, one priority "
+            "at a time. Priorities are not additive (they share customers, and the outcome "
+            f"is bounded): do not add them up. {self.scenario_method}; {self.interval}s. "
+            "Re-measure to see what moved." + (f" {self.halo}" if self.halo else "")
         )
 
     def _repr_html_(self) -> str:
@@ -157,8 +193,18 @@ def strategy(
     drivers, comparison, web : optional
         Results of :func:`cxresearch.drivers`, :func:`cxresearch.compare` and
         :func:`cxresearch.funnel` to reuse (computed when missing and possible).
+    n_boot : int
+        Bootstrap resamples of the scenarios (the whole chain) and, when the
+        drivers are computed here, of the drivers.
     top : int
         How many priorities to keep.
+
+    Notes
+    -----
+    Goal (:func:`goal_rule`): the codebook's target, else the mean expectation
+    + a tenth of the scale's range, else the typical touchpoint + the same
+    margin; capped at the scale's top. Scenario: see
+    :func:`cxresearch.analyses.driver_model.scenarios`.
     """
     require(study, "the strategy", "touchpoints", "outcome")
     outcome = outcome or default_outcome(study)
@@ -190,9 +236,12 @@ def strategy(
     driver_rows = drivers.table.set_index("touchpoint")
     positions = comparison.positions.set_index("touchpoint") if comparison is not None else None
     abandoned = web.abandonment.iloc[0] if web is not None else None
-    records = []
+    fit, frame = _scenario_model(study, drivers)
+    columns = {tp.id: j for j, tp in enumerate(fit.model.touchpoints)}
+    typical = float(drivers.crosshair[1])
+    records, goals = [], []
     for tp in study.codebook.touchpoints:
-        if tp.experience is None or tp.id not in driver_rows.index:
+        if tp.id not in columns:
             continue
         record = _priority(
             tp,
@@ -207,7 +256,15 @@ def strategy(
             study,
         )
         if record is not None:
+            has_expectation = tp.expectation is not None and tp.id in gap_table.index
+            goal, record["goal_rule"] = goal_rule(
+                tp, columns[tp.id], study if has_expectation else None, typical
+            )
             records.append(record)
+            goals.append(goal)
+    result = scenarios(fit, frame, goals, n_boot, random_state, drivers.confidence)
+    for g, record in enumerate(records):
+        _add_scenario(record, result, g, drivers)
     priorities = pd.DataFrame(records)
     if not priorities.empty:
         priorities = priorities.sort_values(["expected_change", "pain"], ascending=False).head(top)
@@ -221,32 +278,103 @@ def strategy(
         study.codebook.min_base,
         drivers.confidence,
         drivers.outcome_label,
+        result.level,
+        drivers.halo_note() if drivers.has_halo else "",
+        "Scenario: the driver model's prediction for the brand's customers, kept within "
+        f"the outcome's bounds; {result.method}",
+    )
+
+
+MARGIN = 0.1  # the default goal exceeds the reference by a tenth of the scale's range
+
+
+def goal_rule(tp, column: int, study=None, typical: float = float("nan")) -> tuple[Goal, str]:
+    """How a touchpoint's goal is set, and the rule in words.
+
+    - the codebook's ``target:`` for the touchpoint, when it has one;
+    - else, with ``study`` given (the touchpoint has expectations), the brand's
+      customers' mean expectation + ``MARGIN`` x the scale's range (exceed
+      expectations), recomputed in every bootstrap resample;
+    - else the brand's ``typical`` touchpoint experience + the same margin.
+
+    Capped at the scale's top. A competitor's level is never the goal.
+    """
+    scale = tp.experience.scale
+    top = float(scale.high)
+    if tp.target is not None:
+        return Goal(column, top, fixed=float(tp.target)), f"codebook target {tp.target:g}"
+    margin = round(MARGIN * (scale.high - scale.low), 2)
+    how = f"+ {margin:g}, a tenth of the {scale.low:g}-{scale.high:g} scale, capped at {top:g}"
+    if study is not None:
+        expectation = study.responses[tp.expectation.column].to_numpy(dtype=float)
+        return Goal(column, top, margin, expectation=expectation), f"expectation {how}"
+    return Goal(column, top, margin, fixed=typical), f"typical touchpoint {typical:.2f} {how}"
+
+
+def _scenario_model(study, drivers) -> tuple[DriverFit, ScenarioFrame]:
+    """The driver model of ``drivers`` rebuilt on the study, and every row's data
+    for the scenarios."""
+    item = study.codebook.outcomes[drivers.outcome]
+    touchpoints = [study.codebook.touchpoint(t) for t in drivers.table["touchpoint"]]
+    model = DriverData.of(study, drivers.outcome, touchpoints, drivers.weighted)
+    fit = DriverFit(model, drivers.model_method, isinstance(item, BinaryItem))
+    return fit, ScenarioFrame.of(study, model, drivers.outcome, drivers.brand, drivers.weighted)
+
+
+def _add_scenario(record: dict, result, g: int, drivers) -> None:
+    """The scenario's numbers and the goal in words."""
+    current, target = float(result.current[g]), float(result.goal[g])
+    change, low, high = (float(a[g]) for a in (result.change, result.low, result.high))
+    record.update(
+        current=current,
+        target=target,
+        expected_change=change,
+        expected_low=low,
+        expected_high=high,
+        reach=float(result.reach[g]),
+    )
+    label, unit, outcome = record["label"].lower(), drivers.outcome_unit, drivers.outcome_label
+    rule = record["goal_rule"].replace("expectation", f"expectation {result.base[g]:.2f}")
+    record["goal_rule"] = rule
+    amount = f"{change:+.1f} {unit}" + ("" if outcome in unit else f" of {outcome}")
+    if not np.isfinite(target):
+        record["goal"] = f"no goal can be set for the {label} experience (no answers)."
+        return
+    if target <= current:
+        record["goal"] = (
+            f"keep the {label} experience at {current:.2f} or above: it already reaches "
+            f"the goal {target:.2f} ({rule}); the evidence above is the reason to act."
+        )
+        return
+    interval = f"[{low:+.1f}, {high:+.1f}]" if np.isfinite(low) else "[no interval]"
+    record["goal"] = (
+        f"raise the {label} experience of the customers who use it from {current:.2f} to "
+        f"{target:.2f} ({rule}; reach {result.reach[g]:.0%}). If the link is causal, "
+        f"this priority alone would go with about {amount} {interval}: a scenario, not a "
+        "promise." + (" Uncertain: the ratings move together (a halo)." if drivers.has_halo else "")
     )
 
 
 def _priority(
     tp, gap_table, driver, positions, abandoned, drivers, by_segment, names, remeasure, study
 ):
+    """The evidence that makes a touchpoint a priority, and its texts (None: no evidence)."""
     evidence, challenge = [], []
     gap = gap_table.loc[tp.id] if tp.id in gap_table.index else None
     current = float(gap["experience"]) if gap is not None else float(driver["performance"])
-    target = current
     if gap is not None and gap["significant"] and gap["gap"] < 0 and not gap["below_min_base"]:
         evidence.append("falls short of expectations")
         challenge.append(
             f"experience {gap['experience']:.2f} against expectation {gap['expectation']:.2f}: "
             f"gap {gap['gap']:+.2f} [{gap['low']:+.2f}, {gap['high']:+.2f}], n={gap['n']:,}."
         )
-        target = max(target, float(gap["expectation"]))
     position = _position_of(positions, tp.id)
-    if position is not None:
-        if position["position"] == "disadvantage":
-            evidence.append(f"trails the leader ({position['leader']})")
-            challenge.append(
-                f"{position['leader']} leads with {position['leader_value']:.2f} against "
-                f"{position['brand_value']:.2f}."
-            )
-            target = max(target, float(position["leader_value"]))
+    if position is not None and position["position"] == "disadvantage":
+        evidence.append(f"trails the leader ({position['leader']})")
+        challenge.append(
+            f"{position['leader']} leads with {position['leader_value']:.2f} against "
+            f"{position['brand_value']:.2f} (context, not the goal)."
+        )
     if gap is None and driver["quadrant"] == "concentrate here":
         # no expectation to fall short of: importance x performance is the evidence
         reference, named = _reference(tp, positions)
@@ -256,7 +384,6 @@ def _priority(
             f"[{driver['share_low']:.0f}, {driver['share_high']:.0f}], experience "
             f"{current:.2f} (n={int(driver['n_performance']):,}) against {named} {reference:g}."
         )
-        target = max(target, reference)
     if abandoned is not None and abandoned["step"] == tp.id:
         evidence.append("most web sessions are lost here")
         challenge.append(
@@ -265,20 +392,10 @@ def _priority(
     if not evidence:
         return None
     top_of_scale = tp.experience.scale.high
-    target = round(min(target, top_of_scale), 1)
-    points = max(0.0, target - current)
-    slope_scale = float(driver["slope"]) * float(driver["reach"])
-    change = slope_scale * points
-    low, high = (float(driver["impact_low"]) * points, float(driver["impact_high"]) * points)
-    unit = drivers.outcome_unit
-    goal = (
-        f"raise the {tp.label.lower()} experience from {current:.2f} to {target:.1f} "
-        f"(+{points:.2f} points): expected {drivers.outcome_label} change {change:+.1f} "
-        f"{unit} [{low:+.1f}, {high:+.1f}] for all customers."
-    )
     catalog = tp.catalog
     behaviours = catalog.get("behaviours", {}) or {}
-    kpis = [f"{tp.label} experience (mean, 1-{top_of_scale:g})", drivers.outcome_label]
+    kpis = [f"{tp.label} experience (mean, {tp.experience.scale.low:g}-{top_of_scale:g})"]
+    kpis += [drivers.outcome_label]
     kpis += [op.column for op in study.codebook.operational if op.touchpoint == tp.id]
     kpis += list(catalog.get("measures", []) or [])[:2]
     return {
@@ -287,12 +404,7 @@ def _priority(
         "stage": tp.stage,
         "evidence": "; ".join(evidence),
         "challenge": " ".join(challenge),
-        "goal": goal,
-        "current": current,
-        "target": target,
-        "expected_change": change,
-        "expected_low": low,
-        "expected_high": high,
+        "direction": driver["direction"],
         "pain": float(driver["share"]) / 100 * max(0.0, -(gap["gap"] if gap is not None else 0)),
         "segments": _segments_most_affected(tp.id, by_segment, names),
         "experience": catalog.get("experience_to_deliver", ""),
@@ -315,8 +427,8 @@ def _position_of(positions, tp_id: str) -> pd.Series | None:
 
 
 def _reference(tp, positions) -> tuple[float, str]:
-    """What to aim for without an expectation: the codebook's target, else the best
-    competitor's score, else the top of the scale."""
+    """What the challenge compares with, as context: the codebook's target, else the
+    best competitor's score, else the top of the scale (the goal is set by :func:`goal_rule`)."""
     if tp.target is not None:
         return float(tp.target), "the target"
     position = _position_of(positions, tp.id)
