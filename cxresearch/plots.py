@@ -608,7 +608,8 @@ def negative_share_dots(result, ax=None):
 
 @literal_text
 def priority_bars(result, ax=None):
-    """The expected outcome change of each priority if it reached its goal,
+    """The outcome change that would go with each priority reaching its goal alone
+    (a scenario if the link is causal; priorities are not additive),
     with its interval, in rank order."""
     p = result.priorities
     if p.empty:
@@ -625,9 +626,10 @@ def priority_bars(result, ax=None):
     )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(
-        f"expected {result.outcome_label} change ({result.outcome_unit}), {result.interval}"
+        f"if causal: {result.outcome_label} change with this goal alone "
+        f"({result.outcome_unit}), {result.interval}"
     )
-    ax.set_title("Priorities: expected change if each goal is reached")
+    ax.set_title("Priorities: one scenario each, not additive")
     return ax
 
 

@@ -3,9 +3,10 @@ experience, gap, emotion, importance, and the pain points.
 
 Pain score (per touchpoint) = importance x shortfall x reach, where
 importance is the touchpoint's share of the outcome's explained variance
-(key drivers, 0-1), shortfall = max(0, expectation - experience) in scale
-points (the paired gap, zero when the brand meets expectations) and reach the
-share of respondents who used the touchpoint. It reads as the expected loss:
+(key drivers, 0-1; zero for a touchpoint whose link is negative), shortfall =
+max(0, expectation - experience) in scale points (the paired gap, zero when
+the brand meets expectations) and reach the share of respondents who used the
+touchpoint. It reads as the expected loss:
 how much the touchpoint matters, times how far the brand falls short there,
 times how many customers meet it. Without drivers, importance counts as 1.
 """
@@ -224,5 +225,7 @@ def _importance(study, drivers) -> tuple[dict[str, float], str | None]:
         if outcome is None:
             return {}, None
         drivers = estimate_drivers(study, outcome=outcome, n_boot=0)
-    shares = dict(zip(drivers.table["touchpoint"], drivers.table["share"] / 100, strict=True))
+    # a negative link (higher ratings, lower outcome) is no reason to raise a rating
+    positive = drivers.table["signed_share"].clip(lower=0) / 100
+    shares = dict(zip(drivers.table["touchpoint"], positive, strict=True))
     return shares, drivers.outcome

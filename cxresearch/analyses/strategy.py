@@ -112,13 +112,7 @@ class Strategy(Result):
 
     def plot(self, ax=None):
         """Each priority's scenario on its own, with its interval."""
-        ax = priority_bars(self, ax=ax)
-        ax.set_xlabel(
-            f"if causal: {self.outcome_label} change with this goal alone "
-            f"({self.outcome_unit}), {self.interval}"
-        )
-        ax.set_title("Priorities: one scenario each, not additive")
-        return ax
+        return priority_bars(self, ax=ax)
 
     def caption(self) -> str:
         now = f" ({self.outcome_label} now {self.level:.1f})" if np.isfinite(self.level) else ""
