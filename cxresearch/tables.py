@@ -52,6 +52,48 @@ def format_estimate(value: float, low: float, high: float, n: int, digits: int =
     return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] n={n:,}"
 
 
+def _bound(x: float, digits: int) -> str:
+    """A signed interval bound that keeps its side of zero: a bound that would round
+    to zero gets more digits (up to four more), so ``[+0.004, ...]`` never reads
+    ``[+0.00, ...]`` beside a "significant"."""
+    for extra in range(5):
+        text = f"{x:+.{digits + extra}f}"
+        if x == 0 or float(text) != 0:
+            return text
+    return text
+
+
+def format_difference(value: float, low: float, high: float, digits: int = 1) -> str:
+    """A difference with its interval, signed: ``+11.9 [+4.0, +19.9]``. An infinite
+    bound reads "no lower bound" / "no upper bound"; a bound that would round to
+    zero gets more digits, so the text shows on which side of zero it lies.
+
+    >>> format_difference(-0.3, -0.61, -0.004)
+    '-0.3 [-0.6, -0.004]'
+    >>> format_difference(2.0, 0.5, float("inf"))
+    '+2.0 [+0.5, no upper bound]'
+    """
+    if pd.isna(value):
+        return "no answers"
+    if pd.isna(low) or pd.isna(high):
+        return f"{value:+.{digits}f} [no interval]"
+    lo = "no lower bound" if low == float("-inf") else _bound(low, digits)
+    hi = "no upper bound" if high == float("inf") else _bound(high, digits)
+    return f"{value:+.{digits}f} [{lo}, {hi}]"
+
+
+def format_bound(x: float, digits: int = 1, side: str = "upper") -> str:
+    """An interval bound for people: an infinite one reads ``no upper bound`` / ``no
+    lower bound`` (an order statistic that does not exist), never the sample's extreme.
+
+    >>> format_bound(12.345), format_bound(float("inf"))
+    ('12.3', 'no upper bound')
+    """
+    if x in (float("inf"), float("-inf")):
+        return f"no {side} bound"
+    return f"{x:.{digits}f}"
+
+
 def estimates_wide(
     table: pd.DataFrame, rows: list[str], columns: str = "statistic", min_base: int = 1
 ) -> pd.DataFrame:

@@ -38,7 +38,14 @@ def test_welch_difference_matches_scipy(demo, comparison):
     welch = stats.ttest_ind(a, b, equal_var=False)
     assert row["difference"] == pytest.approx(a.mean() - b.mean())
     assert row["p"] == pytest.approx(welch.pvalue)
-    assert (row["low"], row["high"]) == pytest.approx(tuple(welch.confidence_interval(0.95)))
+    # raw_low/raw_high: the comparison on its own; low/high: at the table's family level
+    assert (row["raw_low"], row["raw_high"]) == pytest.approx(
+        tuple(welch.confidence_interval(0.95))
+    )
+    m = int(comparison.table["p_adjusted"].notna().sum())
+    assert (row["low"], row["high"]) == pytest.approx(
+        tuple(welch.confidence_interval(1 - 0.05 / m))
+    )
     assert row["test"] == "Welch t"
 
 
@@ -50,7 +57,7 @@ def test_share_difference_matches_statsmodels(demo, comparison):
     low, high = confint_proportions_2indep(a.sum(), len(a), b.sum(), len(b), method="newcomb")
     assert row["difference"] == pytest.approx(100 * (a.mean() - b.mean()))
     assert row["p"] == pytest.approx(p)
-    assert (row["low"], row["high"]) == pytest.approx((100 * low, 100 * high))
+    assert (row["raw_low"], row["raw_high"]) == pytest.approx((100 * low, 100 * high))
 
 
 def test_nps_difference_z_test_by_hand(demo, comparison):
@@ -70,14 +77,16 @@ def test_nps_difference_z_test_by_hand(demo, comparison):
     assert row["difference"] == pytest.approx(100 * (nps_a - nps_b))
     assert row["p"] == pytest.approx(2 * stats.norm.sf(abs(z)))
     half = 1.959963984540054 * np.sqrt(var_a + var_b)
-    assert (row["low"], row["high"]) == pytest.approx(
+    assert (row["raw_low"], row["raw_high"]) == pytest.approx(
         (100 * (nps_a - nps_b - half), 100 * (nps_a - nps_b + half))
     )
 
 
-def test_holm_and_benjamini_hochberg_across_the_whole_table(demo, comparison):
-    t = comparison.table
-    assert np.allclose(t["p_adjusted"], multipletests(t["p"], method="holm")[1])
+def test_bonferroni_holm_and_benjamini_hochberg_across_the_whole_table(demo, comparison):
+    t = comparison.table  # Bonferroni by default: its intervals are simultaneous (issue 14)
+    assert np.allclose(t["p_adjusted"], multipletests(t["p"], method="bonferroni")[1])
+    holm = cx.compare(demo, correction="holm").table
+    assert np.allclose(holm["p_adjusted"], multipletests(holm["p"], method="holm")[1])
     bh = cx.compare(demo, correction="fdr_bh").table
     assert np.allclose(bh["p_adjusted"], multipletests(bh["p"], method="fdr_bh")[1])
 
@@ -174,7 +183,7 @@ def test_benchmark_file_errors_name_rows(demo, tmp_path):
     reason="../shared/data/twitter-airline-sentiment is absent",
 )
 def test_real_airline_tweets_compare_through_their_codebook():
-    study = cx.load_study(TWEETS)
+    study = cx.load_study(TWEETS, data_dirs=[SHARED_DATA])
     assert study.n == 14640 and any("no id column" in n for n in study.quality.notes)
     result = cx.compare(study)
     negative = result.values[result.values["label"] == "Negative feedback %"].set_index("brand")

@@ -27,16 +27,21 @@ def test_paired_gap_interval_and_test_match_scipy(demo):
     low, high = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
     assert row["n"] == len(d)
     assert row["gap"] == pytest.approx(d.mean())
-    assert (row["low"], row["high"]) == pytest.approx((low, high))
+    assert (row["raw_low"], row["raw_high"]) == pytest.approx((low, high))
+    m = len(result.table)  # the interval shown: at the family's Bonferroni level
+    wide = stats.t.interval(1 - 0.05 / m, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert (row["low"], row["high"]) == pytest.approx(wide)
     assert row["p"] == pytest.approx(
         stats.ttest_rel(pairs["perf_store"], pairs["exp_store"]).pvalue
     )
     assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(d).pvalue)
 
 
-def test_holm_adjustment_matches_statsmodels(demo):
-    table = cx.gaps(demo).table
-    assert np.allclose(table["p_adjusted"], multipletests(table["p"], method="holm")[1])
+def test_corrections_match_statsmodels(demo):
+    table = cx.gaps(demo).table  # Bonferroni by default (issue 14)
+    assert np.allclose(table["p_adjusted"], multipletests(table["p"], method="bonferroni")[1])
+    holm = cx.gaps(demo, correction="holm").table
+    assert np.allclose(holm["p_adjusted"], multipletests(holm["p"], method="holm")[1])
     bh = cx.gaps(demo, correction="fdr_bh").table
     assert np.allclose(bh["p_adjusted"], multipletests(bh["p"], method="fdr_bh")[1])
 
@@ -109,17 +114,26 @@ def test_gaps_by_segment_needs_labels(demo):
     assert set(result.table["segment"]) == {"long", "short"}
 
 
-def test_best_competitor_reference_uses_welch(demo):
+def test_best_competitor_reference_uses_welch_corrected_for_the_pick(demo):
+    """The gap to the best rival, with Welch tests against every rival and Bonferroni
+    over the three rivals (the brand leads on the website: ahead of them all)."""
     result = cx.gaps(demo, reference="best_competitor", weighted=False)
     row = result.table.set_index("touchpoint").loc["website"]
     rival = row["reference"].split("(")[1].rstrip(")")
-    own = demo.responses.loc[demo.responses["brand_rated"] == "Acme", "perf_website"].dropna()
-    other = demo.responses.loc[demo.responses["brand_rated"] == rival, "perf_website"].dropna()
-    welch = stats.ttest_ind(own, other, equal_var=False)
+    r = demo.responses
+    own = r.loc[r["brand_rated"] == "Acme", "perf_website"].dropna()
+    other = r.loc[r["brand_rated"] == rival, "perf_website"].dropna()
     assert row["gap"] == pytest.approx(own.mean() - other.mean())
-    assert row["p"] == pytest.approx(welch.pvalue)
-    low, high = welch.confidence_interval(0.95)
-    assert (row["low"], row["high"]) == pytest.approx((low, high))
+    rivals = [b for b in r["brand_rated"].cat.categories if b != "Acme"]
+    welch = [
+        stats.ttest_ind(own, r.loc[r["brand_rated"] == b, "perf_website"].dropna(), equal_var=False)
+        for b in rivals
+    ]
+    assert row["gap"] > 0 and row["p"] == pytest.approx(3 * max(w.pvalue for w in welch))
+    bounds = [w.confidence_interval(1 - 0.05 / 3) for w in welch]
+    assert (row["raw_low"], row["raw_high"]) == pytest.approx(
+        (min(b.low for b in bounds), min(b.high for b in bounds))
+    )
 
 
 def test_gaps_by_brand_names_the_brand_column_and_plots(demo):

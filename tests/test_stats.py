@@ -4,13 +4,16 @@ and coverage on data with a planted, known truth."""
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from cxresearch.stats import (
     GroupedSums,
+    correct_family,
     kish_effective_n,
     nps_interval,
+    quantile_interval,
     t_interval,
     wilson_interval,
     z_value,
@@ -97,3 +100,89 @@ def test_grouped_sums_are_mergeable_across_partitions():
 def test_z_value():
     assert z_value(0.95) == pytest.approx(1.959964, abs=1e-6)
     assert z_value(0.90) == pytest.approx(1.644854, abs=1e-6)
+
+
+# -- one family of comparisons: verdicts and the intervals beside them agree ------------
+def _means_family(rng, truth, n=40):
+    """One sample of ``n`` per true mean; the t tests and intervals of ``mean = 0``."""
+    x = rng.normal(truth[:, None], 1.0, (len(truth), n))
+    mean, variance = x.mean(axis=1), x.var(axis=1, ddof=1)
+    p = stats.ttest_1samp(x, 0.0, axis=1).pvalue
+    return mean, p, lambda level: t_interval(mean, variance, np.full(len(truth), n), level)
+
+
+def test_bonferroni_intervals_cover_every_truth_together_at_the_nominal_rate():
+    rng = np.random.default_rng(14)
+    truth = np.array([0, 0, 0, 0, 0.2, 0.3, 0.5, 0.8, 0, 0.1])
+    reps, together = 300, 0
+    for _ in range(reps):
+        _, p, interval_at = _means_family(rng, truth)
+        family = correct_family(p, interval_at, confidence=0.95)
+        together += np.all((family.low <= truth) & (truth <= family.high))
+        assert np.array_equal(family.significant, (family.low > 0) | (family.high < 0))
+        assert np.allclose(family.p_adjusted, np.minimum(1, 10 * p))
+        assert np.array_equal(family.significant, family.p_adjusted < 0.05)
+    assert together / reps >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / reps)
+
+
+def test_holm_and_fdr_verdicts_match_statsmodels_and_their_intervals():
+    rng = np.random.default_rng(5)
+    truth = np.array([0, 0, 0, 0.35, 0.4, 0.45, 0.6, 0])
+    for method in ("holm", "fdr_bh"):
+        for _ in range(50):
+            _, p, interval_at = _means_family(rng, truth)
+            family = correct_family(p, interval_at, method=method)
+            reject, adjusted, *_ = multipletests(p, alpha=0.05, method=method)
+            assert np.allclose(family.p_adjusted, adjusted)
+            assert np.array_equal(family.significant, reject)
+
+
+def test_fdr_intervals_keep_the_false_coverage_rate_below_alpha():
+    """Benjamini & Yekutieli (2005): among the selected (significant) parameters, the
+    expected share of intervals missing their truth is at most alpha."""
+    rng = np.random.default_rng(7)
+    truth = np.array([0] * 6 + [0.3, 0.4, 0.5, 0.7])
+    reps, rates = 300, []
+    for _ in range(reps):
+        _, p, interval_at = _means_family(rng, truth)
+        family = correct_family(p, interval_at, method="fdr_bh")
+        chosen = family.significant
+        missed = ~((family.low <= truth) & (truth <= family.high))
+        rates.append(missed[chosen].mean() if chosen.any() else 0.0)
+    assert np.mean(rates) <= 0.05 + 3 * np.std(rates) / np.sqrt(reps)
+
+
+def test_comparisons_left_out_of_a_family_are_not_counted():
+    p = np.array([0.01, 0.02, 0.5, np.nan])
+    family = correct_family(
+        p, lambda level: (np.zeros(4) - 1, np.ones(4)), include=[True, True, False, True]
+    )
+    assert family.size == 2 and family.level == pytest.approx(0.975)
+    assert np.isnan(family.p_adjusted[2:]).all()
+    assert family.p_adjusted[:2] == pytest.approx([0.02, 0.04])
+
+
+# -- quantiles: no bound rather than the sample's extreme --------------------------------
+@pytest.mark.parametrize("n", [5, 10, 20, 50, 301])
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
+def test_quantile_interval_matches_scipy_quantile_test(n, q):
+    """scipy gives NaN where the order statistic does not exist; we give "no bound"."""
+    x = np.random.default_rng(n).exponential(3.0, n)
+    value, low, high = quantile_interval(x, q)
+    reference = stats.quantile_test(x, q=np.quantile(x, q), p=q).confidence_interval(0.95)
+    assert value == pytest.approx(np.quantile(x, q))
+    assert low == (-np.inf if np.isnan(reference.low) else pytest.approx(reference.low))
+    assert high == (np.inf if np.isnan(reference.high) else pytest.approx(reference.high))
+
+
+@pytest.mark.parametrize("n", [10, 20, 50, 200])
+def test_p90_interval_covers_the_true_p90_at_least_at_the_nominal_rate(n):
+    """Exponential waits (mean 1): the true 90th percentile is ln 10. An infinite upper
+    bound covers; capping it at the maximum covered 62% at n = 10."""
+    rng = np.random.default_rng(n)
+    truth, reps = np.log(10), 300
+    covered = 0
+    for _ in range(reps):
+        _, low, high = quantile_interval(rng.exponential(1.0, n), 0.9)
+        covered += low <= truth <= high
+    assert covered / reps >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / reps)

@@ -7,8 +7,14 @@ the statistic (Welch's t for means, the two-proportion z test with
 Newcombe's interval for shares, a z test for NPS; see
 :mod:`cxresearch.analyses.measures`).
 
-p-values are adjusted across the whole table (Holm 1979 by default,
-Benjamini-Hochberg selectable). Weighted data use Kish's effective n.
+The table is one family of comparisons: the verdicts are corrected for all of
+them (Bonferroni by default; Holm or Benjamini-Hochberg selectable) and every
+difference is shown with the interval that matches its verdict
+(:func:`cxresearch.stats.correct_family`), so "significant" always means the
+interval shown excludes zero. Because every competitor is in that family,
+"trails the leader" (the rival with the best point estimate) is protected
+against the luck of picking the best of several rivals. Weighted data use
+Kish's effective n.
 Competitors may come from the same survey (a brand column) or from a
 benchmark file of aggregate means, standard deviations and bases.
 """
@@ -23,8 +29,15 @@ import pandas as pd
 from ..errors import Problem, StudyError
 from ..plots import comparison_heatmap, leader_dots
 from ..results import Result
-from ..stats import adjust_pvalues, t_interval, z_value
-from ..tables import Findings, suppressed_note
+from ..stats import (
+    CORRECTIONS,
+    correct_family,
+    family_note,
+    level_label,
+    t_interval,
+    z_value,
+)
+from ..tables import Findings, format_difference, suppressed_note
 from ._common import default_outcome, group_codes, require, survey_weights
 from .drivers import drivers as estimate_drivers
 from .measures import difference_test, measures, summarise
@@ -39,9 +52,12 @@ class Comparison(Result):
     ``values``: one row per measure and brand (value, low, high, n,
     below_min_base, leader). ``table``: one row per measure and competitor:
     the brand's and the competitor's values, ``difference`` (brand -
-    competitor, in the measure's units) with ``low``/``high``, ``test``,
-    ``p``, ``p_adjusted``, ``significant``, and per measure the ``leader``
-    and the brand's ``gap_to_leader``. ``positions``: per touchpoint,
+    competitor, in the measure's units) with ``low``/``high`` (the interval
+    that matches the corrected verdict, at ``family_level``), ``raw_low``/``raw_high``
+    (the interval of the comparison on its own), ``test``, ``p``, ``p_adjusted``,
+    ``significant`` (``low > 0`` or ``high < 0``), and per measure the ``leader``
+    and the brand's ``gap_to_leader``. Comparisons with a base below ``min_base``
+    are suppressed and left out of the family. ``positions``: per touchpoint,
     advantage / parity / disadvantage, its importance and ``own`` (an
     advantage on a touchpoint that matters).
     """
@@ -55,6 +71,8 @@ class Comparison(Result):
     min_base: int
     source: str
     confidence: float = 0.95
+    family_size: int = 0
+    family_level: float = 0.95
 
     def findings(self, top: int | None = None) -> Findings:
         """Where the brand leads, where it trails, and its own experiences
@@ -63,13 +81,15 @@ class Comparison(Result):
         lines = []
         for row in p[p["position"] == "advantage"].itertuples():
             lines.append(
-                f"Leads on {row.label}: {row.brand_value:.2f} against "
-                f"{row.best_rival_value:.2f} for the best competitor ({row.best_rival})."
+                f"Leads on {row.label}: {row.brand_value:.2f} (n={row.brand_n:,}) against "
+                f"{row.best_rival_value:.2f} (n={row.best_rival_n:,}) for the best competitor "
+                f"({row.best_rival}); {self._difference(row.measure, row.best_rival)}."
             )
         for row in p[p["position"] == "disadvantage"].itertuples():
             lines.append(
-                f"Trails on {row.label}: {row.brand_value:.2f} against "
-                f"{row.leader_value:.2f} for the leader ({row.leader})."
+                f"Trails on {row.label}: {row.brand_value:.2f} (n={row.brand_n:,}) against "
+                f"{row.leader_value:.2f} (n={row.leader_n:,}) for the leader ({row.leader}); "
+                f"{self._difference(row.measure, row.leader)}."
             )
         own = list(p.loc[p["own"], "label"])
         lines.append(
@@ -80,6 +100,19 @@ class Comparison(Result):
         return Findings(tuple(lines if top is None else lines[:top]))
 
     summary = findings  # the name of 0.1
+
+    def _difference(self, measure: str, rival: str) -> str:
+        row = self.table[(self.table["measure"] == measure) & (self.table["competitor"] == rival)]
+        row = row.iloc[0]
+        return (
+            f"difference {format_difference(row['difference'], row['low'], row['high'], 2)}, "
+            f"a {self._level} interval allowing for the {self.family_size} comparisons "
+            "in the table"
+        )
+
+    @property
+    def _level(self) -> str:
+        return level_label(self.family_level)
 
     def plot(self, ax=None):
         """Heatmap of brand x touchpoint scores, marks where a competitor differs
@@ -110,14 +143,22 @@ class Comparison(Result):
             index="label", columns="brand", values="cell", aggfunc="first", sort=False
         )
         brands = [self.brand] + [b for b in wide.columns if b != self.brand]
-        diff = self.table.assign(
+        t = self.table
+        small = (t["brand_n"] < self.min_base) | t["competitor_below_min_base"]
+        diff = t.assign(
             text=[
-                f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
-                for d, lo, hi, s in zip(
-                    self.table["difference"],
-                    self.table["low"],
-                    self.table["high"],
-                    self.table["significant"],
+                suppressed_note(min(n_own, n_rival), self.min_base)
+                if tiny
+                else format_difference(d, lo, hi, 2 if kind == "mean" else 1) + (" *" if s else "")
+                for d, lo, hi, s, tiny, n_own, n_rival, kind in zip(
+                    t["difference"],
+                    t["low"],
+                    t["high"],
+                    t["significant"],
+                    small,
+                    t["brand_n"],
+                    t["competitor_n"],
+                    t["kind"],
                     strict=True,
                 )
             ]
@@ -129,10 +170,16 @@ class Comparison(Result):
         return wide[brands].join(diff).reindex(order)
 
     def caption(self) -> str:
+        family = family_note(
+            self.correction,
+            self.family_size,
+            self.family_level,
+            self.confidence,
+            f"differences {self.brand} - competitor in this table",
+        )
         return (
-            f"Each brand's value [{self.interval}] and base; ▲ = market leader. Differences "
-            f"{self.brand} - competitor with {self.interval}s; * = significant after "
-            f"{self.correction} correction across the table. Competitors from {self.source}."
+            f"Each brand's value [{self.interval}] and base; ▲ = market leader. {family} "
+            f"Competitors from {self.source}."
         )
 
 
@@ -140,7 +187,7 @@ def compare(
     study,
     *,
     brand: str | None = "auto",
-    correction: str = "holm",
+    correction: str = "bonferroni",
     weighted: bool = True,
     drivers=None,
     confidence: float = 0.95,
@@ -153,7 +200,9 @@ def compare(
     brand : str
         The brand to compare: ``"auto"`` (default) is the codebook's ``brand``.
     correction : str
-        ``"holm"`` (default) or ``"fdr_bh"`` (Benjamini-Hochberg), across the table.
+        ``"bonferroni"`` (default: simultaneous intervals), ``"holm"`` or ``"fdr_bh"``
+        (Benjamini-Hochberg), across the table; the intervals shown follow it
+        (:func:`cxresearch.stats.family_level`).
     weighted : bool
         Use survey weights (Kish effective n).
     drivers : Drivers, optional
@@ -173,10 +222,22 @@ def compare(
     summaries = _summaries(study, brand, weighted, confidence)
     if brand not in set(summaries["brand"]):
         raise KeyError(f"brand {brand!r} is not in the study")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
     values = _mark_leaders(summaries, study.codebook.min_base)
-    table = _differences(values, brand, confidence)
-    table["p_adjusted"] = adjust_pvalues(table["p"], correction)
-    table["significant"] = table["p_adjusted"] < 1 - confidence
+    table, pairs = _differences(values, brand, confidence)
+    table["raw_low"], table["raw_high"] = table["low"], table["high"]
+    family = correct_family(
+        table["p"].to_numpy(dtype=float),
+        lambda level: _intervals_at(pairs, level),
+        confidence=confidence,
+        method=correction,
+        include=~(table["brand_n"] < study.codebook.min_base)
+        & ~table["competitor_below_min_base"].astype(bool),
+    )
+    table["low"], table["high"] = family.low, family.high
+    table["p_adjusted"], table["significant"] = family.p_adjusted, family.significant
+    table["family_level"] = family.level
     table = _with_leaders(table, values, brand)
     positions = _positions(study, values, table, brand, drivers)
     return Comparison(
@@ -189,6 +250,8 @@ def compare(
         min_base=study.codebook.min_base,
         source="the benchmark file" if study.benchmark is not None else "the same survey",
         confidence=confidence,
+        family_size=family.size,
+        family_level=family.level,
     )
 
 
@@ -253,8 +316,16 @@ def _mark_leaders(values: pd.DataFrame, min_base: int) -> pd.DataFrame:
     return values
 
 
-def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.DataFrame:
-    rows = []
+_DIFFERENCE_COLUMNS = (
+    "measure", "label", "kind", "touchpoint", "stage", "lower_is_better", "brand_value",
+    "brand_n", "competitor", "competitor_value", "competitor_n", "competitor_below_min_base",
+    "difference", "low", "high", "test", "p",
+)  # fmt: skip
+
+
+def _differences(values: pd.DataFrame, brand: str, confidence: float):
+    """One row per measure and competitor, and the (brand, competitor) summaries behind it."""
+    rows, pairs = [], []
     z = z_value(confidence)
     for measure, group in values.groupby("measure", sort=False):
         own = group[group["brand"] == brand]
@@ -263,6 +334,7 @@ def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.Data
         a = own.iloc[0]
         for b in group[group["brand"] != brand].itertuples():
             difference, low, high, p, test = difference_test(a, b, z, confidence)
+            pairs.append((a, b))
             rows.append(
                 {
                     "measure": measure,
@@ -284,7 +356,17 @@ def _differences(values: pd.DataFrame, brand: str, confidence: float) -> pd.Data
                     "p": p,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(_DIFFERENCE_COLUMNS)), pairs
+
+
+def _intervals_at(pairs, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every difference's interval at ``level`` (the family's level)."""
+    z = z_value(level)
+    bounds = [difference_test(a, b, z, level)[1:3] for a, b in pairs]
+    if not bounds:
+        return np.array([]), np.array([])
+    low, high = zip(*bounds, strict=True)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def _with_leaders(table: pd.DataFrame, values: pd.DataFrame, brand: str) -> pd.DataFrame:
@@ -304,10 +386,13 @@ _POSITION_COLUMNS = (
     "stage",
     "position",
     "brand_value",
+    "brand_n",
     "best_rival",
     "best_rival_value",
+    "best_rival_n",
     "leader",
     "leader_value",
+    "leader_n",
     "importance",
     "own",
 )
@@ -340,10 +425,13 @@ def _positions(study, values, table, brand, drivers) -> pd.DataFrame:
                 "stage": group["stage"].iloc[0],
                 "position": position,
                 "brand_value": group["brand_value"].iloc[0],
+                "brand_n": int(group["brand_n"].iloc[0]),
                 "best_rival": best["competitor"],
                 "best_rival_value": best["competitor_value"],
+                "best_rival_n": int(best["competitor_n"]),
                 "leader": leader,
                 "leader_value": group["leader_value"].iloc[0],
+                "leader_n": _leader_n(group, leader),
                 "importance": importance.get(touchpoint, np.nan),
             }
         )
@@ -351,6 +439,12 @@ def _positions(study, values, table, brand, drivers) -> pd.DataFrame:
     median = positions["importance"].median()
     positions["own"] = (positions["position"] == "advantage") & (positions["importance"] >= median)
     return positions
+
+
+def _leader_n(group: pd.DataFrame, leader) -> int:
+    """The leader's base: a competitor's, or the brand's own when the brand leads."""
+    rows = group[group["competitor"] == leader]
+    return int(rows["competitor_n"].iloc[0] if len(rows) else group["brand_n"].iloc[0])
 
 
 def _importance(study, drivers) -> dict[str, float]:

@@ -8,8 +8,14 @@ come from the paired differences, not from two separate means.
 
 Studies that ask no expectations can measure the gap against a target score
 declared per touchpoint in the codebook (``target: 6``), or against the best
-competitor (``reference="best_competitor"``: the difference of two
-independent means, Welch).
+competitor (``reference="best_competitor"``: Welch differences of independent
+means, corrected for picking the best of several rivals; see
+:func:`_against_best_competitor`).
+
+A table is one family of comparisons: verdicts corrected for all of them
+(Bonferroni by default) and each gap shown with the interval that matches its
+verdict (:func:`cxresearch.stats.correct_family`). Cells below ``min_base`` are
+suppressed and left out of the family.
 """
 
 from __future__ import annotations
@@ -24,8 +30,18 @@ from scipy import stats as _st
 from ..data.codebook import STAGES
 from ..plots import gap_bars, gap_profile
 from ..results import Result
-from ..stats import GroupedSums, adjust_pvalues, t_interval, t_test_p, z_value
-from ..tables import Findings, format_p, suppressed_note
+from ..stats import (
+    CORRECTIONS,
+    GroupedSums,
+    adjust_pvalues,
+    correct_family,
+    family_interval_label,
+    family_note,
+    level_label,
+    t_interval,
+    t_test_p,
+)
+from ..tables import Findings, format_difference, format_p, suppressed_note
 from ._common import group_codes, require, segment_labels, survey_weights
 
 REFERENCES = ("expectation", "target", "best_competitor")
@@ -37,9 +53,11 @@ class GapTable(Result):
 
     ``table`` columns: the group columns, ``touchpoint`` (or ``stage``),
     ``label``, ``stage``, ``reference`` (what the experience is compared with),
-    ``expectation``, ``experience``, ``gap``, ``low``, ``high``, ``n`` (pairs),
-    ``n_eff``, ``p`` (paired t test), ``p_adjusted``, ``wilcoxon_p`` (signed
-    rank), ``wilcoxon_p_adjusted``, ``significant`` and ``below_min_base``.
+    ``expectation``, ``experience``, ``gap``, ``low``, ``high`` (the interval
+    matching the corrected verdict, at ``family_level``), ``raw_low``/``raw_high``
+    (the cell on its own), ``n`` (pairs), ``n_eff``, ``p`` (paired t test),
+    ``p_adjusted``, ``wilcoxon_p`` (signed rank), ``wilcoxon_p_adjusted``,
+    ``significant`` (the interval excludes zero) and ``below_min_base``.
     """
 
     table: pd.DataFrame
@@ -49,6 +67,8 @@ class GapTable(Result):
     correction: str
     confidence: float = 0.95
     notes: tuple[str, ...] = field(default_factory=tuple)
+    family_size: int = 0
+    family_level: float = 0.95
 
     def findings(self, top: int = 3) -> Findings:
         """The biggest significant shortfalls, in plain language (a list of lines)."""
@@ -60,8 +80,10 @@ class GapTable(Result):
             group = "".join(f"{row[c]}, " for c in self._group_columns())
             lines.append(
                 f"{group}{where}: experience {row['experience']:.1f} against "
-                f"{row['reference']} {row['expectation']:.1f}, a gap of {row['gap']:.2f} "
-                f"({self.interval} {row['low']:.2f} to {row['high']:.2f}; n={row['n']:,})"
+                f"{row['reference']} {row['expectation']:.1f}, a gap of "
+                f"{format_difference(row['gap'], row['low'], row['high'], 2)} (a "
+                f"{level_label(self.family_level)} interval allowing for the "
+                f"{self.family_size} gaps in the table; n={row['n']:,})"
             )
         return Findings(tuple(lines), "No touchpoint falls significantly short.")
 
@@ -87,9 +109,10 @@ class GapTable(Result):
         shown["compared with"] = t["reference"].to_numpy()
         shown["reference"] = t["expectation"].map("{:.2f}".format).to_numpy()
         shown["experience"] = t["experience"].map("{:.2f}".format).to_numpy()
-        gap_column = f"gap [{self.interval}]"
+        label = family_interval_label(self.correction, self.family_level, self.confidence)
+        gap_column = f"gap [{label}]"
         shown[gap_column] = [
-            f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]" + (" *" if sig else "")
+            format_difference(g, lo, hi, 2) + (" *" if sig else "")
             for g, lo, hi, sig in zip(t["gap"], t["low"], t["high"], t["significant"], strict=True)
         ]
         shown["n"] = t["n"].map("{:,}".format).to_numpy()
@@ -101,11 +124,19 @@ class GapTable(Result):
         return shown
 
     def caption(self) -> str:
-        caption = (
-            f"Gap = experience - reference; {self.interval} from the paired "
-            f"differences; * = significant after {self.correction} correction across the table."
-        )
-        return " ".join([caption, *self.notes])
+        if self.table.empty or not self.table["reference"].str.startswith("best").any():
+            how = f"Gap = experience - reference; {self.interval}s from the paired differences."
+        else:
+            how = (
+                "Gap = the brand's experience - the best competitor's (Welch); each interval "
+                "allows for picking the best of the rivals (Bonferroni over the rivals): below "
+                "zero, the brand trails at least one rival; above zero, it leads them all."
+            )
+        family = family_note(
+            self.correction, self.family_size, self.family_level, self.confidence,
+            "gaps in this table",
+        )  # fmt: skip
+        return " ".join([how, family, *self.notes])
 
 
 def gaps(
@@ -116,7 +147,7 @@ def gaps(
     reference: str = "expectation",
     segments=None,
     weighted: bool = True,
-    correction: str = "holm",
+    correction: str = "bonferroni",
     confidence: float = 0.95,
 ) -> GapTable:
     """Expectations against experiences, with paired intervals and tests.
@@ -141,7 +172,9 @@ def gaps(
     weighted : bool
         Use survey weights (Kish effective n) when the study has them.
     correction : str
-        ``"holm"`` (default) or ``"fdr_bh"``, across every test in the table.
+        ``"bonferroni"`` (default: simultaneous intervals), ``"holm"`` or ``"fdr_bh"``,
+        across every cell of the table with a base of at least ``min_base``; the
+        intervals shown follow it (:func:`cxresearch.stats.family_level`).
 
     Notes
     -----
@@ -152,6 +185,8 @@ def gaps(
     """
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
     require(study, "gaps", "touchpoints")
     if reference != "best_competitor":
         require(study, f"gaps against the {reference}", "expectations")
@@ -159,7 +194,9 @@ def gaps(
     rows, brand = _select_brand(study, brand, reference)
     weights = survey_weights(study, rows, weighted)
     if reference == "best_competitor":
-        table, notes = _against_best_competitor(study, rows, brand, weights, confidence)
+        table, interval_at, notes = _against_best_competitor(
+            study, rows, brand, weights, confidence
+        )
     else:
         units, notes = _paired_units(study, rows, by, reference)
         columns = [] if by in ("touchpoint", "stage") else [_group_column(study, by, segments)]
@@ -167,11 +204,25 @@ def gaps(
         codes, keys = group_codes(frame, columns)
         table = _paired_table(units, weights, codes, keys, confidence)
         table["wilcoxon_p"] = [_wilcoxon(d[codes == g]) for d, g in _cells(units, codes, keys)]
-    table["p_adjusted"] = adjust_pvalues(table["p"], correction)
-    if "wilcoxon_p" in table:
-        table["wilcoxon_p_adjusted"] = adjust_pvalues(table["wilcoxon_p"], correction)
-    table["significant"] = table["p_adjusted"] < 1 - confidence
+        interval_at = _paired_intervals(table)
     table["below_min_base"] = table["n"] < study.codebook.min_base
+    table["raw_low"], table["raw_high"] = table["low"], table["high"]
+    family = correct_family(
+        table["p"].to_numpy(dtype=float),
+        interval_at,
+        confidence=confidence,
+        method=correction,
+        include=~table["below_min_base"].to_numpy(dtype=bool),
+    )
+    table["low"], table["high"] = family.low, family.high
+    table["p_adjusted"], table["significant"] = family.p_adjusted, family.significant
+    table["family_level"] = family.level
+    if "wilcoxon_p" in table:
+        tested = ~table["below_min_base"]
+        table["wilcoxon_p_adjusted"] = np.nan
+        table.loc[tested, "wilcoxon_p_adjusted"] = adjust_pvalues(
+            table.loc[tested, "wilcoxon_p"].to_numpy(dtype=float), correction
+        )
     return GapTable(
         table=table.reset_index(drop=True),
         by=_result_by(study, by, reference),
@@ -180,6 +231,8 @@ def gaps(
         correction=correction,
         confidence=confidence,
         notes=tuple(notes),
+        family_size=family.size,
+        family_level=family.level,
     )
 
 
@@ -291,10 +344,17 @@ def _paired_table(units, weights, codes, keys, confidence) -> pd.DataFrame:
             part[name] = value
         part["expectation"], part["experience"], part["gap"] = e.mean, x.mean, d.mean
         part["low"], part["high"] = low, high
-        part["n"], part["n_eff"] = d.count.astype(int), d.n_eff
+        part["n"], part["n_eff"], part["sd"] = d.count.astype(int), d.n_eff, np.sqrt(d.variance)
         part["p"] = t_test_p(d.mean, d.variance, d.n_eff)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def _paired_intervals(table: pd.DataFrame):
+    """``level -> (low, high)``: every paired gap's t interval at that level."""
+    gap, variance = table["gap"].to_numpy(dtype=float), table["sd"].to_numpy(dtype=float) ** 2
+    n_eff = table["n_eff"].to_numpy(dtype=float)
+    return lambda level: t_interval(gap, variance, n_eff, level)
 
 
 def _wilcoxon(differences: np.ndarray) -> float:
@@ -304,14 +364,67 @@ def _wilcoxon(differences: np.ndarray) -> float:
     return float(_st.wilcoxon(d, zero_method="wilcox").pvalue)
 
 
+@dataclass(frozen=True)
+class _Rivals:
+    """The brand's Welch differences with each rival on one touchpoint."""
+
+    difference: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    p: np.ndarray
+
+    def interval(self, level: float) -> tuple[float, float]:
+        """An interval for ``brand - best rival``, allowing for choosing the best.
+
+        Each difference gets a Welch interval at ``1 - (1 - level) / k`` (k rivals);
+        with probability at least ``level`` all k hold together (Bonferroni), and
+        then ``brand - max(rivals) = min_j (brand - rival_j)`` lies between the
+        smallest lower bound and the smallest upper bound.
+        """
+        k = len(self.difference)
+        t = _st.t.ppf(1 - (1 - level) / (2 * k), self.df)
+        half = t * self.se
+        return float(np.min(self.difference - half)), float(np.min(self.difference + half))
+
+    def p_value(self) -> float:
+        """The p-value that matches :meth:`interval`: the interval excludes zero at
+        level ``1 - alpha`` exactly when this is below alpha. Behind some rival:
+        ``k`` times the smallest p among the rivals ahead; ahead of every rival:
+        ``k`` times the largest p (Bonferroni; intersection-union for "ahead of all")."""
+        k = len(self.difference)
+        behind = self.difference < 0
+        p = self.p[behind].min() if behind.any() else self.p.max()
+        return float(min(1.0, k * p))
+
+
+def _welch(mean, se2, n_eff, own: int, other: int):
+    """Welch difference, standard error, degrees of freedom and p-value (own - other)."""
+    difference = mean[own] - mean[other]
+    se = np.sqrt(se2[own] + se2[other])
+    df = (se2[own] + se2[other]) ** 2 / (
+        se2[own] ** 2 / (n_eff[own] - 1) + se2[other] ** 2 / (n_eff[other] - 1)
+    )
+    df = df if np.isfinite(df) else np.inf
+    return difference, se, df, float(2 * _st.t.sf(abs(difference / se), df))
+
+
 def _against_best_competitor(study, rows, brand, weights, confidence):
     """Brand mean minus the best competitor's mean (competitors at or above
-    ``min_base`` only), Welch interval and test."""
+    ``min_base`` only), corrected for picking the best.
+
+    Picking the rival with the highest point estimate and testing against it
+    as if it had been chosen in advance finds the brand "behind" too often
+    (the winner's curse: with four equal rivals, about one run in eight at
+    alpha = 0.05). Here the gap to the best rival gets the interval of
+    :meth:`_Rivals.interval` (Bonferroni over the ``k`` rivals) and the
+    matching p-value: "behind" means behind at least one rival, "ahead" ahead
+    of every one. Returns the table, ``level -> (low, high)`` and notes.
+    """
     column = study.codebook.brand_column
     codes, keys = group_codes(rows, [column])
     brands = list(keys[column])
     own = brands.index(brand)
-    records, notes = [], []
+    records, notes, found = [], [], []
     for tp in study.codebook.touchpoints:
         if tp.experience is None:
             continue
@@ -328,12 +441,10 @@ def _against_best_competitor(study, rows, brand, weights, confidence):
             continue
         best = max(rivals, key=lambda i: sums.mean[i])
         se2 = sums.variance / sums.n_eff
-        diff = sums.mean[own] - sums.mean[best]
-        se = np.sqrt(se2[own] + se2[best])
-        df = (se2[own] + se2[best]) ** 2 / (
-            se2[own] ** 2 / (sums.n_eff[own] - 1) + se2[best] ** 2 / (sums.n_eff[best] - 1)
-        )
-        t_crit = _st.t.ppf(0.5 + confidence / 2, df) if np.isfinite(df) else z_value(confidence)
+        tests = [_welch(sums.mean, se2, sums.n_eff, own, i) for i in rivals]
+        comparison = _Rivals(*(np.array(column) for column in zip(*tests, strict=True)))
+        low, high = comparison.interval(confidence)
+        found.append(comparison)
         records.append(
             {
                 "touchpoint": tp.id,
@@ -342,13 +453,25 @@ def _against_best_competitor(study, rows, brand, weights, confidence):
                 "reference": f"best competitor ({brands[best]})",
                 "expectation": sums.mean[best],
                 "experience": sums.mean[own],
-                "gap": diff,
-                "low": diff - t_crit * se,
-                "high": diff + t_crit * se,
+                "gap": sums.mean[own] - sums.mean[best],
+                "low": low,
+                "high": high,
                 "n": int(sums.count[own]),
                 "n_eff": sums.n_eff[own],
                 "reference_n": int(sums.count[best]),
-                "p": float(2 * _st.t.sf(abs(diff / se), df)),
+                "rivals": len(rivals),
+                "p": comparison.p_value(),
             }
         )
-    return pd.DataFrame.from_records(records), notes
+
+    def interval_at(level: float):
+        bounds = [c.interval(level) for c in found]
+        return np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+    return pd.DataFrame.from_records(records, columns=list(_BEST_COLUMNS)), interval_at, notes
+
+
+_BEST_COLUMNS = (
+    "touchpoint", "label", "stage", "reference", "expectation", "experience", "gap", "low",
+    "high", "n", "n_eff", "reference_n", "rivals", "p",
+)  # fmt: skip

@@ -4,7 +4,9 @@ For each measure declared under ``operational:`` in the codebook: the median
 and the 90th percentile with distribution-free intervals (order statistics:
 the interval for quantile q runs from the l-th to the u-th smallest value,
 l and u the binomial(n, q) quantiles; Conover 1999, *Practical Nonparametric
-Statistics*, section 3.2), and the share over target with its Wilson
+Statistics*, section 3.2; :func:`cxresearch.stats.quantile_interval`: a bound
+whose order statistic does not exist, with too few values, is "no bound",
+never the sample's extreme), and the share over target with its Wilson
 interval. :meth:`Operations.relation` shows an outcome by wait band (within
 target, up to twice the target, beyond), the evidence that waits cost
 satisfaction.
@@ -16,28 +18,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ..plots import operations_chart
 from ..results import Result
-from ..stats import wilson_interval
-from ..tables import Findings, suppressed_note
+from ..stats import quantile_interval, wilson_interval
+from ..tables import Findings, format_bound, suppressed_note
 from ._common import group_codes
 from .kpis import KpiTable, kpis
-
-
-def quantile_interval(values: np.ndarray, q: float, confidence: float = 0.95):
-    """The q-quantile with its distribution-free (order-statistic) interval."""
-    x = np.sort(values[~np.isnan(values)])
-    n = len(x)
-    if n == 0:
-        return np.nan, np.nan, np.nan
-    alpha = 1 - confidence
-    lower = int(_st.binom.ppf(alpha / 2, n, q))  # number of values below the interval
-    upper = int(_st.binom.ppf(1 - alpha / 2, n, q)) + 1
-    low = x[max(lower - 1, 0)] if lower > 0 else x[0]
-    high = x[min(upper - 1, n - 1)]
-    return float(np.quantile(x, q)), float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -61,7 +48,7 @@ class Operations(Result):
             group = f"{r[self.by]}, " if self.by else ""
             lines.append(
                 f"{group}{r['label']}: median {r['median']:.1f} {r['unit']} "
-                f"[{r['median_low']:.1f}, {r['median_high']:.1f}] against a target of "
+                f"[{_interval(r['median_low'], r['median_high'])}] against a target of "
                 f"{r['target']:g}; {r['over_target']:.0%} [{r['over_low']:.0%}, "
                 f"{r['over_high']:.0%}] wait longer (n={r['n']:,})."
             )
@@ -108,11 +95,11 @@ class Operations(Result):
             for x, u in zip(t["target"], t["unit"], strict=True)
         ]
         shown[f"median [{self.interval}]"] = [
-            f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+            f"{m:.1f} [{_interval(lo, hi)}]"
             for m, lo, hi in zip(t["median"], t["median_low"], t["median_high"], strict=True)
         ]
         shown[f"90th percentile [{self.interval}]"] = [
-            f"{m:.1f} [{lo:.1f}, {hi:.1f}]"
+            f"{m:.1f} [{_interval(lo, hi)}]"
             for m, lo, hi in zip(t["p90"], t["p90_low"], t["p90_high"], strict=True)
         ]
         shown[f"over target [{self.interval}]"] = [
@@ -127,9 +114,14 @@ class Operations(Result):
 
     def caption(self) -> str:
         return (
-            f"Medians and 90th percentiles with order-statistic {self.interval}s; shares "
-            f"over target with Wilson {self.interval}s."
+            f'Medians and 90th percentiles with order-statistic {self.interval}s ("no upper '
+            f'bound": too few values for one); shares over target with Wilson {self.interval}s.'
         )
+
+
+def _interval(low: float, high: float) -> str:
+    """An order-statistic interval; a missing order statistic reads "no ... bound"."""
+    return f"{format_bound(low, side='lower')}, {format_bound(high)}"
 
 
 def operations(

@@ -5,21 +5,31 @@ The brand's measures in the last wave are compared with the previous wave
 (waves in the order of their labels, e.g. 2026-Q2 < 2026-Q3), with the same
 tests as competitor comparisons (:mod:`cxresearch.analyses.measures`: Welch t for means,
 two-proportion z with Newcombe's interval for shares, z on the NPS
-difference), treating the two waves as independent samples, and Holm's
-correction across the table.
+difference), treating the two waves as independent samples. The table is one
+family of comparisons: verdicts corrected for all of them (Bonferroni by
+default) and each change shown with the interval that matches its verdict
+(:func:`cxresearch.stats.correct_family`). A wave's value whose base is below
+the study's ``min_base`` is suppressed, and its change is left out of the family.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from ..plots import change_dots
 from ..results import Result
-from ..stats import adjust_pvalues, z_value
-from ..tables import SUPPRESSED, Findings
+from ..stats import (
+    CORRECTIONS,
+    correct_family,
+    family_interval_label,
+    family_note,
+    level_label,
+    z_value,
+)
+from ..tables import SUPPRESSED, Findings, format_difference, suppressed_note
 from ._common import MISSING_GROUP, group_codes, require, survey_weights
 from .measures import difference_test, measures, summarise
 
@@ -28,7 +38,12 @@ from .measures import difference_test, measures, summarise
 class Trends(Result):
     """Result of :func:`trends`: ``table`` has one row per measure: ``previous``
     and ``last`` values with their bases, ``change`` (last - previous) with
-    ``low``/``high``, ``p``, ``p_adjusted`` and ``significant``."""
+    ``low``/``high`` (the interval matching the corrected verdict, at
+    ``family_level``), ``raw_low``/``raw_high`` (the change on its own), ``p``,
+    ``p_adjusted``, ``significant`` and ``below_min_base``.
+
+    :meth:`intervals_at` recomputes the changes' intervals at another level, for
+    another family (the report's headline cards are a family of their own)."""
 
     table: pd.DataFrame
     previous: str
@@ -37,6 +52,9 @@ class Trends(Result):
     correction: str
     min_base: int = 30
     confidence: float = 0.95
+    family_size: int = 0
+    family_level: float = 0.95
+    pairs: tuple = field(default=(), repr=False, compare=False)
 
     def findings(self, top: int | None = None) -> Findings:
         """The significant changes, in words (the ``top`` largest by their
@@ -49,8 +67,11 @@ class Trends(Result):
             direction = "rose" if row.change > 0 else "fell"
             lines.append(
                 f"{row.label} {direction} from {row.previous_value:.1f} in {self.previous} to "
-                f"{row.last_value:.1f} in {self.last} ({row.change:+.1f} [{row.low:+.1f}, "
-                f"{row.high:+.1f}]; n={row.previous_n:,} and {row.last_n:,})."
+                f"{row.last_value:.1f} in {self.last} "
+                f"({format_difference(row.change, row.low, row.high, _digits(row.kind))}, a "
+                f"{level_label(self.family_level)} interval allowing for "
+                f"the {self.family_size} changes in the table; n={row.previous_n:,} and "
+                f"{row.last_n:,})."
             )
         return Findings(
             tuple(lines), f"Nothing moved significantly between {self.previous} and {self.last}."
@@ -66,29 +87,54 @@ class Trends(Result):
         rows = self.table[self.table["label"] == label]
         return None if rows.empty else rows.iloc[0]
 
+    def intervals_at(self, level: float, labels=None) -> tuple[np.ndarray, np.ndarray]:
+        """The changes' intervals at confidence ``level`` (rows of ``labels``, or all)."""
+        if labels is None:
+            labels = list(self.table["label"])
+        position = {label: i for i, label in enumerate(self.table["label"])}
+        z = z_value(level)
+        bounds = [difference_test(*self.pairs[position[label]], z, level)[1:3] for label in labels]
+        if not bounds:
+            return np.array([]), np.array([])
+        low, high = zip(*bounds, strict=True)
+        return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
     def display(self) -> pd.DataFrame:
         t = self.table
         shown = pd.DataFrame(index=pd.Index(t["label"], name="measure"))
         shown[self.previous] = [
-            f"{v:.1f} (n={n:,})" for v, n in zip(t["previous_value"], t["previous_n"], strict=True)
+            self._value(v, n) for v, n in zip(t["previous_value"], t["previous_n"], strict=True)
         ]
         shown[self.last] = [
-            f"{v:.1f} (n={n:,})" for v, n in zip(t["last_value"], t["last_n"], strict=True)
+            self._value(v, n) for v, n in zip(t["last_value"], t["last_n"], strict=True)
         ]
-        change = f"change [{self.interval}]"
+        change = (
+            f"change [{family_interval_label(self.correction, self.family_level, self.confidence)}]"
+        )
         shown[change] = [
-            f"{c:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *" if s else "")
-            for c, lo, hi, s in zip(t["change"], t["low"], t["high"], t["significant"], strict=True)
+            format_difference(c, lo, hi, _digits(kind)) + (" *" if s else "")
+            for c, lo, hi, s, kind in zip(
+                t["change"], t["low"], t["high"], t["significant"], t["kind"], strict=True
+            )
         ]
         small = ((t["previous_n"] < self.min_base) | (t["last_n"] < self.min_base)).to_numpy()
         shown.loc[small, change] = f"{SUPPRESSED} (a base below {self.min_base})"
         return shown
 
+    def _value(self, value: float, n: int) -> str:
+        """One wave's value with its base; suppressed below ``min_base``."""
+        return suppressed_note(n, self.min_base) if n < self.min_base else f"{value:.1f} (n={n:,})"
+
     def caption(self) -> str:
-        return (
-            f"Change {self.last} - {self.previous}{' for ' + self.brand if self.brand else ''}; "
-            f"* = significant after {self.correction} correction across the table."
+        family = family_note(
+            self.correction,
+            self.family_size,
+            self.family_level,
+            self.confidence,
+            f"changes {self.last} - {self.previous} in this table",
         )
+        who = f" for {self.brand}" if self.brand else ""
+        return f"Change {self.last} - {self.previous}{who}. {family}"
 
 
 def trends(
@@ -96,10 +142,16 @@ def trends(
     *,
     brand: str | None = "auto",
     weighted: bool = True,
-    correction: str = "holm",
+    correction: str = "bonferroni",
     confidence: float = 0.95,
 ) -> Trends:
-    """Every KPI and touchpoint of the brand: the last wave against the previous one."""
+    """Every KPI and touchpoint of the brand: the last wave against the previous one.
+
+    ``correction``: ``"bonferroni"`` (default: simultaneous intervals), ``"holm"``
+    or ``"fdr_bh"``, across the changes whose bases reach ``min_base``; the
+    intervals shown follow it (:func:`cxresearch.stats.family_level`)."""
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
     require(study, "trends", "waves", "measures")
     wave = study.codebook.wave
     r = study.responses
@@ -115,13 +167,14 @@ def trends(
         codes = np.where((r[column] == chosen).to_numpy(), codes, -1)
     w = survey_weights(study, r, weighted)
     z = z_value(confidence)
-    rows = []
+    rows, pairs = [], []
     for m in measures(study):
         by_wave = {s["brand"]: s for s in summarise(m, codes, waves, w, confidence)}
         a, b = pd.Series(by_wave[last]), by_wave[previous]
         if a["n"] < 2 or b["n"] < 2:
             continue
         change, low, high, p, test = difference_test(a, _AsRow(b), z, confidence)
+        pairs.append((a, _AsRow(b)))
         rows.append(
             {
                 "measure": m.key,
@@ -139,13 +192,11 @@ def trends(
             }
         )
     table = pd.DataFrame(rows)
-    table["p_adjusted"] = adjust_pvalues(table["p"], correction)
-    table["significant"] = table["p_adjusted"] < 1 - confidence
+    table["raw_low"], table["raw_high"] = table["low"], table["high"]
     table["below_min_base"] = (table["previous_n"] < study.codebook.min_base) | (
         table["last_n"] < study.codebook.min_base
     )
-    table["significant"] &= ~table["below_min_base"]
-    return Trends(
+    trend = Trends(
         table,
         previous,
         last,
@@ -153,7 +204,24 @@ def trends(
         correction,
         study.codebook.min_base,
         confidence,
+        pairs=tuple(pairs),
     )
+    family = correct_family(
+        table["p"].to_numpy(dtype=float),
+        trend.intervals_at,
+        confidence=confidence,
+        method=correction,
+        include=~table["below_min_base"],
+    )
+    table["low"], table["high"] = family.low, family.high
+    table["p_adjusted"], table["significant"] = family.p_adjusted, family.significant
+    table["family_level"] = family.level
+    return replace(trend, family_size=family.size, family_level=family.level)
+
+
+def _digits(kind: str) -> int:
+    """Decimals of a change: two for means on a rating scale, one for shares and NPS."""
+    return 2 if kind == "mean" else 1
 
 
 class _AsRow:

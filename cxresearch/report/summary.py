@@ -27,7 +27,8 @@ from ..analyses.operations import operations
 from ..analyses.segments import segment
 from ..analyses.strategy import strategy
 from ..analyses.trends import trends
-from ..tables import Findings, html_table
+from ..stats import CORRECTION_NAMES, correct_family
+from ..tables import Findings, format_bound, format_difference, html_table
 from .chapter import ChapterSettings
 
 
@@ -45,6 +46,7 @@ class Report:
 
     cards: list[dict] = field(default_factory=list)
     cards_title: str = ""
+    cards_family: str = ""  # how the cards' changes were corrected, in plain words
     findings: list[str] = field(default_factory=list)
     priorities: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
@@ -77,7 +79,7 @@ def build_report(study, settings: ChapterSettings | None = None) -> Report:
     plots.set_theme()
     report = Report()
     results = _Analyses(study, settings, report.skipped)
-    report.cards_title, report.cards = _cards(study, results)
+    report.cards_title, report.cards, report.cards_family = _cards(study, results)
     report.findings = _findings(results)
     report.priorities = list(results.strategy.top(3).lines) if results.strategy else []
     for builder in (
@@ -156,13 +158,15 @@ class _Analyses:
         return None
 
 
-def _cards(study, results) -> tuple[str, list[dict]]:
+def _cards(study, results) -> tuple[str, list[dict], str]:
     """The headline KPIs: the brand's own beside its best competitor when the
     study rates several brands (else all respondents). With waves, the cards
     show the latest wave (never a figure pooled over the waves) and the change
-    since the previous one with both bases."""
+    since the previous one with both bases. The changes on the cards are one
+    family of comparisons (:func:`_card_changes`); returns the title, the cards
+    and that family in plain words."""
     if not study.codebook.outcomes:
-        return _feedback_cards(study, results)
+        return (*_feedback_cards(study, results), "")
     trends = results.trends
     latest = study
     if trends is not None:
@@ -188,19 +192,50 @@ def _cards(study, results) -> tuple[str, list[dict]]:
                     others["value"].idxmin() if lower_is_better else others["value"].idxmax()
                 ]
                 card["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
-        change = trends.change_of(card["statistic"]) if trends is not None else None
-        if change is not None:
-            card["change"] = {
-                "value": change["change"],
-                "low": change["low"],
-                "high": change["high"],
-                "significant": bool(change["significant"]),
-                "since": trends.previous,
-                "previous_n": int(change["previous_n"]),
-                "last_n": int(change["last_n"]),
-                "suppressed": bool(change["below_min_base"]),
-            }
-    return title, cards
+    family = _card_changes(cards, trends) if trends is not None else ""
+    return title, cards, family
+
+
+def _card_changes(cards: list[dict], trends) -> str:
+    """The change since the previous wave on each card, as one family of comparisons.
+
+    The cards' changes (those whose bases reach ``min_base``; the others are
+    suppressed) are corrected for each other with the trends' method
+    (:func:`cxresearch.stats.correct_family`), and each is shown with the
+    interval that matches its verdict: "significant" if and only if that
+    interval excludes zero. Returns the family in plain words.
+    """
+    rows = [(card, trends.change_of(card["statistic"])) for card in cards]
+    rows = [(card, change) for card, change in rows if change is not None]
+    if not rows:
+        return ""
+    labels = [change["label"] for _, change in rows]
+    suppressed = [bool(change["below_min_base"]) for _, change in rows]
+    family = correct_family(
+        [change["p"] for _, change in rows],
+        lambda level: trends.intervals_at(level, labels),
+        confidence=trends.confidence,
+        method=trends.correction,
+        include=[not s for s in suppressed],
+    )
+    for i, (card, change) in enumerate(rows):
+        digits = 2 if change["kind"] == "mean" else 1
+        card["change"] = {
+            "value": change["change"],
+            "low": family.low[i],
+            "high": family.high[i],
+            "text": format_difference(change["change"], family.low[i], family.high[i], digits),
+            "significant": bool(family.significant[i]),
+            "p": float(change["p"]),
+            "p_adjusted": float(family.p_adjusted[i]),
+            "since": trends.previous,
+            "previous_n": int(change["previous_n"]),
+            "last_n": int(change["last_n"]),
+            "suppressed": suppressed[i],
+        }
+    if family.size == 0:
+        return ""
+    return f"Changes since {trends.previous}: " + family.describe("changes on these cards")
 
 
 def _feedback_cards(study, results) -> tuple[str, list[dict]]:
@@ -313,7 +348,8 @@ def _journey(study, results):
             "<p><b>Waiting.</b> "
             + escape(
                 f"{worst['label']}: median {worst['median']:.1f} {worst['unit']} "
-                f"[{worst['median_low']:.1f}, {worst['median_high']:.1f}] against a target of "
+                f"[{format_bound(worst['median_low'], side='lower')}, "
+                f"{format_bound(worst['median_high'])}] against a target of "
                 f"{worst['target']:g}; {worst['over_target']:.0%} of customers wait longer "
                 f"(n={worst['n']:,})."
             )
@@ -382,8 +418,9 @@ def _method(study, results):
     if results.gaps is not None:
         lines.append(
             "Gaps: experience - expectation per respondent; interval and paired t test from "
-            "the paired differences, Wilcoxon signed-rank as a check; Holm's correction "
-            "across each table."
+            "the paired differences, Wilcoxon signed-rank as a check; "
+            f"{CORRECTION_NAMES[results.gaps.correction]} correction across each table, with "
+            "intervals that match the corrected verdicts."
         )
     if results.drivers is not None:
         d = results.drivers
@@ -392,12 +429,15 @@ def _method(study, results):
         lines.append(
             "Competitors: Welch t (means), two-proportion z with Newcombe's interval (shares)"
             + (", z on the NPS difference" if "nps" in study.codebook.outcomes else "")
-            + f"; {results.comparison.correction} correction across the table."
+            + f"; {CORRECTION_NAMES[results.comparison.correction]} correction across the "
+            "table, with intervals that match the corrected verdicts; the leader is the brand "
+            "with the best score, and every rival is in the corrected family."
         )
     if results.trends is not None:
         lines.append(
             f"Changes {results.trends.last} against {results.trends.previous}: the same tests "
-            f"as for competitors, {results.trends.correction} correction across the table."
+            f"as for competitors, {CORRECTION_NAMES[results.trends.correction]} correction "
+            "across the table; the headline cards' changes are a family of their own."
         )
     if results.strategy is not None:
         lines.append(
