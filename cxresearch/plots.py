@@ -87,6 +87,17 @@ def _axes(ax, width: float = 7.0, height: float = 3.5):
 
 
 @literal_text
+def nothing_to_chart(message: str, title: str, ax=None):
+    """An empty chart that says why it is empty (every group below the minimum
+    base, say), so a report shows the reason instead of failing."""
+    ax = _axes(ax, height=2.0)
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    return ax
+
+
+@literal_text
 def estimate_dots(
     table: pd.DataFrame,
     statistic: str,
@@ -552,15 +563,27 @@ def operations_chart(result, ax=None):
     colours = sns.color_palette(PALETTE)
     y = np.arange(len(t))[::-1]
     shown = ~t["below_min_base"].to_numpy()
+    drawn = t.loc[shown, ["median", "p90", "median_high", "p90_high", "target"]].to_numpy(float)
+    finite = drawn[np.isfinite(drawn)]
+    edge = 1.15 * finite.max() if finite.size else 1.0  # where "no upper bound" ends
     for column, marker, colour, name in (
         ("median", "o", colours[0], "median"),
         ("p90", "D", colours[3], "90th percentile"),
     ):
-        value, low, high = t[column], t[f"{column}_low"], t[f"{column}_high"]
+        value, low = t[column].to_numpy(float), t[f"{column}_low"].to_numpy(float)
+        high = t[f"{column}_high"].to_numpy(float)
+        open_top = shown & ~np.isfinite(high)
+        high = np.where(open_top, edge, high)
+        low = np.where(np.isfinite(low), low, 0.0)
         ax.errorbar(
             value[shown], y[shown], xerr=[(value - low)[shown], (high - value)[shown]],
             fmt=marker, color=colour, ecolor=colour, capsize=3, label=name,
         )  # fmt: skip
+        if open_top.any():  # the interval has no upper bound: an arrow, not a cap
+            ax.scatter(high[open_top], y[open_top], marker=">", color=colour, s=40)
+            for yy in y[open_top]:
+                ax.annotate("no upper bound", (edge, yy), xytext=(6, 0), textcoords="offset points",
+                            va="center", fontsize=8, color=colour)  # fmt: skip
     ax.scatter(t["target"], y, marker="|", s=400, color="black", label="target")
     ax.set_yticks(y, labels)
     ax.set_xlabel(f"time ({result.interval}s, order statistics)")
@@ -574,7 +597,11 @@ def smiley_bars(result, ax=None):
     """Sad, neutral and happy shares per touchpoint, stacked to 100%."""
     t = result.table[result.table["n"] >= result.min_base].reset_index(drop=True)
     if t.empty:
-        raise ValueError("no touchpoint with faces and a base large enough to chart")
+        return nothing_to_chart(
+            f"No touchpoint with faces has a base of {result.min_base:,} or more.",
+            "Feedback terminals: sad, neutral, happy",
+            ax=ax,
+        )
     ax = _axes(ax, height=max(2.0, 0.45 * len(t) + 1))
     y = np.arange(len(t))[::-1]
     left = np.zeros(len(t))
@@ -613,7 +640,7 @@ def priority_bars(result, ax=None):
     with its interval, in rank order."""
     p = result.priorities
     if p.empty:
-        raise ValueError("no priorities to chart: no touchpoint needs action")
+        return nothing_to_chart("No priorities: no touchpoint needs action.", "Priorities", ax=ax)
     ax = _axes(ax, height=max(2.0, 0.5 * len(p) + 1))
     _interval_dots(
         ax,
@@ -647,7 +674,9 @@ def distribution_bars(result, ax=None):
     shown = t[~t["below_min_base"]]
     d = d[d["item"].isin(set(shown["item"]))]
     if shown.empty:
-        raise ValueError("no item with a base large enough to chart")
+        return nothing_to_chart(
+            f"No item has a base of {result.min_base:,} or more.", "Rated items", ax=ax
+        )
     labels = list(dict.fromkeys(shown["label"]))
     ax = _axes(ax, width=8, height=max(2.0, 0.32 * len(labels) + 1.2))
     cmap = plt.get_cmap("RdYlGn")

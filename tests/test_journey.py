@@ -1,6 +1,7 @@
 """Journey, pain points, operational waits, funnel, feedback channels, loyalty links."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,18 @@ def test_planted_longest_wait_is_found(planted):
     study, truth = planted
     result = operations(study)
     assert result.worst_wait()["touchpoint"] == truth["longest_wait"]["touchpoint"]
+
+
+def test_the_worst_wait_needs_a_base_and_open_intervals_are_drawn_as_arrows(planted):
+    study, _ = planted
+    assert operations(with_min_base(study, 10**9)).worst_wait() is None
+    tiny = operations(study).table.head(1).copy()
+    tiny[["p90_high", "below_min_base"]] = [np.inf, False]
+    result = operations(study)
+    ax = type(result).plot(replace(result, table=tiny))
+    texts = [t.get_text() for t in ax.texts]
+    assert "no upper bound" in texts
+    assert np.isfinite(ax.get_xlim()).all()
 
 
 def test_quantile_interval_matches_scipy_quantile_test():
@@ -226,7 +239,7 @@ def test_retention_rises_from_detractors_to_promoters(planted):
     not (SHARED_DATA / "twitter-airline-sentiment").exists(), reason="shared tweets absent"
 )
 def test_real_tweets_give_a_per_airline_pain_point_table():
-    study = cx.load_study(EXAMPLES / "airline-tweets" / "study.yaml")
+    study = cx.load_study(EXAMPLES / "airline-tweets" / "study.yaml", data_dirs=[SHARED_DATA])
     result = reviews(study)
     table = result.pain_point_table()
     assert set(table.columns) == {
@@ -250,7 +263,7 @@ def test_real_tweets_give_a_per_airline_pain_point_table():
 
 @pytest.mark.skipif(not (SHARED_DATA / "telco-churn").exists(), reason="shared telco data absent")
 def test_real_telco_churn_by_contract_and_support():
-    study = cx.load_study(EXAMPLES / "telco-churn" / "study.yaml")
+    study = cx.load_study(EXAMPLES / "telco-churn" / "study.yaml", data_dirs=[SHARED_DATA])
     contract = cx.kpis(study, by="Contract").table.set_index("Contract")
     support = cx.kpis(study, by="TechSupport").table.set_index("TechSupport")
     churn = 100 - contract["value"]

@@ -40,7 +40,7 @@ import pandas as pd
 from ..data.codebook import BinaryItem
 from ..importance import MAX_SHAPLEY_DRIVERS, first_component_share
 from ..metrics import outcome_name
-from ..plots import ipa_chart
+from ..plots import ipa_chart, nothing_to_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
 from ._common import default_outcome, require
@@ -159,7 +159,11 @@ class Drivers(Result):
         small = t["n_performance"] < self.min_base
         shown = t[~small].copy()
         if shown.empty:
-            raise ValueError("no touchpoint with a base large enough to chart")
+            return nothing_to_chart(
+                f"No touchpoint has a base of {self.min_base:,} or more: nothing to chart.",
+                "Importance and performance",
+                ax=ax,
+            )
         negative = shown["direction"] == "negative"
         shown.loc[negative, "label"] = shown.loc[negative, "label"] + " (negative link)"
         ax = ipa_chart(replace(self, table=shown), ax=ax)

@@ -58,10 +58,11 @@ class Operations(Result):
         """Medians and 90th percentiles with their intervals, against each target."""
         return operations_chart(self, ax=ax)
 
-    def worst_wait(self) -> pd.Series:
-        """The measure furthest over its target (largest median / target)."""
-        t = self.table.dropna(subset=["ratio"])
-        return t.loc[t["ratio"].idxmax()]
+    def worst_wait(self) -> pd.Series | None:
+        """The measure furthest over its target (largest median / target) among
+        those with a base of at least ``min_base``; None when there is none."""
+        t = self.table[~self.table["below_min_base"]].dropna(subset=["ratio"])
+        return None if t.empty else t.loc[t["ratio"].idxmax()]
 
     def relation(self, column: str, outcome: str = "csat") -> KpiTable:
         """KPIs by wait band for one measure: within target, up to 2x, beyond 2x."""
@@ -115,7 +116,8 @@ class Operations(Result):
     def caption(self) -> str:
         return (
             f'Medians and 90th percentiles with order-statistic {self.interval}s ("no upper '
-            f'bound": too few values for one); shares over target with Wilson {self.interval}s.'
+            f'bound": too few values for one); shares over target with Wilson {self.interval}s; '
+            "unweighted (each answer counts once)."
         )
 
 

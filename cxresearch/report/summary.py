@@ -307,19 +307,10 @@ def _drivers(study, results):
     if results.drivers is None:
         return None
     d = results.drivers
-    focus = d.table[d.table["quadrant"] == "concentrate here"].sort_values("rank")
-    lines = [
-        f"{r.label}: {r.share:.0f}% of the explained variance, performance {r.performance:.2f} "
-        f"(n={r.n_performance:,}); +1 point would move {d.outcome_label} by {r.impact:+.1f} "
-        f"{d.outcome_unit} [{r.impact_low:+.1f}, {r.impact_high:+.1f}]."
-        for r in focus.itertuples()
-    ]
     html = (
         _img(d.plot(), "importance-performance chart")
         + "<h3>Concentrate here</h3>"
-        + Findings(
-            tuple(lines), "No touchpoint is both important and below the typical performance."
-        )._repr_html_()
+        + d.findings(top=3)._repr_html_()
         + "<details><summary>Every touchpoint</summary>"
         + d._repr_html_()
         + "</details>"
@@ -342,8 +333,18 @@ def _journey(study, results):
     if results.journey is not None:
         parts.append(_img(results.journey.plot(), "journey map"))
         parts.append("<h3>Pain points</h3>" + results.journey.pain_points(top=5)._repr_html_())
-    if study.codebook.operational:
-        worst = operations(study).worst_wait()
+    waits = operations(study) if study.codebook.operational else None
+    worst = None if waits is None else waits.worst_wait()
+    if waits is not None and worst is None:
+        parts.append(
+            "<p><b>Waiting.</b> "
+            + escape(
+                f"No waiting or response time with a target has a base of "
+                f"{study.codebook.min_base:,} answers or more: suppressed."
+            )
+            + "</p>"
+        )
+    if worst is not None:
         parts.append(
             "<p><b>Waiting.</b> "
             + escape(
@@ -441,8 +442,12 @@ def _method(study, results):
         )
     if results.strategy is not None:
         lines.append(
-            "Pain = importance x shortfall x reach. Priorities ranked by the expected outcome "
-            "change of reaching the goal (driver slope x reach x points to gain)."
+            "Pain = importance x shortfall x reach. Priorities ranked by a scenario: the outcome "
+            "change that would go with reaching each goal alone if the driver link were causal "
+            "(model predictions kept within the outcome's bounds; bootstrap over the whole "
+            "chain: model, reach, experience and goal). Goals: the codebook's target, else the "
+            "expectation plus a tenth of the scale, capped at its top. Priorities are not "
+            "additive."
         )
     if results.segmentation is not None:
         seg = results.segmentation
