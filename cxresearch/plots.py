@@ -18,6 +18,7 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
+from .stats import family_interval_label
 from .tables import interval_label
 
 
@@ -181,9 +182,10 @@ def _stage_colours() -> dict[str, tuple]:
 
 
 @literal_text
-def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
+def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None, interval: str | None = None):
     """Gaps (experience - reference) as bars in journey order, coloured by stage,
-    with their intervals; small bases are labelled instead of drawn."""
+    with their intervals (``interval`` names them, e.g. "simultaneous 95%
+    interval"); small bases are labelled instead of drawn."""
     label = "label" if by == "touchpoint" else "stage"
     t = table.reset_index(drop=True)
     ax = _axes(ax, height=max(2.2, 0.38 * len(t) + 1))
@@ -206,7 +208,10 @@ def gap_bars(table: pd.DataFrame, by: str, min_base: int, ax=None):
         )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, [f"{name} (n={n:,})" for name, n in zip(t[label], t["n"], strict=True)])
-    ax.set_xlabel("gap: experience - expectation (negative = falls short)")
+    ax.set_xlabel(
+        "gap: experience - expectation (negative = falls short)"
+        + (f"; bars: {interval}s" if interval else "")
+    )
     ax.set_ylabel("touchpoint" if by == "touchpoint" else "stage")
     ax.set_title("Expectations against experiences")
     handles = [_patches.Patch(color=c, label=s) for s, c in _stage_colours().items()]
@@ -546,7 +551,8 @@ def change_dots(result, ax=None):
     )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(f"change {result.last} - {result.previous} (the measure's own units)")
-    ax.set_title(f"What moved since {result.previous} ({result.interval}s)")
+    label = family_interval_label(result.correction, result.family_level, result.confidence)
+    ax.set_title(f"What moved since {result.previous} ({label}s)")
     return ax
 
 

@@ -95,7 +95,8 @@ class GapTable(Result):
     def plot(self, ax=None):
         """Gap bars in journey order (one group), or the gap profile per group."""
         if self.by in ("touchpoint", "stage"):
-            return gap_bars(self.table, self.by, self.min_base, ax=ax)
+            label = family_interval_label(self.correction, self.family_level, self.confidence)
+            return gap_bars(self.table, self.by, self.min_base, ax=ax, interval=label)
         return gap_profile(self.table, self.by, self.min_base, ax=ax)
 
     def display(self) -> pd.DataFrame:
