@@ -51,11 +51,13 @@ reports: $(INSTALLED) data/demo/study.yaml
 	  $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
 	done
 
-# The real-data examples (examples/<name>/study.yaml, reading ../shared/data as it is).
+# The real-data examples (examples/<name>/study.yaml, reading ../shared/data as it is:
+# data files outside a study folder are read only from folders allowed like this).
+EXAMPLE_DATA := CXRESEARCH_DATA_DIRS=$(abspath ../shared/data)
 example-reports: $(INSTALLED)
 	@for study in examples/*/study.yaml; do \
 	  name=$$(basename $$(dirname $$study)); \
-	  $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
+	  $(EXAMPLE_DATA) $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
 	done
 
 # make report-<example> renders examples/<example>/study.yaml (e.g. report-airline-tweets);
@@ -66,7 +68,7 @@ report-segment-%: $(INSTALLED) data/demo/study.yaml
 
 report-%: $(INSTALLED) data/demo/study.yaml
 	$(if $(wildcard examples/$*/study.yaml),\
-	  $(BIN)/cxresearch report examples/$*/study.yaml --out reports/$*,\
+	  $(EXAMPLE_DATA) $(BIN)/cxresearch report examples/$*/study.yaml --out reports/$*,\
 	  $(BIN)/cxresearch report $(STUDY) --out reports/$(notdir $(STUDY_DIR))-$* -p brand "$*")
 
 test: $(INSTALLED)

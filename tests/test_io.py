@@ -1,4 +1,7 @@
-"""Readers: encodings, delimiters, Qualtrics, Excel, SPSS and Parquet."""
+"""Readers: encodings, delimiters, Qualtrics, Excel, SPSS and Parquet; what a file is
+not, in plain words; data files only from inside the study folder."""
+
+import os
 
 import pandas as pd
 import pytest
@@ -6,6 +9,13 @@ from conftest import BASIC_CODEBOOK, BASIC_ROWS, write_study
 
 import cxresearch as cx
 from cxresearch.data.readers import detect_encoding
+
+
+def load_error(folder, rows=None, **changes) -> cx.StudyError:
+    with pytest.raises(cx.StudyError) as err:
+        cx.load_study(write_study(folder, rows, **changes))
+    return err.value
+
 
 CITIES = {
     "cp1250": ["Łódź", "Gdańsk", "Kraków", "Wrocław", "Poznań", "Timi\u015foara"],
@@ -89,9 +99,14 @@ def test_parquet_file_and_folder_of_parts(tmp_path):
     BASIC_ROWS.iloc[:3].to_parquet(tmp_path / "parts" / "part-0.parquet")
     BASIC_ROWS.iloc[3:].to_parquet(tmp_path / "parts" / "part-1.parquet")
     BASIC_ROWS.to_parquet(tmp_path / "responses.parquet")
-    assert cx.load_study(write_study(tmp_path / "one", responses="../responses.parquet")).n == 6
-    folder_study = cx.load_study(write_study(tmp_path / "two", responses="../parts"))
+    one = write_study(tmp_path / "one", responses="../responses.parquet")
+    assert cx.load_study(one, data_dirs=[tmp_path]).n == 6
+    folder_study = cx.load_study(
+        write_study(tmp_path / "two", responses="../parts"), data_dirs=[tmp_path]
+    )
     assert list(folder_study.responses.index) == list("abcdef")
+    assert folder_study.quality.source == "../parts"
+    assert "2 Parquet parts" in folder_study.quality.read_notes[0]
 
 
 def test_unknown_file_type_and_missing_file(tmp_path):
@@ -149,3 +164,163 @@ def test_spss_labels_name_every_labelled_category_and_declared_missing_is_honour
     assert study.quality.dont_know["sat"] == 2
     assert study.quality.dont_know["tier"] == 1 and study.quality.dont_know["tenure"] == 1
     assert "tier" in " ".join(study.quality.read_notes)
+
+
+# -- what a file is not, in plain words ---------------------------------------------------
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_csv_with_or_without_bom_is_read(tmp_path, encoding):
+    rows = BASIC_ROWS.assign(city=CITIES["utf-8"])
+    data = rows.to_csv(index=False).encode(encoding)  # "utf-16" writes a BOM, the others none
+    path = write_study(tmp_path, data, columns={"id": "id", "brand": "brand", "profile": ["city"]})
+    study = cx.load_study(path)
+    assert list(study.responses["city"]) == CITIES["utf-8"]
+    assert study.responses.loc["a", "recommend"] == 10
+    assert "encoding utf-16" in study.quality.read_notes[0]
+
+
+def test_mixed_delimiters_name_the_encoding_the_delimiter_and_the_lines(tmp_path):
+    lines = BASIC_ROWS.to_csv(index=False).splitlines()
+    text = "\n".join([lines[0].replace(",", ";"), *lines[1:]]) + "\n"
+    message = str(load_error(tmp_path, text))
+    assert "encoding utf-8" in message and "delimiter semicolon (;)" in message
+    assert "the header has 7 fields but line 2 has 1, line 3 has 1" in message
+    assert "and 1 more lines differ" in message
+    assert "line 2 uses comma (,)" in message and "mixes delimiters" in message
+
+
+def test_a_short_row_is_an_error_not_silent_blanks(tmp_path):
+    text = BASIC_ROWS.to_csv(index=False) + "g,Rival,7\n"
+    message = str(load_error(tmp_path, text))
+    assert "line 8 has 3" in message and "the header has 7 fields" in message
+
+
+def test_a_byte_the_detected_code_page_cannot_read_names_the_encoding(tmp_path):
+    data = BASIC_ROWS.to_csv(index=False).encode() + b"g,Rival,7,4,5,5,5,\x81\xe9\n"
+    message = str(load_error(tmp_path, data))
+    assert "encoding tried (cp1250)" in message and "0x81" in message
+
+
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("responses.xlsx", bytes(range(256)) * 8, "not an Excel workbook (the file is not a valid"),
+        ("responses.xls", b"\x00\x01junk" * 100, "not an Excel workbook"),
+        ("responses.sav", b"$FL2" + b"\x00" * 300, "SPSS file is damaged"),
+        ("responses.sav", b"id,brand\n1,2\n", "not an SPSS data file"),
+        ("responses.parquet", b"PAR1 and then nothing", "Parquet file is damaged"),
+        ("responses.parquet", b"id,brand\n", "not a Parquet file"),
+        ("responses.csv", b"id,brand\x00\x01\x02\x03\xff\n", "binary (it holds NUL bytes)"),
+        ("responses.csv", b"PK\x03\x04" + b"\x00" * 100, "zip archive"),
+    ],
+)
+def test_a_file_that_is_not_what_its_name_says_is_named_in_plain_words(
+    tmp_path, name, content, words
+):
+    (tmp_path / name).write_bytes(content)
+    err = load_error(tmp_path, responses=name)
+    assert words in str(err) and err.file == name and "engine" not in str(err)
+
+
+def test_parquet_parts_may_store_numbers_as_integers_or_floats(tmp_path):
+    (tmp_path / "parts").mkdir()
+    BASIC_ROWS.iloc[:2].to_parquet(tmp_path / "parts" / "part-0.parquet")  # perf_hot: int64
+    BASIC_ROWS.iloc[2:].to_parquet(tmp_path / "parts" / "part-1.parquet")  # a blank: double
+    study = cx.load_study(write_study(tmp_path, responses="parts"))
+    assert study.n == 6 and study.responses["perf_hot"].isna().sum() == 1
+
+
+def test_parquet_parts_must_share_one_schema(tmp_path):
+    (tmp_path / "parts").mkdir()
+    BASIC_ROWS.iloc[:3].to_parquet(tmp_path / "parts" / "part-0.parquet")
+    later = BASIC_ROWS.iloc[3:].astype({"recommend": str}).drop(columns="sat")
+    later.to_parquet(tmp_path / "parts" / "part-1.parquet")
+    err = load_error(tmp_path, responses="parts")
+    assert err.file == "parts/part-1.parquet"
+    assert "differs from part-0.parquet" in str(err)
+    assert "'recommend' is string here, number there" in str(err) and "'sat' missing here" in str(
+        err
+    )
+
+
+def test_a_folder_without_parquet_parts_is_refused_and_subfolders_are_not_walked(tmp_path):
+    (tmp_path / "parts" / "deeper").mkdir(parents=True)
+    BASIC_ROWS.to_parquet(tmp_path / "parts" / "deeper" / "part-0.parquet")
+    err = load_error(tmp_path, responses="parts")
+    assert "folder without Parquet parts" in str(err)
+    err = load_error(tmp_path / "b", responses=".")
+    assert "folder without Parquet parts" in str(err)
+
+
+def test_an_excel_na_code_is_counted_like_in_a_csv(tmp_path):
+    BASIC_ROWS.assign(region=["NA", "EU", "NA", "EU", "APAC", "NA"]).to_excel(
+        tmp_path / "responses.xlsx", index=False
+    )
+    columns = {"id": "id", "brand": "brand", "profile": ["region"]}
+    study = cx.load_study(write_study(tmp_path, responses="responses.xlsx", columns=columns))
+    assert study.quality.na_like == {"region": {"NA": 3}}
+    assert (study.responses["region"] == "NA").sum() == 3
+
+
+# -- data files stay inside the study folder ----------------------------------------------
+def secret(tmp_path):
+    """Another file outside the study folder, with a header that must never be shown."""
+    (tmp_path / "secret").mkdir()
+    path = tmp_path / "secret" / "x.csv"
+    BASIC_ROWS.rename(columns={"sat": "salary_of_ceo"}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("written", ["../secret/x.csv", "ABSOLUTE", "/", "/usr/share"])
+def test_a_data_file_outside_the_study_folder_is_refused_unread(tmp_path, written):
+    path = secret(tmp_path)
+    written = str(path) if written == "ABSOLUTE" else written
+    err = load_error(tmp_path / "study", responses=written)
+    assert err.file.endswith("study.yaml") and err.column == "responses"
+    assert "outside the study folder, so it is not read" in str(err)
+    assert "--data-dir" in str(err) and "CXRESEARCH_DATA_DIRS" in str(err)
+    assert "salary_of_ceo" not in str(err)
+
+
+def test_a_link_inside_the_folder_to_a_file_outside_is_refused(tmp_path):
+    path = secret(tmp_path)
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "responses.csv").symlink_to(path)
+    err = load_error(tmp_path / "study")
+    assert "is a link to a file outside the study folder" in str(err)
+
+
+def test_allowed_data_folders_by_argument_or_environment(tmp_path, monkeypatch):
+    path = secret(tmp_path)
+    study = write_study(tmp_path / "study", responses="../secret/x.csv")
+    with pytest.raises(cx.StudyError, match="'sat': column is missing"):  # read and checked
+        cx.load_study(study, data_dirs=[path.parent])
+    monkeypatch.setenv("CXRESEARCH_DATA_DIRS", f"/nowhere{os.pathsep}{path.parent}")
+    with pytest.raises(cx.StudyError, match="'sat': column is missing"):
+        cx.load_study(study)
+    monkeypatch.setenv("CXRESEARCH_DATA_DIRS", str(tmp_path / "elsewhere"))
+    with pytest.raises(cx.StudyError, match="outside the study folder"):
+        cx.load_study(study)
+
+
+def test_files_are_named_relative_to_the_study_folder(tmp_path):
+    (tmp_path / "data").mkdir()
+    BASIC_ROWS.to_csv(tmp_path / "data" / "answers.csv", index=False)
+    study = cx.load_study(write_study(tmp_path, responses="data/answers.csv"))
+    assert study.quality.source == "data/answers.csv"
+    assert str(tmp_path) not in study.quality.summary()
+
+
+def test_an_allowed_file_by_absolute_path_is_named_under_its_folder(tmp_path):
+    path = secret(tmp_path)
+    path.write_text(BASIC_ROWS.to_csv(index=False))
+    study = cx.load_study(write_study(tmp_path / "s", responses=str(path)), data_dirs=[path.parent])
+    assert study.quality.source == "secret/x.csv"
+
+
+def test_an_events_file_outside_the_study_folder_is_refused_too(tmp_path):
+    pd.DataFrame({"session": ["s1"], "step": ["cart"]}).to_csv(tmp_path / "ev.csv", index=False)
+    events = {"file": "../ev.csv", "session": "session", "step": "step", "funnel": ["cart"]}
+    err = load_error(tmp_path / "study", events=events)
+    assert err.column == "events.file" and "'../ev.csv' is outside the study folder" in str(err)
+    study = cx.load_study(tmp_path / "study", data_dirs=[tmp_path])
+    assert study.quality.events_source == "../ev.csv" and study.quality.events_read == 1

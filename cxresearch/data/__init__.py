@@ -5,7 +5,9 @@ cxresearch but :mod:`cxresearch.errors`.
 ``load_study(path)`` is the entry point: it reads ``study.yaml``
 (:meth:`Codebook.from_yaml`), reads the data files (:mod:`.readers`), checks and
 types them (:mod:`.checks`) and returns a :class:`Study` with its
-:class:`DataQuality` record.
+:class:`DataQuality` record. Data files are read only from inside the study
+folder, or from folders the user allows (``data_dirs=`` or the
+``CXRESEARCH_DATA_DIRS`` environment variable, :data:`DATA_DIRS_VARIABLE`).
 """
 
 from .catalog import touchpoint_catalog
@@ -20,10 +22,12 @@ from .codebook import (
     Touchpoint,
 )
 from .quality import DataQuality
-from .readers import RawTable, read_table
-from .study import Study, load_study
+from .readers import NA_LIKE, RawTable, read_table
+from .study import DATA_DIRS_VARIABLE, Study, load_study
 
 __all__ = [
+    "DATA_DIRS_VARIABLE",
+    "NA_LIKE",
     "STAGES",
     "BinaryItem",
     "Codebook",

@@ -11,6 +11,7 @@ know" codes become missing values and are counted per column.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import replace
 
 import numpy as np
@@ -19,9 +20,12 @@ import pandas as pd
 from ..errors import Problem, StudyError, problem_at_rows
 from .codebook import BinaryItem, Codebook, ScaleItem
 from .quality import DataQuality
-from .readers import RawTable
+from .readers import NA_LIKE, RawTable
 from .waves import natural_key, natural_order
 
+MAX_WEIGHT_RATIO = 1e6  # largest / smallest weight beyond which weights are an error
+WARN_WEIGHT_RATIO = 100  # ... beyond which they are a warning in the quality record
+_NA_LIKE_LONGEST = max(map(len, NA_LIKE)) + 4  # room for spaces around
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 
@@ -43,6 +47,12 @@ class _ResponsesChecker:
         self.problems: list[Problem] = []
         self.dont_know: dict[str, int] = {}
         self.notes: list[str] = []
+        self.warnings: list[str] = []
+        self.na_like: dict[str, dict[str, int]] = {}
+        self.na_like_kept: list[str] = []
+        self.study_codes_found: dict[str, int] = {}
+        self.weight_ratio: float | None = None
+        self.effective_n: float | None = None
 
     def fail_rows(self, column: str | None, message: str, mask: pd.Series) -> None:
         rows = np.flatnonzero(mask.to_numpy()) if len(mask) else []
@@ -51,6 +61,7 @@ class _ResponsesChecker:
 
     def run(self) -> tuple[pd.DataFrame, DataQuality]:
         frame = self.raw.frame
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         rows_read = len(frame)
         if rows_read == 0 or frame.shape[1] == 0:
             raise StudyError(Problem(self.file, "the file has no data rows"))
@@ -58,28 +69,14 @@ class _ResponsesChecker:
         frame = frame.loc[~blank]
         if frame.empty:
             raise StudyError(Problem(self.file, "the file has no data rows (all rows are blank)"))
-        self.check_columns_present(frame)
-        out = pd.DataFrame(index=frame.index)
-        for column, item in self.codebook.scale_items().items():
-            out[column] = self.scale_values(frame[column], item)
-        for column, item in self.codebook.binary_items().items():
-            out[column] = self.binary_values(frame[column], item)
-        for op in self.codebook.operational:
-            values = self.without_declared_missing(frame[op.column], op.column)
-            out[op.column] = self.non_negative(values, op.column, "operational measure")
-        if self.codebook.weight:
-            out[self.codebook.weight] = self.weights(frame[self.codebook.weight])
-        for column in self.category_columns():
-            values = self.without_declared_missing(frame[column], column)
-            numbers = _numbers_or_none(values) if column in self.codebook.profile else None
-            out[column] = _as_category(values) if numbers is None else _as_number(numbers)
-        if self.codebook.wave is not None:
-            out[self.codebook.wave] = self.ordered_waves(out[self.codebook.wave])
-        for column in self.text_columns():
-            out[column] = frame[column].astype("string")
-        out.index = self.ids(frame)
+        unusable = self.check_header() | self.check_columns_present(frame)
+        out = self.typed(frame, unusable)
+        out.index = self.ids(frame) if self.codebook.id not in unusable else out.index + 1
+        self.check_brand(out)
         if self.problems:
             raise StudyError(self.problems)
+        self.note_study_codes()
+        self.warn_unanswered(out)
         ordered = [c for _, c in self.codebook.column_roles() if c in out and c != self.codebook.id]
         out = out[list(dict.fromkeys(ordered))]
         quality = DataQuality(
@@ -91,26 +88,104 @@ class _ResponsesChecker:
             dont_know=self.dont_know,
             unanswered={c: int(out[c].isna().sum()) for c in self.answer_columns()},
             notes=tuple(self.notes),
+            na_like=self.na_like,
+            na_like_kept=tuple(self.na_like_kept),
+            weight_ratio=self.weight_ratio,
+            effective_n=self.effective_n,
+            warnings=tuple(self.warnings),
         )
         return out, quality
 
-    def check_columns_present(self, frame: pd.DataFrame) -> None:
-        present = set(map(str, frame.columns))
-        missing = [(role, c) for role, c in self.codebook.column_roles() if c not in present]
-        if missing:
-            shown = ", ".join(map(str, list(frame.columns)[:12]))
-            more = " ..." if frame.shape[1] > 12 else ""
-            raise StudyError(
-                [
+    def typed(self, frame: pd.DataFrame, unusable: set[str]) -> pd.DataFrame:
+        """Every column the codebook names and the file has once, checked and typed."""
+        cb = self.codebook
+
+        def usable(column: str | None) -> bool:
+            return column is not None and column not in unusable
+
+        out = pd.DataFrame(index=frame.index)
+        for column, item in cb.scale_items().items():
+            if usable(column):
+                out[column] = self.scale_values(self.blank_na_like(frame[column], column), item)
+        for column, item in cb.binary_items().items():
+            if usable(column):
+                out[column] = self.binary_values(self.blank_na_like(frame[column], column), item)
+        for op in cb.operational:
+            if usable(op.column):
+                out[op.column] = self.operational(frame[op.column], op.column)
+        if usable(cb.weight):
+            out[cb.weight] = self.weights(frame[cb.weight])
+        for column in self.category_columns():
+            if usable(column):
+                out[column] = self.category(frame[column], column)
+        if usable(cb.wave):
+            out[cb.wave] = self.ordered_waves(out[cb.wave])
+        for column in self.text_columns():
+            if usable(column):
+                out[column] = self.blank_na_like(frame[column], column).astype("string")
+        return out
+
+    def check_header(self) -> set[str]:
+        """Columns whose header the file repeats (after trimming spaces and
+        ignoring case, so ``NPS`` and `` nps`` are one header): for a column
+        the codebook names, an error naming every copy and its position; for
+        another column, a note. Returns the codebook columns that cannot be used."""
+        header = self.raw.header or tuple(map(str, self.raw.frame.columns))
+        positions: dict[str, list[int]] = {}
+        for i, name in enumerate(header):
+            key = str(name).strip().casefold()
+            if key:
+                positions.setdefault(key, []).append(i)
+        named = {c.strip().casefold(): c for _, c in self.codebook.column_roles()}
+        unusable = set()
+        for key, found in positions.items():
+            if len(found) < 2:
+                continue
+            copies = ", ".join(f"'{header[i]}' (column {i + 1})" for i in found)
+            if key in named:
+                unusable.add(named[key])
+                self.problems.append(
                     Problem(
                         self.file,
-                        f"column is missing (the codebook needs it as {role}); "
-                        f"the file has: {shown}{more}",
-                        column,
+                        f"the file has {len(found)} columns with this header once spaces and "
+                        f"case are ignored: {copies}; keep one, so that the codebook's "
+                        f"'{named[key]}' names a single column",
+                        named[key],
                     )
-                    for role, column in missing
-                ]
-            )
+                )
+            else:
+                self.notes.append(f"the header repeats {copies}; the codebook uses none of them")
+        return unusable
+
+    def check_columns_present(self, frame: pd.DataFrame) -> set[str]:
+        """Each column the codebook names and the file lacks, as a problem with
+        a did-you-mean among the file's columns (only close matches: the file's
+        header is never listed). Returns the missing columns."""
+        present = list(frame.columns)
+        folded = {c.strip().casefold(): c for c in present}
+        missing = [(role, c) for role, c in self.codebook.column_roles() if c not in set(present)]
+        for i, (role, column) in enumerate(missing):
+            message = f"column is missing (the codebook needs it as {role})"
+            same = folded.get(column.strip().casefold())
+            close = [same] if same else difflib.get_close_matches(column, present, 2, 0.75)
+            if close:
+                message += "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+            if i == 0:
+                message += f" (the file has {len(present)} columns)"
+            self.problems.append(Problem(self.file, message, column))
+        return {c for _, c in missing}
+
+    def blank_na_like(self, values: pd.Series, column: str) -> pd.Series:
+        """``NA``, ``None``, ``#N/A``, ... as missing values, counted per text."""
+        mask = _na_like_mask(values)
+        if mask is None:
+            return values
+        self.count_na_like(values, column, mask)
+        return values.mask(mask)
+
+    def count_na_like(self, values: pd.Series, column: str, mask: pd.Series) -> None:
+        counts = values[mask].astype("string").str.strip().value_counts()
+        self.na_like[column] = {str(text): int(n) for text, n in counts.items()}
 
     def without_declared_missing(self, values: pd.Series, column: str) -> pd.Series:
         """A column with the file's own declared missing values (SPSS user-missing
@@ -120,6 +195,84 @@ class _ResponsesChecker:
             return values
         self.dont_know[column] = int(declared.sum())
         return values.mask(declared)
+
+    def without_study_codes(self, numbers: pd.Series, column: str) -> pd.Series:
+        """The study's "don't know" codes (``missing:``) blanked and counted in a
+        numeric column that is not a rating (an operational measure, a numeric
+        profile): a wait coded 98 is no wait of 98 minutes."""
+        codes = list(self.codebook.missing)
+        if not codes:
+            return numbers
+        is_code = numbers.isin(codes)
+        found = int(is_code.sum())
+        self.dont_know[column] = self.dont_know.get(column, 0) + found
+        if found:
+            self.study_codes_found[column] = found
+        return numbers.mask(is_code)
+
+    def note_study_codes(self) -> None:
+        if not self.study_codes_found:
+            return
+        codes = ", ".join(f"{c:g}" for c in self.codebook.missing)
+        found = ", ".join(f"'{c}' {n:,}" for c, n in self.study_codes_found.items())
+        self.notes.append(
+            f"the study's \"don't know\" codes ({codes}, missing: in the codebook) were also "
+            f"set to missing in operational and numeric profile columns: {found}"
+        )
+
+    def operational(self, values: pd.Series, column: str) -> pd.Series:
+        values = self.without_declared_missing(self.blank_na_like(values, column), column)
+        numbers = self.without_study_codes(self.numeric(values, column), column)
+        negative = numbers < 0
+        if negative.any():
+            self.fail_rows(column, "negative values in an operational measure", negative)
+        return numbers
+
+    def category(self, values: pd.Series, column: str) -> pd.Series:
+        """A brand, wave, profile or feedback column: a category, or numbers for a
+        numeric profile (tenure). "NA"-like text is a category where it is one
+        of several (a region coded NA, North America), else a missing value."""
+        values = self.without_declared_missing(values, column)
+        mask = _na_like_mask(values)
+        rest = values if mask is None else values.mask(mask)
+        numbers = _numbers_or_none(rest) if column in self.codebook.profile else None
+        if mask is not None:
+            self.count_na_like(values, column, mask)
+            if numbers is None and _has_text(rest):
+                self.na_like_kept.append(column)
+            else:
+                values = rest
+        if numbers is not None:
+            return _as_number(self.without_study_codes(numbers, column))
+        return _as_category(values)
+
+    def check_brand(self, out: pd.DataFrame) -> None:
+        """The study's brand must be one of the brands in the brand column."""
+        brand, column = self.codebook.brand, self.codebook.brand_column
+        if brand is None or column is None or column not in out:
+            return
+        brands = [str(b) for b in out[column].dropna().unique()]
+        if brand in brands:
+            return
+        same = [b for b in brands if b.strip().casefold() == brand.strip().casefold()]
+        close = same or difflib.get_close_matches(brand, brands, 1, 0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.problems.append(
+            Problem(
+                self.file,
+                f"the study's brand '{brand}' (brand: in the codebook, or the brand parameter) "
+                f"is not among the {len(brands)} brands in this column{hint}",
+                column,
+            )
+        )
+
+    def warn_unanswered(self, out: pd.DataFrame) -> None:
+        for column in self.answer_columns():
+            if column in out and out[column].isna().all():
+                self.warnings.append(
+                    f"'{column}' has no answer at all (every one of {len(out):,} respondents "
+                    'left it blank or answered with a "don\'t know" code)'
+                )
 
     def ordered_waves(self, waves: pd.Series) -> pd.Series:
         """The wave column as an ordered category: the codebook's ``waves:`` order,
@@ -225,19 +378,40 @@ class _ResponsesChecker:
         result[np.isnan(row_answer)] = pd.NA
         return pd.Series(result, index=values.index)
 
-    def non_negative(self, values: pd.Series, column: str, what: str) -> pd.Series:
-        numbers = self.numeric(values, column)
-        negative = numbers < 0
-        if negative.any():
-            self.fail_rows(column, f"negative values in an {what}", negative)
-        return numbers
-
     def weights(self, values: pd.Series) -> pd.Series:
+        """Survey weights: positive finite numbers, none more than a million
+        times another. The spread is recorded: the largest over the smallest
+        weight and Kish's effective sample size ``(sum w)^2 / sum w^2``
+        (computed on ``w / max w``, which leaves it unchanged and cannot overflow);
+        a ratio above 100 or an effective size under half the respondents is a
+        warning in the quality record."""
         column = self.codebook.weight
-        numbers = self.numeric(values, column)
+        numbers = self.numeric(self.blank_na_like(values, column), column)
         bad = numbers.isna() | ~np.isfinite(numbers.fillna(0)) | (numbers <= 0)
         if bad.any():
             self.fail_rows(column, "survey weights must be positive numbers, never blank", bad)
+            return numbers
+        ratio = float(numbers.max() / numbers.min())
+        if ratio > MAX_WEIGHT_RATIO:
+            median = numbers.median()
+            extreme = (numbers > median * 1000) | (numbers < median / 1000)
+            self.fail_rows(
+                column,
+                f"the largest weight is {ratio:.3g} times the smallest: weights more than "
+                "1,000 times the median weight (or under 1/1,000 of it) make a few "
+                "respondents the whole study; check the weighting",
+                extreme,
+            )
+            return numbers
+        scaled = numbers / numbers.max()
+        self.weight_ratio = ratio
+        self.effective_n = float(scaled.sum() ** 2 / (scaled**2).sum())
+        if ratio > WARN_WEIGHT_RATIO or self.effective_n < len(numbers) / 2:
+            self.warnings.append(
+                f"extreme weights: the largest is {ratio:,.0f} times the smallest and the "
+                f"effective sample size (Kish) is {self.effective_n:,.0f} of {len(numbers):,}: "
+                "weighted results rest on fewer respondents than their bases say"
+            )
         return numbers
 
     def ids(self, frame: pd.DataFrame) -> pd.Index:
@@ -246,9 +420,11 @@ class _ResponsesChecker:
             self.notes.append("the file has no id column: respondents are numbered by data row")
             return pd.Index(frame.index + 1, name="row")
         ids = frame[column].astype("string").str.strip()
-        blank = ids.isna() | (ids == "")
+        na_like = ids.str.lower().isin(NA_LIKE).fillna(False).astype(bool)
+        blank = ids.isna() | (ids == "") | na_like
         if blank.any():
-            self.fail_rows(column, "respondent ids are blank", blank)
+            also = " (or text for no value, such as 'NA')" if na_like.any() else ""
+            self.fail_rows(column, f"respondent ids are blank{also}", blank)
         duplicated = (
             ids.duplicated(keep=False) & ~blank if not pd.Index(ids).is_unique else blank & False
         )
@@ -274,6 +450,25 @@ def _blank_rows(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(blank, index=frame.index)
 
 
+def _na_like_mask(values: pd.Series) -> pd.Series | None:
+    """Where a column holds "NA"-like text (:data:`~cxresearch.data.readers.NA_LIKE`),
+    or None when it holds none (numeric columns never do). Decided once per
+    distinct value."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    short = values[values.astype("string").str.len() <= _NA_LIKE_LONGEST]
+    found = [
+        v for v in pd.unique(short.dropna()) if isinstance(v, str) and v.strip().lower() in NA_LIKE
+    ]
+    return values.isin(found) if found else None
+
+
+def _has_text(values: pd.Series) -> bool:
+    """Whether a column has any non-blank value."""
+    text = values.dropna().astype("string").str.strip()
+    return bool((text != "").any())
+
+
 def _numbers_or_none(values: pd.Series) -> pd.Series | None:
     """A profile column as numbers when every non-blank value is one (tenure,
     charges), else None (a category such as region or contract)."""
@@ -287,6 +482,11 @@ def _numbers_or_none(values: pd.Series) -> pd.Series | None:
     if text.notna().any() and (numbers.notna() == text.notna()).all():
         return numbers.astype("float64")
     return None
+
+
+def _without_na_like(values: pd.Series) -> pd.Series:
+    mask = _na_like_mask(values)
+    return values if mask is None else values.mask(mask)
 
 
 def _as_number(values: pd.Series) -> pd.Series:
@@ -319,6 +519,7 @@ def check_events(
         raise StudyError(
             [Problem(raw.file, "column is missing (named in events:)", c) for c in missing]
         )
+    frame = frame.assign(**{c: _without_na_like(frame[c]) for c in needed})
     if frame.empty:
         raise StudyError(Problem(raw.file, "the events file has no rows"))
     out = pd.DataFrame(

@@ -21,7 +21,8 @@ class DataQuality:
     Attributes
     ----------
     source : str
-        The responses file.
+        The responses file, named relative to the study folder (never by an
+        absolute path: the record is shown in reports).
     read_notes : tuple of str
         How the file was read (format, encoding, skipped header rows).
     rows_read, rows_kept : int
@@ -34,6 +35,21 @@ class DataQuality:
         Column -> number of respondents with no answer (after the above).
     notes : tuple of str
         Other things a researcher should know (generated ids, ...).
+    na_like : dict
+        Column -> {text: count} of "NA"-like text (``NA``, ``None``, ``#N/A``,
+        ``null``, ...) found in the column. In a category column where it is
+        one of several categories it is kept as a category (a code such as
+        ``NA`` for Namibia); elsewhere it became a missing value.
+    na_like_kept : tuple of str
+        The columns of ``na_like`` where the text was kept as a category.
+    weight_ratio, effective_n : float or None
+        For a weighted study: the largest weight over the smallest, and Kish's
+        effective sample size ``(sum w)^2 / sum w^2`` (Kish 1965, *Survey
+        Sampling*, section 11.7), the number of unweighted respondents the
+        weighted results are worth.
+    warnings : tuple of str
+        What may spoil results without being an error (extreme weights, a
+        column nobody answered).
     """
 
     source: str
@@ -48,6 +64,11 @@ class DataQuality:
     events_read: int = 0
     events_kept: int = 0
     events_dropped: dict[str, int] = field(default_factory=dict)
+    na_like: dict[str, dict[str, int]] = field(default_factory=dict)
+    na_like_kept: tuple[str, ...] = ()
+    weight_ratio: float | None = None
+    effective_n: float | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def table(self) -> pd.DataFrame:
@@ -74,6 +95,14 @@ class DataQuality:
             lines.append(f"  dropped: {count:,} {reason}")
         for note in self.notes:
             lines.append(f"  note: {note}")
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        if self.effective_n is not None:
+            lines.append(
+                f"  weights: effective sample size (Kish) {self.effective_n:,.0f} of "
+                f"{self.rows_kept:,}; largest weight / smallest {self.weight_ratio:,.3g}"
+            )
+        if self.na_like:
+            lines.append(f'  "NA"-like text: {self._na_like_text()}')
         total_dk = sum(self.dont_know.values())
         if total_dk:
             worst = max(self.dont_know, key=self.dont_know.get)
@@ -93,6 +122,14 @@ class DataQuality:
             for reason, count in self.events_dropped.items():
                 lines.append(f"  dropped: {count:,} {reason}")
         return "\n".join(lines)
+
+    def _na_like_text(self) -> str:
+        parts = []
+        for column, found in self.na_like.items():
+            counts = ", ".join(f"'{text}' {n:,}" for text, n in found.items())
+            kept = "kept as a category" if column in self.na_like_kept else "set to missing"
+            parts.append(f"'{column}' {counts} ({kept})")
+        return "; ".join(parts)
 
     def _repr_html_(self) -> str:
         items = "".join(f"<li>{escape(line.strip())}</li>" for line in self.summary().splitlines())

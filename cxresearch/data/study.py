@@ -3,16 +3,19 @@ and :func:`load_study`, which reads, checks and types one."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import Problem, StudyError
 from .checks import check_benchmark, check_events, check_responses
 from .codebook import STAGES, Codebook
 from .quality import DataQuality
-from .readers import read_table, text_columns_of
+from .readers import parquet_parts, read_table, text_columns_of
 
 MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
 
@@ -190,7 +193,19 @@ class Study:
         )
 
 
-def load_study(path: str | Path, *, min_base: int | None = None, brand: str | None = None):
+DATA_DIRS_VARIABLE = "CXRESEARCH_DATA_DIRS"
+"""The environment variable naming extra folders data files may be read from
+(separated by ``os.pathsep``); ``cxresearch --data-dir DIR`` sets it, and report
+kernels inherit it."""
+
+
+def load_study(
+    path: str | Path,
+    *,
+    min_base: int | None = None,
+    brand: str | None = None,
+    data_dirs: Iterable[str | Path] = (),
+):
     """Read, check and type a study; return a :class:`Study`.
 
     Parameters
@@ -199,6 +214,10 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
         The study's codebook (``study.yaml``) or the folder holding it.
     min_base, brand : optional
         Override the codebook's ``min_base`` and ``brand`` (report parameters).
+    data_dirs : folders, optional
+        Folders outside the study folder that data files may be read from, on
+        top of those in the ``CXRESEARCH_DATA_DIRS`` environment variable. A
+        data file (after following links) anywhere else is refused unread.
 
     Raises
     ------
@@ -222,18 +241,20 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
             min_base=codebook.min_base if min_base is None else int(min_base),
             brand=codebook.brand if brand is None else str(brand),
         )
-    raw = read_table(codebook.responses_path, text_columns_of(codebook), codebook.profile)
+    places = _DataPlaces(codebook, data_dirs)
+    file, name = places.find(codebook.responses, "responses")
+    raw = read_table(file, text_columns_of(codebook), codebook.profile, name=name)
     responses, quality = check_responses(raw, codebook)
     events = None
     if codebook.events is not None:
-        raw_events = read_table(
-            codebook.events_path, (codebook.events.session, codebook.events.step)
-        )
+        file, name = places.find(codebook.events.file, "events.file")
+        raw_events = read_table(file, (codebook.events.session, codebook.events.step), name=name)
         events, quality = check_events(raw_events, codebook, quality)
     benchmark = None
     if codebook.benchmark is not None:
         spec = codebook.benchmark
-        raw_benchmark = read_table(codebook.benchmark_path, (spec.brand, spec.measure))
+        file, name = places.find(spec.file, "benchmark.file")
+        raw_benchmark = read_table(file, (spec.brand, spec.measure), name=name)
         benchmark = check_benchmark(raw_benchmark, codebook)
     return Study(
         codebook=codebook,
@@ -242,3 +263,60 @@ def load_study(path: str | Path, *, min_base: int | None = None, brand: str | No
         quality=quality,
         benchmark=benchmark,
     )
+
+
+class _DataPlaces:
+    """Where a study's data files may be: inside the study folder, or inside a
+    folder the user allowed (``data_dirs`` and ``CXRESEARCH_DATA_DIRS``).
+
+    A path is resolved first (``..`` and symbolic links followed), so neither
+    ``../../secret.csv`` nor a link inside the folder pointing elsewhere can
+    read another file; a refused file is never opened. Files are named
+    relative to the study folder (or to the allowed folder, under its name),
+    never by an absolute path, since the name is shown in reports.
+    """
+
+    def __init__(self, codebook: Codebook, data_dirs: Iterable[str | Path]):
+        self.codebook = codebook
+        self.folder = codebook.folder.resolve()
+        extra = [*data_dirs, *os.environ.get(DATA_DIRS_VARIABLE, "").split(os.pathsep)]
+        self.roots = [Path(d).expanduser().resolve() for d in extra if str(d).strip()]
+
+    def find(self, written: str, key: str) -> tuple[Path, str]:
+        """The file (or folder of parts) a codebook key names, and its shown name."""
+        target = self.codebook.folder / written
+        resolved = target.resolve()
+        name = self.name(written, resolved)
+        if name is None:
+            raise StudyError(Problem(str(self.codebook.path), self.refusal(written, target), key))
+        if resolved.is_dir():
+            for part in parquet_parts(resolved):
+                if self.name(part.name, part.resolve()) is None:
+                    message = self.refusal(f"{written}/{part.name}", target / part.name)
+                    raise StudyError(Problem(str(self.codebook.path), message, key))
+        return resolved, name
+
+    def name(self, written: str, resolved: Path) -> str | None:
+        """How reports name a file: relative to the study folder, or to the
+        allowed folder holding it (under that folder's name); None outside."""
+        if resolved.is_relative_to(self.folder):
+            return resolved.relative_to(self.folder).as_posix() or "."
+        for root in self.roots:
+            if resolved.is_relative_to(root):
+                return written if not Path(written).is_absolute() else _under(root, resolved)
+        return None
+
+    def refusal(self, written: str, target: Path) -> str:
+        inside = Path(os.path.abspath(self.codebook.folder))
+        linked = Path(os.path.abspath(target)).is_relative_to(inside)
+        where = "is a link to a file outside" if linked else "is outside"
+        return (
+            f"the data file '{written}' {where} the study folder, so it is not read. Move "
+            "it into the study folder, or allow its folder: the --data-dir DIR option "
+            f"(cxresearch validate/report), the {DATA_DIRS_VARIABLE} environment variable, "
+            "or load_study(..., data_dirs=[DIR])"
+        )
+
+
+def _under(root: Path, resolved: Path) -> str:
+    return (Path(root.name) / resolved.relative_to(root)).as_posix()
