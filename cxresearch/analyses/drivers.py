@@ -43,7 +43,7 @@ from ..metrics import outcome_name
 from ..plots import ipa_chart, nothing_to_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
-from ._common import default_outcome, require
+from ._common import default_outcome, require, survey_weights
 from .driver_model import DriverData, DriverFit, bootstrap_intervals
 
 METHODS = ("relative_weights", "shapley")
@@ -316,7 +316,9 @@ def drivers(
     point = fit.run(None, np.ones(model.n))
     intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
     brand_rows, brand = study.brand_rows(brand)
-    table = _table(study, model, point, intervals, brand_rows)
+    w_brand = pd.Series(survey_weights(study, brand_rows, weighted), index=brand_rows.index)
+    w_all = pd.Series(survey_weights(study, study.responses, weighted), index=study.responses.index)
+    table = _table(study, model, point, intervals, brand_rows, w_brand, w_all)
     crosshair_xy, rule = _crosshair(table, model.touchpoints, crosshair)
     table["quadrant"] = [
         QUADRANTS[(imp >= crosshair_xy[0], perf >= crosshair_xy[1])]
@@ -362,7 +364,17 @@ def _format_mean(value: float) -> str:
     return "-" if np.isnan(value) else f"{value:.2f}"
 
 
-def _table(study, model: DriverData, point, intervals, brand_rows) -> pd.DataFrame:
+def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    """Weighted mean of the answered values (NaN when none is answered)."""
+    answered = values.notna()
+    if not answered.any():
+        return float("nan")
+    return float(np.average(values[answered].astype(float), weights=weights[answered]))
+
+
+def _table(study, model: DriverData, point, intervals, brand_rows, w_brand, w_all) -> pd.DataFrame:
+    """One row per touchpoint: importance (the model's) and the brand's
+    performance, reach, gap and stated importance, weighted like the model."""
     importance, slope, r2 = point
     share = 100 * importance / r2 if r2 > 0 else np.zeros_like(importance)
     (share_low, share_high), (slope_low, slope_high) = intervals.share, intervals.slope
@@ -370,13 +382,13 @@ def _table(study, model: DriverData, point, intervals, brand_rows) -> pd.DataFra
     records = []
     for j, tp in enumerate(model.touchpoints):
         experience = brand_rows[tp.experience.column]
-        reach = float(experience.notna().mean()) if len(experience) else np.nan
+        reach = _weighted_mean(experience.notna().astype(float), w_brand)
         gap = np.nan
         if tp.expectation is not None:
-            gap = float((experience - brand_rows[tp.expectation.column]).mean())
+            gap = _weighted_mean(experience - brand_rows[tp.expectation.column], w_brand)
         stated = np.nan
         if tp.importance is not None:
-            stated = float(study.responses[tp.importance.column].mean())
+            stated = _weighted_mean(study.responses[tp.importance.column], w_all)
         sign = -1.0 if slope[j] < 0 else 1.0
         records.append(
             {
@@ -392,7 +404,7 @@ def _table(study, model: DriverData, point, intervals, brand_rows) -> pd.DataFra
                 "missing": float(missing[j]),
                 "n_answers": int(np.sum(~np.isnan(model.x[:, j]))),
                 "stated_importance": stated,
-                "performance": float(experience.mean()),
+                "performance": _weighted_mean(experience, w_brand),
                 "n_performance": int(experience.notna().sum()),
                 "gap": gap,
                 "reach": reach,
