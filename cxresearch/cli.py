@@ -1,13 +1,21 @@
 """The ``cxresearch`` command: init, demo, validate, report.
 
-Errors a user can fix (a bad study, a failing chapter) print a plain message
-and exit 1, never a traceback.
+Errors a user can fix (a bad study, a failing chapter, a folder it may not
+write) print one plain line and exit 1, never a traceback; anything
+unexpected prints one line too, and ``--debug`` shows its traceback. Ctrl-C
+or SIGTERM stops a report at once (exit 130 or 143): every kernel is killed
+and the last report left as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .data import load_study
@@ -32,8 +40,16 @@ def _parse_value(text: str):
     return text
 
 
+DATA_DIRS = "CXRESEARCH_DATA_DIRS"
+"""The environment variable naming folders (``os.pathsep``-joined, absolute)
+outside the study's own folder where its data files may be."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cxresearch", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="write the demo study (synthetic, with its planted truth)")
@@ -62,16 +78,110 @@ def build_parser() -> argparse.ArgumentParser:
         help="a notebook parameter, e.g. -p min_base 50 (repeatable)",
     )
     report.add_argument("--quiet", action="store_true", help="no progress bar")
+    report.add_argument(
+        "--notebooks",
+        metavar="DIR",
+        help="run the chapter notebooks of DIR instead of the shipped ones",
+    )
+    for command in (init, validate, report):
+        command.add_argument(
+            "--data-dir",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="a folder outside the study's where its data files may be (repeatable)",
+        )
+    for command in (demo, init, validate, report):  # --debug after the command, too
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="as before the command"
+        )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
-    except (CxError, FileNotFoundError) as exc:  # bad data, a failed chapter: no traceback
-        print(f"error: {exc}", file=sys.stderr)
+        with _sigterm_as_interrupt(), _data_dirs(getattr(args, "data_dir", [])):
+            return _COMMANDS[args.command](args)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM: what was running is stopped
+        done = "; the last report was left as it was" if args.command == "report" else ""
+        print(f"stopped{done}", file=sys.stderr)
+        return 128 + getattr(exc, "signal", signal.SIGINT)
+    except Exception as exc:
+        if args.debug:
+            raise
+        if isinstance(exc, CxError):  # bad data, a bad parameter, a failed chapter
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, OSError):  # a file or folder that cannot be read or written
+            print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+            return 1
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating system's error in one line that names the path."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(paths)
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {where}" if where else "permission denied"
+    if isinstance(exc, FileNotFoundError) and where:
+        return f"{where} does not exist"
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {where}" if where else reason
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
+
+    signal = signal.SIGTERM
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it the way Ctrl-C does (the report
+    then kills its kernels and removes its build folder) instead of killing
+    the process on the spot."""
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_number, _frame):
+        raise Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@contextmanager
+def _data_dirs(folders: list[str]) -> Iterator[None]:
+    """``--data-dir``: folders outside the study's own where its data files may
+    be, passed to the data layer (and the chapters' kernels) in the environment
+    (before any folder it already names) while the command runs."""
+    if not folders:
+        yield
+        return
+    chosen = [Path(folder).expanduser().resolve() for folder in folders]
+    for folder in chosen:
+        if not folder.is_dir():
+            raise CxError(f"--data-dir {folder}: no such folder")
+    saved = os.environ.get(DATA_DIRS)
+    earlier = [p for p in (saved or "").split(os.pathsep) if p]
+    os.environ[DATA_DIRS] = os.pathsep.join(dict.fromkeys([*map(str, chosen), *earlier]))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_DIRS, None)
+        else:
+            os.environ[DATA_DIRS] = saved
 
 
 def _demo(args) -> int:
@@ -105,7 +215,13 @@ def _validate(args) -> int:
 
 def _report(args) -> int:
     parameters = {name: _parse_value(value) for name, value in args.parameter}
-    index = render_report(Path(args.study), Path(args.out), parameters, progress=not args.quiet)
+    index = render_report(
+        Path(args.study),
+        Path(args.out),
+        parameters,
+        notebooks=args.notebooks,
+        progress=not args.quiet,
+    )
     print(f"report written: {index}")
     return 0
 

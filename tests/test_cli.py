@@ -1,11 +1,15 @@
 """The command line: plain messages and exit codes, never a traceback for bad input."""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 from conftest import BASIC_ROWS, write_study
 
-from cxresearch.cli import _parse_value, main
+from cxresearch.cli import _COMMANDS, DATA_DIRS, _parse_value, main
 
 
 def test_validate_prints_the_quality_summary(tmp_path, capsys):
@@ -83,3 +87,107 @@ def test_a_study_too_small_to_segment_says_so(tmp_path, capsys):
     code = main(["report", str(write_study(tmp_path)), "--out", str(out), "-p", "segment", "1"])
     err = capsys.readouterr().err
     assert code == 1 and "needs at least 20 respondents" in err and "Traceback" not in err
+
+
+# --- never a traceback: errors of every kind in one line ------------------------------
+
+
+def failing_with(exc: BaseException):
+    def command(args):
+        raise exc
+
+    return command
+
+
+def test_debug_is_accepted_before_and_after_the_command():
+    from cxresearch.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--debug", "validate", "s.yaml"]).debug is True
+    assert parser.parse_args(["validate", "s.yaml", "--debug"]).debug is True
+    assert parser.parse_args(["validate", "s.yaml"]).debug is False
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_its_traceback(monkeypatch, capsys):
+    monkeypatch.setitem(_COMMANDS, "validate", failing_with(ZeroDivisionError("division by zero")))
+    assert main(["validate", "s.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: unexpected ZeroDivisionError: division by zero "
+        "(run with --debug for the traceback)\n"
+    )
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "validate", "s.yaml"])
+
+
+def test_permission_denied_names_the_path(monkeypatch, capsys):
+    denied = PermissionError(13, "Permission denied", "/data/locked/study.yaml")
+    monkeypatch.setitem(_COMMANDS, "validate", failing_with(denied))
+    assert main(["validate", "s.yaml"]) == 1
+    assert capsys.readouterr().err == "error: permission denied: /data/locked/study.yaml\n"
+
+
+def test_an_unreadable_codebook_says_permission_denied(tmp_path, capsys):
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    path = write_study(tmp_path)
+    path.chmod(0)
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "permission denied" in err.lower() and "study.yaml" in err and "Traceback" not in err
+
+
+def test_ctrl_c_stops_with_one_line_and_exit_130(monkeypatch, capsys):
+    monkeypatch.setitem(_COMMANDS, "report", failing_with(KeyboardInterrupt()))
+    assert main(["report", "s.yaml", "--out", "r"]) == 130
+    assert capsys.readouterr().err == "stopped; the last report was left as it was\n"
+
+
+def test_sigterm_stops_a_command_like_ctrl_c_with_exit_143(monkeypatch, capsys):
+    def terminated(args):
+        signal.raise_signal(signal.SIGTERM)  # the handler raises in this (main) thread
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setitem(_COMMANDS, "validate", terminated)
+    assert main(["validate", "s.yaml"]) == 143
+    assert capsys.readouterr().err == "stopped\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler put back
+
+
+def test_data_dirs_reach_the_environment_while_the_command_runs(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.delenv(DATA_DIRS, raising=False)
+    monkeypatch.setitem(_COMMANDS, "validate", lambda args: seen.append(os.environ[DATA_DIRS]))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path)
+    main(["validate", "s.yaml", "--data-dir", "a", "--data-dir", str(tmp_path / "b")])
+    assert seen == [os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])]
+    assert DATA_DIRS not in os.environ
+
+
+def test_a_data_dir_that_does_not_exist_is_refused(tmp_path, capsys):
+    assert main(["validate", "s.yaml", "--data-dir", str(tmp_path / "nowhere")]) == 1
+    assert "nowhere: no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_good_run_prints_no_kernel_noise(tmp_path):
+    """Shutting a finished kernel down used to interrupt it first, and every good
+    run printed "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel"."""
+    from corpus import write
+    from corpus.output import tiny_chapters
+
+    write(tmp_path)
+    chapters = tiny_chapters(tmp_path)
+    argv = ["report", "study.yaml", "--out", "report", "--quiet", "--notebooks", str(chapters)]
+    done = subprocess.run(
+        [sys.executable, "-m", "cxresearch.cli", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ERROR" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
+    assert (tmp_path / "report" / "chapters" / "00_tiny.html").exists()

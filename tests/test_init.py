@@ -123,7 +123,7 @@ def test_the_shared_real_data_drafts_and_loads_without_edits(tmp_path, relative,
     out = tmp_path / "study.yaml"
     out.write_text(draft_codebook(data, out), encoding="utf-8")
     assert expected in yaml.safe_load(out.read_text())
-    assert cx.load_study(out).n > 7000
+    assert cx.load_study(out, data_dirs=[data.parent]).n > 7000
 
 
 @pytest.mark.slow
@@ -133,6 +133,7 @@ def test_init_then_report_on_the_real_churn_data(tmp_path):
         pytest.skip(f"{data} is absent (the shared data folder is not beside the project)")
     out = tmp_path / "study.yaml"
     assert main(["init", str(data), "--out", str(out)]) == 0
-    assert main(["report", str(out), "--out", str(tmp_path / "report"), "--quiet"]) == 0
+    report = ["report", str(out), "--out", str(tmp_path / "report"), "--quiet"]
+    assert main([*report, "--data-dir", str(data.parent)]) == 0
     html = (tmp_path / "report" / "index.html").read_text()
     assert "Retention rate %" in html and "NPS" not in html

@@ -1,8 +1,13 @@
-"""End to end: notebooks executed with papermill, HTML self-contained, writing atomic."""
+"""End to end: notebooks executed with papermill, HTML self-contained, writing atomic,
+no path of the machine in the report; and the report folder's housekeeping."""
 
+import asyncio
 import hashlib
+import os
 import re
 import shutil
+import signal
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,9 +17,11 @@ import pytest
 
 import cxresearch as cx
 from cxresearch.errors import ReportError
+from cxresearch.report.execute import _kernel_manager_class, _Kernels
+from cxresearch.report.folders import remove_stale_builds, signals_deferred
 from cxresearch.report.notebooks import chapters_folder
+from cxresearch.report.scrub import PathScrubber
 
-pytestmark = pytest.mark.slow
 CWD_BEFORE_RENDERING = Path.cwd()
 
 
@@ -37,12 +44,13 @@ def links_of(path: Path) -> _Links:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report")
+    folder = tmp_path_factory.mktemp("zebracx")  # a word no report may show
     study = cx.make_demo_study(folder / "study", n=600, random_state=5)
     index = cx.render_report(study, folder / "out", {"min_base": 40}, progress=False)
     return study, index
 
 
+@pytest.mark.slow
 def test_report_has_index_chapters_and_executed_notebooks(report):
     _, index = report
     out = index.parent
@@ -54,6 +62,7 @@ def test_report_has_index_chapters_and_executed_notebooks(report):
     assert "chapters/01_kpis.html" in html and "Headline KPIs" in html
 
 
+@pytest.mark.slow
 def test_every_page_is_self_contained(report):
     _, index = report
     pages = [index, *sorted((index.parent / "chapters").glob("*.html"))]
@@ -69,6 +78,7 @@ def test_every_page_is_self_contained(report):
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', kpis_page.read_text())) >= 2
 
 
+@pytest.mark.slow
 def test_footer_records_data_hash_version_and_parameters(report):
     study, index = report
     html = index.read_text()
@@ -78,11 +88,13 @@ def test_footer_records_data_hash_version_and_parameters(report):
     assert "&#34;min_base&#34;: 40" in html or '"min_base": 40' in html
 
 
+@pytest.mark.slow
 def test_rendering_leaves_the_working_directory_alone(report):
     """Chapters run side by side in threads: none may change the process's directory."""
     assert Path.cwd() == CWD_BEFORE_RENDERING
 
 
+@pytest.mark.slow
 def test_parameters_reach_the_notebooks(report):
     _, index = report
     executed = nbformat.read(index.parent / "notebooks" / "00_data_quality.ipynb", as_version=4)
@@ -90,6 +102,7 @@ def test_parameters_reach_the_notebooks(report):
     assert "min_base = 40" in injected[0].source
 
 
+@pytest.mark.slow
 def test_no_code_is_shown(report):
     _, index = report
     html = (index.parent / "chapters" / "01_kpis.html").read_text()
@@ -104,6 +117,7 @@ def failing_notebooks(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_failing_chapter_keeps_the_previous_report_and_the_failed_notebook(report, tmp_path):
     study, index = report
     out = tmp_path / "out"
@@ -120,6 +134,7 @@ def test_a_failing_chapter_keeps_the_previous_report_and_the_failed_notebook(rep
     assert not [p for p in tmp_path.iterdir() if ".building-" in p.name or ".old-" in p.name]
 
 
+@pytest.mark.slow
 def test_customer_text_and_brand_names_are_escaped(tmp_path):
     path = cx.make_demo_study(tmp_path / "study", n=300, random_state=2)
     responses = pd.read_csv(path.parent / "responses.csv", dtype=str, keep_default_na=False)
@@ -141,6 +156,7 @@ def test_customer_text_and_brand_names_are_escaped(tmp_path):
     assert "eve@example.com" not in journey_page and "601 234 567" not in journey_page
 
 
+@pytest.mark.slow
 def test_index_has_the_managers_sections(report):
     _, index = report
     html = index.read_text()
@@ -161,6 +177,7 @@ def test_index_has_the_managers_sections(report):
     assert html.count("data:image/png;base64,") >= 5
 
 
+@pytest.mark.slow
 def test_chapters_a_study_cannot_support_are_left_out_with_a_note(tmp_path):
     from conftest import write_study
 
@@ -176,6 +193,7 @@ def test_chapters_a_study_cannot_support_are_left_out_with_a_note(tmp_path):
     assert "left out, the study has no touchpoints" in index.read_text()
 
 
+@pytest.mark.slow
 def test_open_chapter_applies_the_report_parameters(demo_path):
     chapter = cx.open_chapter(demo_path, min_base=50, brand="Brightline", k=3, random_state=2)
     assert chapter.study.codebook.min_base == 50 and chapter.study.brand == "Brightline"
@@ -185,6 +203,7 @@ def test_open_chapter_applies_the_report_parameters(demo_path):
     pd.testing.assert_series_equal(seg.labels, same.labels)
 
 
+@pytest.mark.slow
 def test_every_chapter_and_the_index_segment_alike(demo):
     """The index page and the per-segment restriction use the chapters' settings."""
     from cxresearch.report.summary import build_report
@@ -197,3 +216,121 @@ def test_every_chapter_and_the_index_segment_alike(demo):
     restricted = cx.open_chapter(demo, segment=2, k=3, random_state=1).study
     labels = cx.segment(demo, k=3, random_state=1, n_boot=0).labels
     assert restricted.n == int((labels == 2).sum())
+
+
+IMAGES = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+|\"image/png\": \"[^\"]*\"")
+
+
+@pytest.mark.slow
+def test_no_path_of_the_machine_is_in_the_report_folder(report):
+    """Footer, executed notebooks (the study parameter, papermill's metadata,
+    outputs) and the data-quality appendix name the study, never its path."""
+    study, index = report
+    assert "zebracx" in str(study)
+    folder = index.parent
+    files = [p for p in folder.rglob("*") if p.suffix in (".html", ".ipynb", ".json", ".txt")]
+    assert len(files) >= 10
+    words = ["zebracx", str(Path.home()), os.getcwd(), str(folder)]
+    for path in files:
+        text = IMAGES.sub("", path.read_text(encoding="utf-8"))  # base64 may spell anything
+        for word in words:
+            assert word not in text, (path.name, word)
+    executed = nbformat.read(folder / "notebooks" / "01_kpis.ipynb", as_version=4)
+    assert executed.metadata.papermill.input_path == "01_kpis.ipynb"
+    assert executed.metadata.papermill.parameters["study"] == "study.yaml"
+    assert "Acme retail CX demo 2026" in index.read_text()  # the study, by name
+
+
+@pytest.mark.slow
+def test_a_finished_kernel_is_shut_down_without_an_interrupt():
+    """jupyter_client interrupts a kernel before shutting it down: a kernel busy
+    with the shutdown then logged "KeyboardInterrupt caught in kernel"."""
+    kernels = _Kernels()
+    manager = _kernel_manager_class(kernels)(kernel_name="python3")
+    sent = []
+
+    async def start_and_shut_down():
+        await manager.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        assert kernels._running == {manager}
+        send = manager.provisioner.send_signal
+
+        async def spy(signum):
+            sent.append(signum)
+            await send(signum)
+
+        manager.provisioner.send_signal = spy
+        await manager.shutdown_kernel()
+
+    asyncio.run(start_and_shut_down())
+    assert sent == [] and kernels._running == set()
+
+
+def ended_process_id() -> int:
+    import subprocess
+    import sys
+
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_stale_build_folders_of_the_report_are_removed_and_nothing_else(tmp_path):
+    start = time.time()
+    names = {
+        f".report.building-{ended_process_id()}-x1": "removed: its run ended",
+        ".report.building-abc123": "removed: an older run's, without a process id",
+        ".report.old-abc123": "removed: a previous report swapped out",
+        f".report.building-{os.getppid()}-x2": "kept: its run is still going",
+        ".reports.building-abc": "kept: another report's",
+        ".other.old-abc": "kept: another report's",
+    }
+    for name in names:
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (start - 60, start - 60))
+    (tmp_path / ".report.building-new").mkdir()  # made after this run started: kept
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "index.html").write_text("the report")
+    removed = remove_stale_builds(tmp_path / "report", start)
+    assert sorted(p.name for p in removed) == sorted(n for n, w in names.items() if "removed" in w)
+    kept = {p.name for p in tmp_path.iterdir()}
+    assert kept == {n for n, w in names.items() if "kept" in w} | {".report.building-new", "report"}
+
+
+def test_a_report_swapped_out_when_a_run_was_killed_is_put_back(tmp_path):
+    old = tmp_path / ".report.old-123-abc"
+    old.mkdir()
+    (old / "index.html").write_text("the last good report")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    assert remove_stale_builds(tmp_path / "report", time.time()) == []
+    assert (tmp_path / "report" / "index.html").read_text() == "the last good report"
+
+
+def test_paths_become_relative_and_images_stay_as_they_are(tmp_path):
+    study = tmp_path / "studies" / "acme"
+    build, out = tmp_path / ".out.building-1-x", tmp_path / "out"
+    scrub = PathScrubber.for_report(study, build, out, tmp_path / "chapters")
+    image = "data:image/png;base64,iVBOR" + str(study).replace("/", "+") + "=="
+    text = (
+        f'study = "{study}/study.yaml"; read {study}/data/r.csv; wrote {build}/notebooks/a.ipynb; '
+        f"the folder {study}; a sibling {study}2/x; {image}"
+    )
+    assert scrub.text(text) == (
+        'study = "study.yaml"; read data/r.csv; wrote notebooks/a.ipynb; '
+        f"the folder .; a sibling {study}2/x; {image}"
+    )
+    notebook = {"metadata": {"path": f"{study}/study.yaml"}, "data": {"image/png": str(study)}}
+    assert scrub.tree(notebook) == {
+        "metadata": {"path": "study.yaml"},
+        "data": {"image/png": str(study)},
+    }
+
+
+def test_an_interrupt_waits_until_the_report_is_swapped_in():
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_deferred():
+            signal.raise_signal(signal.SIGINT)
+            steps.append("renamed the old report")
+            steps.append("renamed the new report")
+    assert steps == ["renamed the old report", "renamed the new report"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import Problem, StudyError
 from .catalog import touchpoint_catalog
-from .readers import read_table
+from .readers import NA_LIKE, read_table
 
 MISSING_CODES = (97.0, 98.0, 99.0, 999.0)
 LIKERT_TOPS = (3, 4, 5, 6, 7, 10, 11)
@@ -100,7 +100,8 @@ class _Column:
 def _describe(name: str, values: pd.Series) -> _Column:
     column = _Column(name, values)
     text = values.astype("string").str.strip()
-    text = text.mask(text == "")
+    # blanks and NA-like text ("N/A", "null") do not make a numeric column text
+    text = text.mask((text == "") | text.str.lower().isin(NA_LIKE))
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
     if text.notna().any() and (numbers.notna() == text.notna()).all():
         codes = tuple(c for c in MISSING_CODES if (numbers == c).any())

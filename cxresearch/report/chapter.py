@@ -17,10 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from ..analyses.clustering import METHODS
-from ..analyses.segments import Segmentation, for_segment, segment
+from ..analyses.segments import Segmentation, feature_columns, for_segment, segment
 from ..data.study import Study, load_study
 from ..errors import ParameterError
 from ..plots import set_theme
+from ..stats import CORRECTIONS
+
+MAX_K = 20
+"""The most segments a report shows: beyond it, personas are too many to read."""
+MAX_SEED = 2**32 - 1
+"""The largest seed numpy's generators take."""
+MAX_BOOT = 10_000
+"""The most bootstrap resamples a chapter runs: beyond it intervals barely move
+while a report takes hours."""
 
 
 @dataclass(frozen=True)
@@ -63,22 +72,56 @@ class ChapterSettings:
         return cls(**chosen)
 
     def check(self) -> None:
-        """Raise :class:`ParameterError` for a value no chapter could use, before any
-        chapter runs."""
-        if self.k != "auto" and not (isinstance(self.k, int) and self.k >= 2):
-            raise ParameterError(f"k must be 'auto' or a whole number of 2 or more, not {self.k!r}")
+        """Raise :class:`ParameterError` for a value no chapter could use (a wrong
+        type, a number out of range), before any chapter runs."""
+        if self.k != "auto":
+            _whole("k", self.k, 2, MAX_K, "'auto' or a whole number")
         if self.clustering not in METHODS:
             raise ParameterError(
                 f"clustering must be one of {', '.join(METHODS)}, not {self.clustering!r}"
             )
-        if self.segment is not None and not isinstance(self.segment, int):
-            raise ParameterError(f"segment must be a segment number, not {self.segment!r}")
-        if self.min_base is not None and not (
-            isinstance(self.min_base, int) and self.min_base >= 1
-        ):
+        _whole("segment", self.segment, 1, None, "a segment number")
+        _whole("min_base", self.min_base, 1, None, "a whole number")
+        _whole("random_state", self.random_state, 0, MAX_SEED, "a seed, a whole number")
+        if self.brand is not None and not isinstance(self.brand, str | int):
+            raise ParameterError(f"brand must be a brand's name, not {self.brand!r}")
+        if not isinstance(self.profile, bool):
+            raise ParameterError(f"profile must be true or false, not {self.profile!r}")
+        if self.outcome is not None and not isinstance(self.outcome, str):
+            raise ParameterError(f"outcome must be an outcome's name, not {self.outcome!r}")
+        features = [self.features] if isinstance(self.features, str) else self.features
+        if not isinstance(features, list | tuple) or not all(isinstance(f, str) for f in features):
             raise ParameterError(
-                f"min_base must be a whole number of 1 or more, not {self.min_base!r}"
+                "features must be 'auto', a kind (expectation, experience, emotion) "
+                f"or column names, not {self.features!r}"
             )
+
+    def check_against(self, study: Study) -> None:
+        """Raise :class:`ParameterError` for a value this study cannot take: a
+        brand or an outcome it does not have, more segments than it can hold,
+        features that are not its columns."""
+        codebook = study.codebook
+        if self.brand is not None and codebook.brand_column is not None:
+            brands = sorted(map(str, study.responses[codebook.brand_column].dropna().unique()))
+            if str(self.brand) not in brands:
+                raise ParameterError(
+                    f"the study has no brand {str(self.brand)!r} in its column "
+                    f"'{codebook.brand_column}'; its brands: {', '.join(brands) or 'none'}"
+                )
+        if self.outcome is not None and self.outcome not in codebook.outcomes:
+            raise ParameterError(
+                f"the study has no outcome {self.outcome!r}; "
+                f"its outcomes: {', '.join(codebook.outcomes) or 'none'}"
+            )
+        if self.k != "auto" and self.k > study.n // 2:
+            raise ParameterError(
+                f"k = {self.k} segments is too many for {study.n:,} respondents "
+                f"(at most {study.n // 2}: two respondents a segment on average)"
+            )
+        try:
+            feature_columns(study, self.features)
+        except KeyError as exc:
+            raise ParameterError(f"features: {exc.args[0]}") from None
 
     def segmentation_options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`cxresearch.segment` for these settings."""
@@ -91,9 +134,47 @@ class ChapterSettings:
         }
 
 
+def _whole(name: str, value, low: int, high: int | None, what: str) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is None or a whole number
+    (not true/false) from ``low`` to ``high``."""
+    if value is None:
+        return
+    span = f"from {low} to {high:,}" if high is not None else f"of {low} or more"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"{name} must be {what} {span}, not {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ParameterError(f"{name} must be {what} {span}, not {value}")
+
+
+def check_chapter_parameters(parameters: Mapping[str, Any], study: Study | None = None) -> None:
+    """Check the parameters only some chapters take (``n_boot``,
+    ``stability_n_boot``, ``correction``, ``device``) before any chapter runs;
+    with a ``study``, also what depends on it (``device`` must be a column of its
+    events)."""
+    for name in ("n_boot", "stability_n_boot"):
+        _whole(name, parameters.get(name), 0, MAX_BOOT, "a whole number of resamples")
+    correction = parameters.get("correction")
+    if correction is not None and correction not in CORRECTIONS:
+        raise ParameterError(
+            f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}"
+        )
+    device = parameters.get("device")
+    if device is not None and not isinstance(device, str):
+        raise ParameterError(f"device must be a column of the events, or none, not {device!r}")
+    if device is not None and study is not None and study.events is not None:
+        if device not in study.events.columns:
+            raise ParameterError(
+                f"device: the events have no column {device!r}; "
+                f"their columns: {', '.join(map(str, study.events.columns))}"
+            )
+
+
 def open_study(study: str | Path | Study, settings: ChapterSettings) -> Study:
     """The study as a chapter sees it: loaded (or given), with the settings'
-    minimum base and brand, restricted to the settings' segment."""
+    minimum base and brand, restricted to the settings' segment.
+
+    Raises :class:`ParameterError` when the settings do not fit the study
+    (see :meth:`ChapterSettings.check_against`) or it has no such segment."""
     if isinstance(study, Study):
         codebook = study.codebook
         codebook = replace(
@@ -104,6 +185,7 @@ def open_study(study: str | Path | Study, settings: ChapterSettings) -> Study:
         study = replace(study, codebook=codebook)
     else:
         study = load_study(study, min_base=settings.min_base, brand=settings.brand)
+    settings.check_against(study)
     options = settings.segmentation_options()
     random_state = options.pop("random_state")
     try:

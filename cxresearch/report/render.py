@@ -1,36 +1,46 @@
 """Render a study's HTML report: run chapter notebooks with papermill, export HTML, swap in.
 
-The report is built in a temporary sibling folder and moved into place only
-when every chapter succeeded, so a failing run never replaces a good report.
-When a chapter fails, the executed notebooks (the failing one with its error)
-are kept in ``<out_dir>.failed/`` for debugging and :class:`ReportError`
-names the notebook and the cell.
+The report is built in a hidden sibling folder (``.NAME.building-PID-XXXX``)
+and moved into place only when every chapter succeeded, so a failing or
+stopped run never replaces a good report. When a chapter fails, the executed
+notebooks (the failing one with its error) are kept in ``<out_dir>.failed/``
+for debugging and :class:`ReportError` names the notebook and the cell.
+
+Everything a user can get wrong is checked before any kernel starts: the
+parameters' names and values (against the study too: its brands, outcomes,
+segments), and the output folder (not a file, not the study's own folder,
+writable). An interrupt (Ctrl-C; the command line turns SIGTERM into one)
+kills every kernel the report started at once, removes the build folder and
+leaves the last report as it was; a later run removes the hidden folders a
+killed run could not (``.NAME.building-*``, ``.NAME.old-*``).
 
 HTML is exported in-process with nbconvert's ``HTMLExporter`` (``basic``
 template, input cells excluded, stderr streams dropped) and wrapped in
 cxresearch's own page: inline CSS, images embedded as data URIs, a Content
-Security Policy that forbids any network fetch, and a footer with the data's
-SHA-256, the package version, the parameters and the time of the run.
+Security Policy that forbids any network fetch, and a footer with the study's
+name, the data's SHA-256, the package version, the parameters and the time of
+the run. Nothing in the report folder names a path of the machine it was
+rendered on (:class:`PathScrubber`), and the folder follows the umask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
+import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import ParameterError, ReportError
-from .chapter import ChapterSettings, open_study
-from .notebooks import ChapterNotebook, applicable, chapters_folder, chapters_in
+from ..errors import ParameterError
+from .chapter import ChapterSettings, check_chapter_parameters, open_study
+from .execute import execute_all
+from .folders import check_output_folder, signals_deferred, start_build, swap_into_place
+from .notebooks import applicable, chapters_folder, chapters_in
+from .scrub import PathScrubber
 from .summary import build_report
 
 
@@ -64,12 +74,15 @@ def render_report(
     Parameters
     ----------
     study_path : str or Path
-        The study's ``study.yaml``.
+        The study's ``study.yaml`` (or its folder).
     out_dir : str or Path
-        The report folder; replaced only when every chapter succeeded.
+        The report folder; replaced only when every chapter succeeded. It may
+        not be a file, the study's folder or a folder holding it, nor a
+        non-empty folder that is not a report.
     parameters : mapping, optional
         Papermill parameters for every chapter (``min_base``, ``brand``,
-        ``random_state``, ...); ``study`` is always the study's absolute path.
+        ``random_state``, ...); ``study`` is always the study's absolute path
+        (it cannot be given here).
     notebooks : str or Path, optional
         The folder of chapter notebooks (default: :func:`chapters_folder`, the
         chapters shipped with the package or the checkout's ``notebooks/``).
@@ -87,114 +100,68 @@ def render_report(
     ------
     StudyError
         The study does not load (checked before any kernel starts).
+    ParameterError
+        A parameter no chapter takes, or a value it cannot take (checked
+        before any kernel starts).
+    OutputFolderError
+        The report folder cannot be written or replaced safely.
     ReportError
         A chapter failed; see the message for the notebook and cell.
+    KeyboardInterrupt
+        The run was interrupted: every kernel was stopped, the build folder
+        removed and the previous report left as it was.
     """
+    started = time.time()
     study_path = Path(study_path).resolve()
     parameters = dict(parameters or {})
-    settings = ChapterSettings.from_parameters(parameters)
-    settings.check()
+    source = Path(notebooks).resolve() if notebooks else chapters_folder()
+    every_chapter = chapters_in(source)
+    settings = _check_parameters(parameters, every_chapter)
+    out_dir = check_output_folder(out_dir, study_path)
     study = open_study(study_path, settings)
-    if settings.outcome is not None and settings.outcome not in study.codebook.outcomes:
-        raise ParameterError(
-            f"the study has no outcome {settings.outcome!r}; "
-            f"its outcomes: {', '.join(study.codebook.outcomes) or 'none'}"
-        )
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    every_chapter = chapters_in(Path(notebooks) if notebooks else chapters_folder())
-    _check_parameters(parameters, every_chapter)
+    check_chapter_parameters(parameters, study)
     chapters, skipped = applicable(every_chapter, study)
-    params = {**parameters, "study": str(study.codebook.path.resolve())}
-    build = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    study_file = study.codebook.path.resolve()
+    params = {**parameters, "study": str(study_file)}
+    build = start_build(out_dir, started)
+    scrubber = PathScrubber.for_report(study_file.parent, build, out_dir, source)
     try:
-        _execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
-        context = _page_context(study, params, chapters)
-        _export_chapters(chapters, build, context)
-        _write_index(study, chapters, build, context, settings, skipped)
-        _swap_into_place(build, out_dir)
+        execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
+        context = _page_context(study, parameters, chapters)
+        _export_chapters(chapters, build, context, scrubber)
+        _write_index(study, chapters, build, context, settings, skipped, scrubber)
+        with signals_deferred():
+            swap_into_place(build, out_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     shutil.rmtree(out_dir.with_name(out_dir.name + ".failed"), ignore_errors=True)
     return out_dir / "index.html"
 
 
-def _check_parameters(parameters, chapters) -> None:
-    """A parameter no chapter takes is a mistake (a typo, an old name): say so
-    before any kernel starts, with the names the chapters do take."""
-    known = set().union(*(chapter.parameters for chapter in chapters))
+def _check_parameters(parameters, chapters) -> ChapterSettings:
+    """Check every parameter before any kernel starts and return the shared
+    settings: ``study`` is not a parameter, a name no chapter takes is a
+    mistake (a typo, an old name), and each value must have its type and range."""
+    if "study" in parameters:
+        raise ParameterError(
+            "the study is the report's first argument; it cannot be set as the parameter 'study'"
+        )
+    known = set().union(*(chapter.parameters for chapter in chapters)) - {"study"}
     unknown = sorted(set(parameters) - known)
     if unknown:
         raise ParameterError(
             f"no chapter takes the parameter {', '.join(map(repr, unknown))}; "
             f"the chapters take: {', '.join(sorted(known))}"
         )
+    settings = ChapterSettings.from_parameters(parameters)
+    settings.check()
+    check_chapter_parameters(parameters)
+    return settings
 
 
-def _execute_all(chapters, folder: Path, params, workers: int, progress: bool, out_dir: Path):
-    import papermill as pm
-    from tqdm.auto import tqdm
-
-    folder.mkdir(parents=True)
-
-    def run(chapter: ChapterNotebook) -> ChapterNotebook:
-        pm.execute_notebook(
-            str(chapter.source),
-            str(folder / chapter.source.name),
-            parameters={k: v for k, v in params.items() if k in chapter.parameters},
-            kernel_name="python3",
-            progress_bar=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
-        )
-        return chapter
-
-    failures = []
-    workers = max(1, min(workers, len(chapters)))
-    with _threads_per_kernel(workers), ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run, ch): ch for ch in chapters}
-        with tqdm(
-            total=len(chapters), desc="chapters", unit="notebook", disable=not progress
-        ) as bar:
-            for future in as_completed(futures):
-                chapter = futures[future]
-                bar.set_postfix_str(chapter.name)
-                if future.exception() is not None:
-                    failures.append((chapter, future.exception()))
-                bar.update()
-    if failures:
-        chapter, exc = min(failures, key=lambda f: f[0].name)
-        kept_dir = out_dir.with_name(out_dir.name + ".failed")
-        shutil.rmtree(kept_dir, ignore_errors=True)
-        shutil.copytree(folder, kept_dir)
-        raise ReportError(
-            chapter.source.name,
-            getattr(exc, "cell_index", None),
-            getattr(exc, "ename", type(exc).__name__),
-            getattr(exc, "evalue", str(exc)),
-            kept_dir / chapter.source.name,
-        ) from exc
-
-
-@contextmanager
-def _threads_per_kernel(workers: int):
-    """Kernels running side by side share the cores: give each its share of
-    BLAS/OpenMP threads (inherited by the kernel processes started meanwhile)."""
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {name: os.environ.get(name) for name in names}
-    share = str(max(1, (os.cpu_count() or 1) // workers))
-    for name in names:
-        os.environ.setdefault(name, share)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _page_context(study, params, chapters) -> dict[str, Any]:
+def _page_context(study, parameters, chapters) -> dict[str, Any]:
+    """What every page's footer shows: the study by name, the data's digests and
+    the parameters given (the study's path is no parameter here)."""
     overall, files = data_fingerprint(study.codebook)
     return {
         "study_name": study.name,
@@ -202,7 +169,7 @@ def _page_context(study, params, chapters) -> dict[str, Any]:
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "data_sha256": overall,
         "data_files": files,
-        "parameters": json.dumps(params, sort_keys=True, default=str),
+        "parameters": json.dumps(parameters, sort_keys=True, default=str),
         "chapters": chapters,
     }
 
@@ -217,7 +184,9 @@ def _environment():
     )
 
 
-def _export_chapters(chapters, build: Path, context) -> None:
+def _export_chapters(chapters, build: Path, context, scrubber: PathScrubber) -> None:
+    """Scrub each executed notebook in place (it ships in the report folder) and
+    export it as a chapter page."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -231,7 +200,12 @@ def _export_chapters(chapters, build: Path, context) -> None:
     (build / "chapters").mkdir()
     chapter_links = [{"href": f"{ch.name}.html", "title": ch.title} for ch in chapters]
     for chapter in chapters:
-        nb = nbformat.read(build / "notebooks" / chapter.source.name, as_version=4)
+        executed = build / "notebooks" / chapter.source.name
+        nb = scrubber.tree(nbformat.read(executed, as_version=4))
+        nb.metadata.setdefault("papermill", {}).update(
+            input_path=chapter.source.name, output_path=f"notebooks/{chapter.source.name}"
+        )
+        nbformat.write(nb, executed)
         _drop_stderr_and_parameters(nb)
         body, _ = exporter.from_notebook_node(nb)
         html = page.render(
@@ -240,7 +214,8 @@ def _export_chapters(chapters, build: Path, context) -> None:
             body=body,
             home_href="../index.html",
         )
-        (build / "chapters" / f"{chapter.name}.html").write_text(html, encoding="utf-8")
+        page_path = build / "chapters" / f"{chapter.name}.html"
+        page_path.write_text(scrubber.text(html), encoding="utf-8")
 
 
 def _drop_stderr_and_parameters(nb) -> None:
@@ -258,7 +233,7 @@ def _drop_stderr_and_parameters(nb) -> None:
         ]
 
 
-def _write_index(study, chapters, build: Path, context, settings, skipped) -> None:
+def _write_index(study, chapters, build: Path, context, settings, skipped, scrubber) -> None:
     report = build_report(study, settings)
     report.skipped.extend(skipped)
     body = (
@@ -274,15 +249,4 @@ def _write_index(study, chapters, build: Path, context, settings, skipped) -> No
     )
     page = _environment().get_template("page.html.j2")
     html = page.render(**context, title="CX report", body=body, home_href="index.html")
-    (build / "index.html").write_text(html, encoding="utf-8")
-
-
-def _swap_into_place(build: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by the finished ``build`` folder (renames on one file system)."""
-    old = None
-    if out_dir.exists():
-        old = build.with_name(build.name.replace(".building-", ".old-"))
-        out_dir.rename(old)
-    build.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    (build / "index.html").write_text(scrubber.text(html), encoding="utf-8")
