@@ -199,10 +199,13 @@ def _init(args) -> int:
     text = draft_codebook(data, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    study = load_study(out)
+    # the data file was named on the command line: reading it from its own folder is allowed
+    outside = data.resolve().parent != out.resolve().parent
+    study = load_study(out, data_dirs=[data.resolve().parent] if outside else ())
     todos = sum(1 for line in text.splitlines() if line.startswith("# - "))
+    allow = f" --data-dir {data.parent}" if outside else ""
     print(f"codebook drafted: {out} ({study.n:,} respondents; it validates as it is)")
-    print(f"{todos} TODOs to check in it; then: cxresearch report {out} --out reports/NAME")
+    print(f"{todos} TODOs to check in it; then: cxresearch report {out} --out reports/NAME{allow}")
     return 0
 
 

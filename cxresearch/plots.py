@@ -33,6 +33,7 @@ class _LazyModule:
         return getattr(import_module(self._name), attribute)
 
 
+_mpl = _LazyModule("matplotlib")
 plt = _LazyModule("matplotlib.pyplot")
 sns = _LazyModule("seaborn")
 _patches = _LazyModule("matplotlib.patches")
@@ -73,9 +74,17 @@ def literal_text(draw: Callable) -> Callable:
 
     @functools.wraps(draw)
     def literal(*args, **kwargs):
-        with plt.rc_context(LITERAL_TEXT):
+        # only these two settings are set and restored: plt.rc_context would restore
+        # every rcParam, "interactive" included, which pyplot's first import in a
+        # Jupyter kernel sets, so later charts would no longer show in notebooks
+        rc = _mpl.rcParams
+        before = {key: rc[key] for key in LITERAL_TEXT}
+        rc.update(LITERAL_TEXT)
+        try:
             ax = draw(*args, **kwargs)
             _literal(ax.figure)
+        finally:
+            rc.update(before)
         return ax
 
     return literal

@@ -128,3 +128,23 @@ def test_every_chart_function_draws_literal_text():
     assert len(charts) >= 15
     for chart in charts:
         assert getattr(chart, "__wrapped__", None) is not None, chart.__name__
+
+
+def test_drawing_a_chart_leaves_every_other_setting_alone():
+    """Charts keep showing in notebooks: the literal-text guard restores only its
+    own settings, not ``interactive``, which pyplot's first import in a Jupyter
+    kernel turns on (while the first chart is being drawn)."""
+
+    @plots.literal_text
+    def draw(ax=None):
+        plt.ion()  # what importing pyplot in a Jupyter kernel does
+        return plt.subplots()[1]
+
+    was = plt.isinteractive()
+    plt.ioff()
+    try:
+        draw()
+        assert plt.isinteractive()
+    finally:
+        plt.interactive(was)
+        plt.close("all")
