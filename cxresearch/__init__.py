@@ -48,7 +48,7 @@ from .analyses import (
 )
 from .data import Codebook, DataQuality, Scale, Study, Touchpoint, load_study
 from .demo import make_demo_study
-from .errors import CxError, ParameterError, ReportError, StudyError
+from .errors import CxError, OutputFolderError, ParameterError, ReportError, StudyError
 from .metrics import ces, csat, mean_score, nps, share, top_box
 from .report import ChapterSettings, open_chapter, render_report
 from .results import Result
@@ -70,6 +70,7 @@ __all__ = [
     "KpiTable",
     "LoyaltyLinks",
     "Operations",
+    "OutputFolderError",
     "ParameterError",
     "Quotes",
     "ReportError",

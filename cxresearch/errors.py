@@ -1,9 +1,12 @@
-"""The errors a user sees: one base, :class:`CxError`, with two kinds under it.
+"""The errors a user sees: one base, :class:`CxError`, with its kinds under it.
 
 - :class:`StudyError`: bad input. Every problem names the file, the column
   and up to five offending rows, the way ``papermill``'s
   ``PapermillExecutionError`` names the cell: an error a user can act on
   without reading a traceback.
+- :class:`ParameterError`: a report parameter no chapter takes, or a bad value.
+- :class:`OutputFolderError`: the report folder cannot be written or replaced
+  safely (a file, the study's own folder, no permission).
 - :class:`ReportError`: a chapter notebook failed while rendering a report;
   it names the notebook and the cell, and the previous report stays.
 
@@ -99,6 +102,10 @@ class StudyError(CxError, ValueError):
 
 class ParameterError(CxError, ValueError):
     """A report parameter no chapter takes, or a value it cannot take."""
+
+
+class OutputFolderError(CxError, OSError):
+    """The report folder cannot be written or replaced safely; nothing was touched."""
 
 
 class ReportError(CxError, RuntimeError):

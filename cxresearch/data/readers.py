@@ -287,6 +287,8 @@ def _check_field_counts(
     longer, both silently. A difference is an error naming the encoding, the
     delimiter and the lines (and a delimiter the lines use instead).
     """
+    # a long comment is a field, not an error: the csv module's default limit is 128 KiB
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, [])

@@ -19,15 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import CxError
+from ..errors import OutputFolderError
 
 BUILDING, OLD = ".building-", ".old-"
 """The infixes of the hidden folders beside a report: ``.NAME.building-PID-XXXX``
 (a run in progress) and ``.NAME.old-PID-XXXX`` (the previous report, while swapped out)."""
-
-
-class OutputFolderError(CxError):
-    """The report folder cannot be written or replaced safely; nothing was touched."""
 
 
 def check_output_folder(out_dir: str | Path, study_path: Path) -> Path:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..data.readers import parquet_parts
 from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
 from .execute import execute_all
@@ -51,7 +52,7 @@ def data_fingerprint(codebook) -> tuple[str, list[dict[str, str]]]:
         paths.append(codebook.events_path)
     files = []
     for path in paths:
-        parts = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        parts = parquet_parts(path) if path.is_dir() else [path]  # never a recursive walk
         digest = hashlib.sha256()
         for part in parts:
             digest.update(part.read_bytes())
