@@ -13,11 +13,17 @@ items is named by its level ("Rates everything lower": a halo, not a kind of
 customer). Its description lists what it expects more and less of than
 others, where the brand disappoints it most (its largest significant
 negative gap), and its value of the study's main outcome.
+
+When respondents form a continuum rather than segments (see
+:mod:`cxresearch.analyses.segments`), they are shown as *levels* instead:
+:class:`Levels` splits them into thirds of their overall rating (the mean of
+their standardized answers) and :func:`describe_levels` describes each third
+with the same profile, under names that say it is a level, not a persona.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from html import escape
 
 import numpy as np
@@ -310,6 +316,68 @@ def _profile_distributions(study, labels: pd.Series) -> dict[str, pd.DataFrame]:
     return out
 
 
+LEVEL_NAMES = {1: "Lower third", 2: "Middle third", 3: "Upper third"}
+LEVEL_WORDS = {1: "lowest", 2: "middle", 3: "highest"}
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Thirds of the respondents by their overall rating.
+
+    The overall rating of respondent i is the mean of their standardized
+    answers over the features they answered,
+    ``s_i = mean_j((x_ij - mean_j) / sd_j)`` (0 when they answered none: the
+    average); level 1 holds ``s_i <= q(1/3)``, level 3 ``s_i > q(2/3)`` and
+    level 2 the rest, with ``q`` the sample quantiles of ``s`` (ties keep
+    equal scores together, so thirds can differ a little in size).
+    """
+
+    means: pd.Series
+    sds: pd.Series
+    cuts: tuple[float, float]
+
+    @classmethod
+    def fit(cls, numbers: pd.DataFrame) -> Levels:
+        means, sds = numbers.mean(), numbers.std().replace(0, np.nan).fillna(1.0)
+        levels = cls(means, sds, (0.0, 0.0))
+        cuts = np.quantile(levels.score(numbers), [1 / 3, 2 / 3])
+        return cls(means, sds, (float(cuts[0]), float(cuts[1])))
+
+    def score(self, numbers: pd.DataFrame) -> pd.Series:
+        """The overall rating ``s_i`` of every respondent."""
+        z = (numbers[self.means.index].astype("float64") - self.means) / self.sds
+        return z.mean(axis=1).fillna(0.0)
+
+    def assign(self, numbers: pd.DataFrame) -> pd.Series:
+        """Level 1 (lower third), 2 or 3 (upper third) of every respondent."""
+        s = self.score(numbers).to_numpy()
+        level = 1 + (s > self.cuts[0]).astype(int) + (s > self.cuts[1]).astype(int)
+        return pd.Series(level, index=numbers.index, name="segment")
+
+
+def describe_levels(
+    study, labels: pd.Series, features: list[str], levels: Levels, confidence: float = 0.95
+):
+    """The levels as :func:`describe_segments` describes segments (same columns and
+    profiles), named "Lower third", "Middle third", "Upper third" and described
+    as levels of the overall rating, not as kinds of customers."""
+    personas, profiles = describe_segments(study, labels, features, confidence)
+    scores = levels.score(study.responses[features]).groupby(labels)
+    names, texts = [], []
+    for row in personas.to_dict("records"):
+        level = int(row["segment"])
+        low, high = scores.get_group(level).agg(["min", "max"])
+        names.append(f"{LEVEL_NAMES[level]} of overall ratings")
+        lead = (
+            f"A level, not a persona: the third of respondents with the {LEVEL_WORDS[level]} "
+            f"overall rating (mean standardized answer {low:+.2f} to {high:+.2f})."
+        )
+        small = row["below_min_base"]
+        texts.append(row["description"] if small else f"{lead} {row['description']}")
+    personas = personas.assign(name=names, description=texts)
+    return personas, profiles
+
+
 def persona_cards_html(segmentation) -> str:
     """Persona cards: name, size, what they expect, where the brand disappoints them, NPS."""
     cards = []
@@ -335,7 +403,14 @@ def persona_cards_html(segmentation) -> str:
             f"<small>{escape(size)}</small>{body}</div>"
         )
     verdict_class = "cx-note" if segmentation.clear else "cx-warning"
+    heading = (
+        "<h4>Levels of overall rating, not personas</h4>"
+        if getattr(segmentation, "structure", "") == "continuum"
+        else ""
+    )
+    filled = getattr(segmentation, "imputation_note", "")
     return (
-        f"<p class='{verdict_class}'>{escape(segmentation.verdict)}</p>"
+        f"<p class='{verdict_class}'>{escape(segmentation.verdict)}</p>{heading}"
         f"<div class='cx-cards'>{''.join(cards)}</div>"
+        + (f"<p class='cx-note'><small>{escape(filled)}</small></p>" if filled else "")
     )
