@@ -244,7 +244,24 @@ class _ResponsesChecker:
                 values = rest
         if numbers is not None:
             return _as_number(self.without_study_codes(numbers, column))
-        return _as_category(values)
+        return _as_category(self.without_invisible(values, column))
+
+    def without_invisible(self, values: pd.Series, column: str) -> pd.Series:
+        """Category labels without invisible format characters (zero-width spaces,
+        right-to-left overrides, byte-order marks: Unicode category Cf). They
+        would make "North" and "North" + U+200B two groups, or reverse the rest of
+        a sentence in the report; how many values had them is noted."""
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            return values
+        text = values.astype("string")
+        has = text.str.contains(_INVISIBLE, regex=True, na=False)
+        if not has.any():
+            return values
+        self.notes.append(
+            f"column '{column}': invisible formatting characters (zero-width or "
+            f"right-to-left controls) removed from {int(has.sum()):,} values"
+        )
+        return text.str.replace(_INVISIBLE, "", regex=True)
 
     def check_brand(self, out: pd.DataFrame) -> None:
         """The study's brand must be one of the brands in the brand column."""
@@ -494,6 +511,15 @@ def _as_number(values: pd.Series) -> pd.Series:
     numbers = values.astype("float64")
     whole = numbers.dropna()
     return numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
+
+
+_INVISIBLE = (
+    r"[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+"""Unicode format characters (category Cf) that show nothing: soft hyphen, zero-width
+space and non-joiner (the joiner of emoji sequences stays), left-to-right and
+right-to-left marks, embeddings, overrides and isolates, word joiners, byte-order mark."""
 
 
 def _as_category(values: pd.Series) -> pd.Series:
