@@ -42,7 +42,8 @@ def test_thin_no_definitions_or_loops_in_code_cells(path):
 
 
 SHARED_PARAMETERS = (
-    "study", "min_base", "brand", "segment", "random_state", "k", "clustering", "profile"
+    "study", "min_base", "brand", "segment", "random_state", "k", "clustering", "profile",
+    "centre",
 )  # fmt: skip
 
 

@@ -49,6 +49,9 @@ class ChapterSettings:
         segments (``"auto"``), the method (``"kmeans"``, ``"gmm"``,
         ``"agglomerative"``), the items (``"auto"``: expectations,
         experiences and emotions) and whether profile columns join them.
+    centre : str, optional
+        ``"respondent"``: segment on each respondent's own profile (ratings
+        minus the respondent's mean), which removes a halo; None: as rated.
     outcome : str, optional
         The report's main outcome, whose drivers and strategy the report shows
         (None: nps, else csat, else loyalty, else the study's first outcome).
@@ -63,6 +66,7 @@ class ChapterSettings:
     features: Any = "auto"
     profile: bool = False
     outcome: str | None = None
+    centre: str | None = None
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> ChapterSettings:
@@ -87,6 +91,8 @@ class ChapterSettings:
             raise ParameterError(f"brand must be a brand's name, not {self.brand!r}")
         if not isinstance(self.profile, bool):
             raise ParameterError(f"profile must be true or false, not {self.profile!r}")
+        if self.centre not in CENTRES:
+            raise ParameterError(f"centre must be none or 'respondent', not {self.centre!r}")
         if self.outcome is not None and not isinstance(self.outcome, str):
             raise ParameterError(f"outcome must be an outcome's name, not {self.outcome!r}")
         features = [self.features] if isinstance(self.features, str) else self.features
@@ -130,8 +136,13 @@ class ChapterSettings:
             "method": self.clustering,
             "features": self.features,
             "profile": self.profile,
+            "centre": self.centre,
             "random_state": self.random_state,
         }
+
+
+CENTRES = (None, "respondent")
+"""How segmentation features are centred: as rated, or per respondent."""
 
 
 def _whole(name: str, value, low: int, high: int | None, what: str) -> None:
@@ -220,6 +231,7 @@ def open_chapter(
     features: Any = "auto",
     profile: bool = False,
     outcome: str | None = None,
+    centre: str | None = None,
 ) -> OpenChapter:
     """Set up a chapter: load the study with the report's parameters, restrict it
     to a segment when asked, and set the plot theme.
@@ -228,11 +240,11 @@ def open_chapter(
 
         chapter = cx.open_chapter(study, min_base=min_base, brand=brand, segment=segment,
                                   random_state=random_state, k=k, clustering=clustering,
-                                  features=features, profile=profile)
+                                  features=features, profile=profile, centre=centre)
         study = chapter.study
     """
     settings = ChapterSettings(
-        min_base, brand, segment, random_state, k, clustering, features, profile, outcome
+        min_base, brand, segment, random_state, k, clustering, features, profile, outcome, centre
     )
     settings.check()
     set_theme()

@@ -287,7 +287,8 @@ def _personas(study, results):
     if seg is None:
         return None
     html = seg._repr_html_() + _img(seg.plot(), "segments on the map of respondents")
-    return Section("personas", "Personas", html)
+    title = "Levels, not personas" if seg.structure == "continuum" else "Personas"
+    return Section("personas", title, html)
 
 
 def _gaps(study, results):

@@ -55,6 +55,7 @@ BAD = [
     ("n-boot-negative", "negative resamples", ("n_boot", "-3"), ("n_boot", "from 0 to")),
     ("correction-unknown", "no such correction", ("correction", "magic"), ("bonferroni", "holm")),
     ("device-number", "device 5 (not a column)", ("device", "5"), ("device must be",)),
+    ("centre-unknown", "centre on something else", ("centre", "mean"), ("centre must be",)),
 ]
 
 for _name, _what, _parameters, _errors in BAD:
