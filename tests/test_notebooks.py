@@ -68,3 +68,15 @@ def test_every_chapter_sets_up_with_open_chapter_and_the_shared_parameters(path)
     passed = {kw.arg for kw in call.keywords} | {"study"}
     assert set(SHARED_PARAMETERS) | {"features"} <= passed, path.name
     assert "cx.segment(" not in code and "load_study(" not in code, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_line(path):
+    """papermill parses ``name = value  # help`` lines; a line it cannot parse
+    (an ``=`` or a quote in the help) is left out of ``--help-notebook``."""
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [line for line in cell.source.splitlines() if line and not line.startswith("#")]
+    assert len(PythonTranslator.inspect(cell)) == len(assigned), path.name
