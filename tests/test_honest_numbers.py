@@ -130,24 +130,25 @@ def test_a_waves_value_below_the_minimum_base_is_suppressed_in_the_trends_table(
     assert not any(label in line for line in trends.findings().lines for label in small)
 
 
-def test_the_cards_changes_are_one_family_with_matching_intervals(demo):
+def test_a_card_shows_the_change_exactly_as_the_table_of_what_moved(demo):
+    """One change, one interval, one verdict on the page: the cards take their
+    changes from the trends table (its family), never a second correction."""
     from types import SimpleNamespace
 
     from cxresearch.report.summary import _cards
 
     trends = cx.trends(demo)
     _, cards, family = _cards(demo, SimpleNamespace(trends=trends))
-    changes = [card["change"] for card in cards if not card["change"]["suppressed"]]
-    m = len(changes)
-    assert m == len(cards) and f"Bonferroni correction for the {m} changes on these cards" in family
+    m = trends.family_size
+    assert f"Bonferroni correction for the {m} changes in that table" in family
+    table = trends.table.set_index("label")
     for card in cards:
-        change = card["change"]
-        assert change["p_adjusted"] == pytest.approx(min(1.0, m * change["p"]))
+        change, row = card["change"], table.loc[card["statistic"]]
+        assert (change["low"], change["high"]) == (row["low"], row["high"])
+        assert change["significant"] == bool(row["significant"])
         assert change["significant"] == (change["low"] > 0 or change["high"] < 0)
         text = f"{change['text']}" + (" significant" if change["significant"] else " within chance")
         assert contradictions(text) == []
-    low, high = trends.intervals_at(1 - 0.05 / m, [cards[0]["statistic"]])
-    assert (cards[0]["change"]["low"], cards[0]["change"]["high"]) == (low[0], high[0])
 
 
 # -- the best competitor: the winner's curse ------------------------------------------------
@@ -226,5 +227,5 @@ def test_the_index_page_never_contradicts_itself(demo):
         .get_template("index_body.html.j2")
         .render(study=demo, quality=demo.quality, report=report, chapters=[], generated="now")
     )
-    assert "since 2026-Q2" in html and "changes on these cards" in html
+    assert "since 2026-Q2" in html and "changes in that table" in html
     assert contradictions(html) == []

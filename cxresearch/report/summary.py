@@ -27,7 +27,7 @@ from ..analyses.operations import operations
 from ..analyses.segments import segment
 from ..analyses.strategy import strategy
 from ..analyses.trends import trends
-from ..stats import CORRECTION_NAMES, correct_family
+from ..stats import CORRECTION_NAMES, family_note
 from ..tables import Findings, format_bound, format_difference, html_table
 from .chapter import ChapterSettings
 
@@ -197,45 +197,47 @@ def _cards(study, results) -> tuple[str, list[dict], str]:
 
 
 def _card_changes(cards: list[dict], trends) -> str:
-    """The change since the previous wave on each card, as one family of comparisons.
+    """The change since the previous wave on each card, exactly as the table of
+    what moved shows it: one change, one interval, one verdict on the page.
 
-    The cards' changes (those whose bases reach ``min_base``; the others are
-    suppressed) are corrected for each other with the trends' method
-    (:func:`cxresearch.stats.correct_family`), and each is shown with the
-    interval that matches its verdict: "significant" if and only if that
-    interval excludes zero. Returns the family in plain words.
+    The cards' changes are rows of that table, so they belong to its family of
+    comparisons (corrected together with :func:`cxresearch.stats.correct_family`)
+    and carry its interval, which matches the verdict: "significant" if and
+    only if the interval excludes zero. A change whose base is below
+    ``min_base`` is suppressed. Returns the family in plain words.
     """
     rows = [(card, trends.change_of(card["statistic"])) for card in cards]
     rows = [(card, change) for card, change in rows if change is not None]
     if not rows:
         return ""
-    labels = [change["label"] for _, change in rows]
-    suppressed = [bool(change["below_min_base"]) for _, change in rows]
-    family = correct_family(
-        [change["p"] for _, change in rows],
-        lambda level: trends.intervals_at(level, labels),
-        confidence=trends.confidence,
-        method=trends.correction,
-        include=[not s for s in suppressed],
-    )
-    for i, (card, change) in enumerate(rows):
+    for card, change in rows:
         digits = 2 if change["kind"] == "mean" else 1
         card["change"] = {
             "value": change["change"],
-            "low": family.low[i],
-            "high": family.high[i],
-            "text": format_difference(change["change"], family.low[i], family.high[i], digits),
-            "significant": bool(family.significant[i]),
+            "low": float(change["low"]),
+            "high": float(change["high"]),
+            "text": format_difference(change["change"], change["low"], change["high"], digits),
+            "significant": bool(change["significant"]),
             "p": float(change["p"]),
-            "p_adjusted": float(family.p_adjusted[i]),
+            "p_adjusted": float(change["p_adjusted"]),
             "since": trends.previous,
             "previous_n": int(change["previous_n"]),
             "last_n": int(change["last_n"]),
-            "suppressed": suppressed[i],
+            "suppressed": bool(change["below_min_base"]),
         }
-    if family.size == 0:
+    if trends.family_size == 0:
         return ""
-    return f"Changes since {trends.previous}: " + family.describe("changes on these cards")
+    return (
+        f"Changes since {trends.previous} are those of the table of what moved, with its "
+        "intervals and verdicts: "
+        + family_note(
+            trends.correction,
+            trends.family_size,
+            trends.family_level,
+            trends.confidence,
+            "changes in that table",
+        )
+    )
 
 
 def _feedback_cards(study, results) -> tuple[str, list[dict]]:
