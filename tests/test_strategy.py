@@ -126,7 +126,7 @@ def test_a_halo_makes_every_goal_uncertain(tmp_path):
 
 def test_abandonment_step_and_protected_strengths(plan):
     payment = plan.priorities.set_index("touchpoint").loc["payment"]
-    assert "most web sessions are lost here" in payment["evidence"]
+    assert "the web shop's weakest step" in payment["evidence"]
     assert "website" in set(plan.protect["touchpoint"])
     html = plan._repr_html_()
     assert "Challenge." in html and "Protect" in html
@@ -160,3 +160,10 @@ def test_trends_and_drivers_suppress_small_bases(demo):
     assert not changes.table.loc[changes.table["below_min_base"], "significant"].any()
     assert "suppressed" in changes._repr_html_()
     assert "suppressed" in cx.drivers(strict, n_boot=0)._repr_html_()
+
+
+def test_a_priority_is_never_also_to_protect(demo):
+    """Act or protect, not both: a touchpoint among the priorities is not listed
+    under "Protect" even when it performs above the typical touchpoint."""
+    result = cx.strategy(demo, n_boot=0)
+    assert not set(result.priorities["touchpoint"]) & set(result.protect["touchpoint"])

@@ -265,7 +265,7 @@ def strategy(
         priorities.insert(0, "rank", range(1, len(priorities) + 1))
     return Strategy(
         priorities.reset_index(drop=True),
-        _protect(drivers, positions),
+        _protect(drivers, positions, set(priorities.get("touchpoint", ()))),
         outcome,
         drivers.outcome_unit,
         remeasure,
@@ -379,7 +379,7 @@ def _priority(
             f"{current:.2f} (n={int(driver['n_performance']):,}) against {named} {reference:g}."
         )
     if abandoned is not None and abandoned["step"] == tp.id:
-        evidence.append("most web sessions are lost here")
+        evidence.append("the web shop's weakest step")
         challenge.append(
             f"{abandoned['drop']:.0%} of the web sessions that reach {tp.id} do not continue."
         )
@@ -454,11 +454,16 @@ def _name_of(names: dict, segment: str) -> str:
     return by_text.get(str(segment), str(segment))
 
 
-def _protect(drivers, positions) -> pd.DataFrame:
+def _protect(drivers, positions, priorities: set[str]) -> pd.DataFrame:
+    """What to keep: own experiences (ahead of every competitor) and important
+    touchpoints performing above the typical one, unless they are a priority
+    (a touchpoint is never both "protect" and "act")."""
     rows = []
     table = drivers.table.set_index("touchpoint")
     if positions is not None:
         for tp_id, row in positions[positions["own"]].iterrows():
+            if tp_id in priorities:
+                continue
             rows.append(
                 {
                     "touchpoint": tp_id,
@@ -469,7 +474,7 @@ def _protect(drivers, positions) -> pd.DataFrame:
                 }
             )
     for tp_id, row in table[table["quadrant"] == "keep up the good work"].iterrows():
-        if tp_id not in {r["touchpoint"] for r in rows}:
+        if tp_id not in {r["touchpoint"] for r in rows} | priorities:
             rows.append(
                 {
                     "touchpoint": tp_id,

@@ -364,9 +364,9 @@ def _journey(study, results):
         parts.append(
             "<p><b>Web shop.</b> "
             + escape(
-                f"Most sessions are lost after '{a['step']}': {a['drop']:.0%} of the "
-                f"{a['sessions']:,} sessions that reach it do not continue (conversion "
-                f"{a['conversion']:.0%} [{a['low']:.0%}, {a['high']:.0%}])."
+                f"The weakest step is '{a['step']}': of the {a['sessions']:,} sessions that "
+                f"reach it, {a['drop']:.0%} do not continue (only {a['conversion']:.0%} "
+                f"[{a['low']:.0%}, {a['high']:.0%}] go on to the next step)."
             )
             + "</p>"
         )
