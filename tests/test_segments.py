@@ -380,3 +380,14 @@ def test_levels_by_hand():
     expected = pd.concat([z[:3] / 2, z[3:]])
     assert np.allclose(levels.score(numbers), expected)
     assert levels.assign(numbers).tolist() == [1, 1, 2, 2, 3, 3]
+
+
+def test_the_missing_answers_table_reads_in_words(demo):
+    """Chapter 02 shows the imputation per feature as people read it."""
+    segmentation = cx.segment(demo, n_boot=0)
+    shown = segmentation.imputation_display()
+    raw = segmentation.imputation.set_index("label")
+    assert list(shown.columns) == ["respondents", "answers missing", "share missing", "filled with"]
+    worst = raw["share_missing"].idxmax()
+    assert shown.loc[worst, "share missing"] == f"{raw.loc[worst, 'share_missing']:.0%}"
+    assert set(shown["filled with"]) <= {"the item's mean", "a category of its own"}

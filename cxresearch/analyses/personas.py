@@ -33,7 +33,7 @@ from scipy import stats as _st
 from ..metrics import statistics_for
 from ..stats import adjust_pvalues
 from ..tables import SUPPRESSED
-from ._common import default_outcome
+from ._common import default_outcome, survey_weights
 from .gaps import gaps
 from .kpis import kpis
 
@@ -116,9 +116,12 @@ def describe_segments(study, labels: pd.Series, features: list[str], confidence:
     means = numbers.groupby(labels).mean()
     roles = _feature_roles(study)
     statistic = _headline_statistic(study)
+    weights = survey_weights(study, study.responses.loc[labels.index])
+    population = _population(study)
     rows = []
     for segment, d in differences.iterrows():
-        n = int((labels == segment).sum())
+        inside = (labels == segment).to_numpy()
+        n = int(inside.sum())
         outcome = _outcome_row(kpi_table.table, statistic, segment)
         level = level_of(d, meaningful.loc[segment])
         d = d.where(meaningful.loc[segment])  # only differences that are real and not tiny
@@ -132,13 +135,15 @@ def describe_segments(study, labels: pd.Series, features: list[str], confidence:
                 "distinguishing": int(meaningful.loc[segment].sum()),
                 "features": len(d),
                 "n": n,
-                "share": n / len(labels),
+                "share": float(weights[inside].sum() / weights.sum()),
+                "weighted": study.codebook.weight is not None,
                 "expects_more": expects_more,
                 "expects_less": expects_less,
                 "disappoints": disappoints,
                 "about_expectations": any(roles.get(c, ("",))[0] == "expectation" for c in d.index),
                 "signature": _signature(study, labels, segment),
                 "outcome": statistic,
+                "outcome_population": population,
                 "outcome_value": outcome.get("value", np.nan),
                 "outcome_low": outcome.get("low", np.nan),
                 "outcome_high": outcome.get("high", np.nan),
@@ -250,6 +255,15 @@ def _headline_statistic(study) -> str | None:
     if outcome is None:
         return None
     return statistics_for(outcome, study.codebook.outcomes[outcome])[0].name
+
+
+def _population(study) -> str:
+    """Whose outcome a persona card shows: every respondent of the segment, which
+    in a study of several brands means the customers of all brands."""
+    column = study.codebook.brand_column
+    if column is not None and study.responses[column].dropna().nunique() > 1:
+        return "customers of all brands"
+    return ""
 
 
 def _outcome_row(table: pd.DataFrame, statistic: str | None, segment) -> dict:
@@ -383,14 +397,16 @@ def persona_cards_html(segmentation) -> str:
     cards = []
     for row in segmentation.personas.to_dict("records"):
         title = f"{row['segment']}. {row['name']}"
-        size = f"{row['n']:,} respondents ({row['share']:.0%})"
+        weighted = ", weighted" if row.get("weighted") else ""
+        size = f"{row['n']:,} respondents ({row['share']:.0%}{weighted})"
         if row["below_min_base"]:
             body = f"<p class='cx-suppressed'>{SUPPRESSED}: {escape(row['description'])}</p>"
         else:
             outcome = ""
             if row["outcome"] is not None:
+                who = f" ({row['outcome_population']})" if row.get("outcome_population") else ""
                 outcome = (
-                    f"{row['outcome']} {row['outcome_value']:.1f} [{row['outcome_low']:.1f}, "
+                    f"{row['outcome']}{who} {row['outcome_value']:.1f} [{row['outcome_low']:.1f}, "
                     f"{row['outcome_high']:.1f}], n={row['outcome_n']:,}"
                     if row["outcome_n"]
                     else f"{row['outcome']}: no answers"

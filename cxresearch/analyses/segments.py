@@ -160,6 +160,22 @@ class Segmentation(Result):
     def k_scores(self) -> pd.DataFrame:
         return self.choice.scores
 
+    def imputation_display(self) -> pd.DataFrame:
+        """The missing answers per feature as people read them: respondents,
+        answers missing, their share in % and what was done with them."""
+        t = self.imputation
+        shown = pd.DataFrame(index=pd.Index(t["label"], name="feature"))
+        shown["respondents"] = t["respondents"].map("{:,}".format).to_numpy()
+        shown["answers missing"] = t["missing"].map("{:,}".format).to_numpy()
+        shown["share missing"] = [_percent(v) for v in t["share_missing"]]
+        shown["filled with"] = (
+            t["filled_with"]
+            .map({"mean": "the item's mean", "own category": "a category of its own"})
+            .fillna("left out: nobody answered")
+            .to_numpy()
+        )
+        return shown
+
     @property
     def imputation_note(self) -> str:
         """One line on the answers filled with the feature's mean ("" when none)."""
@@ -405,7 +421,7 @@ def imputation_note(imputation: pd.DataFrame) -> str:
     return (
         f"Missing answers filled with the feature's mean (mean imputation) in {len(filled)} of "
         f"{len(means)} features, on average {_percent(means['share_missing'].mean())} of answers "
-        f"per feature; most: {named} (the table `imputation` has every feature)."
+        f"per feature; most: {named} (the table of missing answers lists every feature)."
     )
 
 

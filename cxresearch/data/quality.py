@@ -115,7 +115,7 @@ class DataQuality:
         most = sorted((c for c in blanks if blanks[c]), key=blanks.get, reverse=True)[:3]
         if most:
             shown = ", ".join(f"'{c}' {blanks[c]:,}" for c in most)
-            lines.append(f"  most blank answers: {shown} (every column: study.quality.table)")
+            lines.append(f"  most blank answers: {shown} (the table of every column has the rest)")
         if self.events_source is not None:
             lines.append(f"Events: {self.events_source}")
             lines.append(f"  events read: {self.events_read:,}; kept: {self.events_kept:,}")
