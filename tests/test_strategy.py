@@ -167,3 +167,10 @@ def test_a_priority_is_never_also_to_protect(demo):
     under "Protect" even when it performs above the typical touchpoint."""
     result = cx.strategy(demo, n_boot=0)
     assert not set(result.priorities["touchpoint"]) & set(result.protect["touchpoint"])
+
+
+def test_a_strategy_over_several_waves_says_its_numbers_pool_them(demo):
+    """The headline cards show the latest wave; the strategy's outcome level pools
+    every wave, and its caption says so (with the waves in their order)."""
+    caption = cx.strategy(demo, n_boot=0).caption()
+    assert "over all 2 waves together (2026-Q2, 2026-Q3)" in caption

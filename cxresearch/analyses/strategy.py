@@ -66,6 +66,7 @@ class Strategy(Result):
     level: float = float("nan")  # the brand's outcome now, on the scenario's scale
     halo: str = ""  # the driver model's halo warning ("" without a halo)
     scenario_method: str = ""
+    period: str = ""  # the waves the strategy pools, e.g. "2026-Q2 and 2026-Q3 together"
 
     @property
     def table(self) -> pd.DataFrame:
@@ -101,8 +102,9 @@ class Strategy(Result):
             f"{c:.2f} to {t:.2f}" for c, t in zip(p["current"], p["target"], strict=True)
         ]
         shown["how the goal was set"] = p["goal_rule"].to_numpy()
+        d = _digits(self.outcome_unit)
         shown[change] = [
-            f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+            f"{v:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}]"
             for v, lo, hi in zip(
                 p["expected_change"], p["expected_low"], p["expected_high"], strict=True
             )
@@ -115,7 +117,8 @@ class Strategy(Result):
         return priority_bars(self, ax=ax)
 
     def caption(self) -> str:
-        now = f" ({self.outcome_label} now {self.level:.1f})" if np.isfinite(self.level) else ""
+        over = f" over {self.period}" if self.period else ""
+        now = f" ({self.outcome_label} {self.level:.1f}{over})" if np.isfinite(self.level) else ""
         return (
             f"Scenarios, not promises: the {self.outcome_label} change that would go with "
             f"reaching each goal if the driver model's link were causal{now}, one priority "
@@ -276,7 +279,27 @@ def strategy(
         drivers.halo_note() if drivers.has_halo else "",
         "Scenario: the driver model's prediction for the brand's customers, kept within "
         f"the outcome's bounds; {result.method}",
+        _period(study),
     )
+
+
+def _digits(unit: str) -> int:
+    """Decimals of a scenario: whole points for NPS and percentage points (a
+    scenario is a rough guide, not a measurement), two for scale points."""
+    return 2 if unit == "scale points" else 0
+
+
+def _period(study) -> str:
+    """The waves a strategy pools ("" for a study of one wave): the headline cards
+    show the latest wave alone, so a pooled number must say it is pooled."""
+    wave = study.codebook.wave
+    if wave is None:
+        return ""
+    present = [str(w) for w in study.responses[wave].dropna().unique()]
+    if len(present) < 2:
+        return ""
+    ordered = [str(w) for w in study.responses[wave].cat.categories if str(w) in present]
+    return f"all {len(ordered)} waves together ({', '.join(ordered)})"
 
 
 MARGIN = 0.1  # the default goal exceeds the reference by a tenth of the scale's range
@@ -330,7 +353,8 @@ def _add_scenario(record: dict, result, g: int, drivers) -> None:
     label, unit, outcome = record["label"].lower(), drivers.outcome_unit, drivers.outcome_label
     rule = record["goal_rule"].replace("expectation", f"expectation {result.base[g]:.2f}")
     record["goal_rule"] = rule
-    amount = f"{change:+.1f} {unit}" + ("" if outcome in unit else f" of {outcome}")
+    d = _digits(unit)
+    amount = f"{change:+.{d}f} {unit}" + ("" if outcome in unit else f" of {outcome}")
     if not np.isfinite(target):
         record["goal"] = f"no goal can be set for the {label} experience (no answers)."
         return
@@ -340,7 +364,7 @@ def _add_scenario(record: dict, result, g: int, drivers) -> None:
             f"the goal {target:.2f} ({rule}); the evidence above is the reason to act."
         )
         return
-    interval = f"[{low:+.1f}, {high:+.1f}]" if np.isfinite(low) else "[no interval]"
+    interval = f"[{low:+.{d}f}, {high:+.{d}f}]" if np.isfinite(low) else "[no interval]"
     record["goal"] = (
         f"raise the {label} experience of the customers who use it from {current:.2f} to "
         f"{target:.2f} ({rule}; reach {result.reach[g]:.0%}). If the link is causal, "
