@@ -72,14 +72,19 @@ def format_difference(value: float, low: float, high: float, digits: int = 1) ->
     '-0.3 [-0.6, -0.004]'
     >>> format_difference(2.0, 0.5, float("inf"))
     '+2.0 [+0.5, no upper bound]'
+    >>> format_difference(-0.001, -0.16, 0.16, 2)  # no "-0.00"
+    '0.00 [-0.16, +0.16]'
     """
     if pd.isna(value):
         return "no answers"
+    shown = f"{value:+.{digits}f}"
+    if float(shown) == 0:  # a difference that rounds to zero has no sign
+        shown = f"{0:.{digits}f}"
     if pd.isna(low) or pd.isna(high):
-        return f"{value:+.{digits}f} [no interval]"
+        return f"{shown} [no interval]"
     lo = "no lower bound" if low == float("-inf") else _bound(low, digits)
     hi = "no upper bound" if high == float("inf") else _bound(high, digits)
-    return f"{value:+.{digits}f} [{lo}, {hi}]"
+    return f"{shown} [{lo}, {hi}]"
 
 
 def format_bound(x: float, digits: int = 1, side: str = "upper") -> str:
