@@ -256,31 +256,93 @@ class DriverFit:
         cov_xy = corr[:p, k] * sds[:p] * sds[k]
         return np.linalg.lstsq(cov_xx, cov_xy, rcond=None)[0]
 
-    def predictor(self, counts: np.ndarray):
-        """The fitted model on a resample as ``(index, link, coefficients)``:
-        ``index(x)`` is the linear predictor of experiences ``x`` (NaN: not used,
-        counted at the touchpoint's mean), ``link`` maps it to the impact scale
-        and ``coefficients[j]`` is touchpoint j's coefficient in the index."""
+    def predictor(self, counts: np.ndarray, answer: bool = False):
+        """The scenario model on a resample as ``(index, link, coefficients)``:
+        ``index(x)`` is the linear predictor of experiences ``x`` (NaN: not used),
+        ``link`` maps it to the impact scale (None: identity) and
+        ``coefficients[j]`` is touchpoint j's coefficient in the index;
+        ``answer``: of the outcome's own answer (the 0-10 NPS answer) instead of
+        the impact scale.
+
+        One regression on every respondent of the outcome (on the impact scale;
+        logistic for a yes/no outcome), weights w x counts, on the experiences
+        (centred, a non-user at 0) and one indicator per distinct pattern of use
+        (the missing-indicator method, Cohen & Cohen 1983, ch. 7): a customer who
+        did not use a touchpoint has its own level instead of being counted at
+        the users' mean. Unlike the pairwise-complete slopes of :meth:`run`, it
+        recovers the per-point effect when use is not random (a queue only in a
+        shop one visits) and the rest of the outcome differs between users and
+        non-users; see ``tests/test_scenario_coverage.py``.
+        """
         m = self.model
         v = m.w * counts
+        p = m.x.shape[1]
         if self.binary:
             keep = v > 0
-            coefficients, _ = logistic_fit(m.imputed[keep], m.y[keep], v[keep])
-            means = np.average(m.imputed, axis=0, weights=v)
+            coefficients, _ = logistic_fit(self._design(m.x[keep]), m.y[keep], v[keep])
 
             def index(x):
-                return coefficients[0] + np.where(np.isnan(x), means, x) @ coefficients[1:]
+                return coefficients[0] + self._design(x) @ coefficients[1:]
 
-            return index, _logistic_percent, coefficients[1:]
-        corr, means, sds = m.correlation(v)
-        slopes = self._slopes(corr, sds)
-        offset = np.nanmean(np.column_stack([m.x, m.y_impact]), axis=0)  # _centred's shift
-        x_mean, y_mean = offset[:-1] + means[: len(slopes)], offset[-1] + means[-1]
+            return index, _logistic_percent, coefficients[1 : p + 1]
+        column = p if answer else p + 1
+        b = self._least_squares(v, column)
+        y_mean = np.nanmean(m.y if answer else m.y_impact)  # _centred's shift
 
         def index(x):
-            return y_mean + np.where(np.isnan(x), 0.0, x - x_mean) @ slopes
+            return y_mean + b[0] + self._design(x) @ b[1:]
 
-        return index, None, slopes
+        return index, None, b[1 : p + 1]
+
+    @cached_property
+    def _use_columns(self) -> np.ndarray:
+        """The touchpoints whose use indicator enters the scenario model: one per
+        distinct pattern of missing answers (a queue used exactly by the store's
+        users shares the store's), none for a touchpoint everyone rated."""
+        present = ~np.isnan(self.model.x)
+        kept, seen = [], set()
+        for j in range(present.shape[1]):
+            key = present[:, j].tobytes()
+            if not present[:, j].all() and key not in seen:
+                seen.add(key)
+                kept.append(j)
+        return np.array(kept, dtype=int)
+
+    @cached_property
+    def _x_mean(self) -> np.ndarray:
+        """The experiences' centring, as in the model's ``_centred``."""
+        return np.nanmean(self.model.x, axis=0)
+
+    def _design(self, x: np.ndarray) -> np.ndarray:
+        """The scenario model's columns without the intercept: the centred
+        experiences (0 when not used) and the use indicators."""
+        used = ~np.isnan(x)
+        return np.column_stack(
+            [np.where(used, x - self._x_mean, 0.0), used[:, self._use_columns].astype(float)]
+        )
+
+    def _least_squares(self, v: np.ndarray, column: int) -> np.ndarray:
+        """Weighted least squares of ``_centred``'s ``column`` on ``[1, design]``,
+        from normal equations summed over chunks of rows (minimum norm when
+        columns are collinear)."""
+        m = self.model
+        p = m.x.shape[1]
+        k = 1 + p + len(self._use_columns)
+        xtx, xty = np.zeros((k, k)), np.zeros(k)
+        for start in range(0, m.n, CHUNK):
+            block = m._centred[start : start + CHUNK]
+            used = ~np.isnan(block[:, :p])
+            design = np.column_stack(
+                [
+                    np.ones(len(block)),
+                    np.where(used, block[:, :p], 0.0),
+                    used[:, self._use_columns].astype(float),
+                ]
+            )
+            weight = v[start : start + CHUNK]
+            xtx += design.T @ (design * weight[:, None])
+            xty += design.T @ (weight * block[:, column])
+        return np.linalg.lstsq(xtx, xty, rcond=None)[0]
 
 
 def _logistic_percent(eta: np.ndarray) -> np.ndarray:
@@ -387,6 +449,7 @@ class ScenarioFrame:
     w: np.ndarray
     brand: np.ndarray
     bounds: tuple[float, float]
+    answer: np.ndarray | None = None  # the 0-10 NPS answer (NaN: none); None unless NPS
 
     @classmethod
     def of(cls, study, model: DriverData, outcome: str, brand: str | None, weighted: bool):
@@ -409,7 +472,11 @@ class ScenarioFrame:
             bounds = (0.0, 100.0)
         else:
             bounds = (float(item.scale.low), float(item.scale.high))
-        return cls(x, y_impact, study_weights(study, weighted), mine, bounds)
+        answer = None
+        if outcome == "nps":
+            answer = np.full(len(r), np.nan)
+            answer[model.keep] = model.y
+        return cls(x, y_impact, study_weights(study, weighted), mine, bounds, answer)
 
 
 @dataclass(frozen=True)
@@ -444,11 +511,13 @@ def scenarios(
     -----
     For each goal: the brand's customers who used the touchpoint have their
     experience raised by the same amount s, capped at the scale's top, with s
-    chosen so that their mean reaches the goal. The model predicts each
-    customer's outcome before and after (a linear model on the impact scale,
-    each prediction clipped to the outcome's bounds; for a yes/no outcome the
-    logistic model's probability); the scenario is the mean difference, clipped
-    so that the brand's outcome stays within its bounds (NPS -100..+100). The
+    chosen so that their mean reaches the goal. The model (experiences and use
+    indicators, :meth:`DriverFit.predictor`) predicts each customer's outcome
+    before and after: for NPS each customer's own 0-10 answer moves by the
+    model's slope times their change and NPS is recounted (:func:`_nps_after`);
+    otherwise a linear model (each prediction clipped to the outcome's bounds)
+    or, for a yes/no outcome, the logistic model's probability. The scenario is
+    the mean difference, kept within the outcome's bounds. The
     interval is a percentile bootstrap over the study's respondents of the whole
     chain: in each resample the model, the brand's experience now, its
     expectation (and so the goal), the reach and the scenario are recomputed.
@@ -488,22 +557,9 @@ def scenarios(
 
 def _scenario(fit: DriverFit, frame: ScenarioFrame, goals: list[Goal], counts: np.ndarray):
     """One replicate of every goal's scenario (``counts``: respondents' multiplicities)."""
-    index, link, coefficients = fit.predictor(counts[fit.model.keep])
-    lo, hi = frame.bounds
     mine = frame.brand & (counts > 0)
     x, v = frame.x[mine], (frame.w * counts)[mine]
-    eta = index(x)
-
-    def predict(e):
-        return np.clip(e if link is None else link(e), lo, hi)
-
-    before = predict(eta)
-    answered = mine & ~np.isnan(frame.y_impact)
-    level = (
-        np.average(frame.y_impact[answered], weights=(frame.w * counts)[answered])
-        if answered.any()
-        else np.nan
-    )
+    gain = _gain(fit, frame, counts, mine)
     out = {k: np.full(len(goals), np.nan) for k in ("change", "current", "goal", "base", "reach")}
     for g, goal in enumerate(goals):
         used = ~np.isnan(x[:, goal.column])
@@ -515,12 +571,63 @@ def _scenario(fit: DriverFit, frame: ScenarioFrame, goals: list[Goal], counts: n
         shift = _shift_to(ratings, weights, target, goal.top)
         delta = np.zeros(len(x))
         delta[used] = np.minimum(goal.top, ratings + shift) - ratings
-        change = np.average(predict(eta + coefficients[goal.column] * delta) - before, weights=v)
-        if np.isfinite(level):
-            change = float(np.clip(change, lo - level, hi - level))
-        out["change"][g], out["current"][g], out["goal"][g] = change, current, target
+        out["change"][g] = gain(goal.column, delta)
+        out["current"][g], out["goal"][g] = current, target
         out["reach"][g] = weights.sum() / v.sum()
     return out
+
+
+def _gain(fit: DriverFit, frame: ScenarioFrame, counts: np.ndarray, mine: np.ndarray):
+    """``gain(j, delta)``: the brand's outcome change when touchpoint j's
+    experiences (rows ``mine``) rise by ``delta``, on one resample.
+
+    NPS: the model of the 0-10 answer moves each customer's own answer by
+    ``b_j delta`` and NPS is recounted (:func:`_nps_after`), so that the
+    change follows the NPS categories rather than a straight line. Otherwise:
+    the model's prediction before and after (clipped to the outcome's bounds),
+    the change kept within the bounds given the brand's level now.
+    """
+    lo, hi = frame.bounds
+    v = (frame.w * counts)[mine]
+    if frame.answer is not None:
+        _, _, slopes = fit.predictor(counts[fit.model.keep], answer=True)
+        answer = frame.answer[mine]
+        has = ~np.isnan(answer)
+        now = _nps_after(answer[has], 0.0)
+
+        def nps_gain(j: int, delta: np.ndarray) -> float:
+            if v[has].sum() <= 0:
+                return np.nan
+            after = _nps_after(answer[has], slopes[j] * delta[has])
+            return float(np.average(after - now, weights=v[has]))
+
+        return nps_gain
+    index, link, coefficients = fit.predictor(counts[fit.model.keep])
+    answered = mine & ~np.isnan(frame.y_impact)
+    w = (frame.w * counts)[answered]
+    level = np.average(frame.y_impact[answered], weights=w) if w.sum() > 0 else np.nan
+    eta = index(frame.x[mine])
+
+    def predict(e):
+        return np.clip(e if link is None else link(e), lo, hi)
+
+    before = predict(eta)
+
+    def model_gain(j: int, delta: np.ndarray) -> float:
+        change = np.average(predict(eta + coefficients[j] * delta) - before, weights=v)
+        return float(np.clip(change, lo - level, hi - level)) if np.isfinite(level) else change
+
+    return model_gain
+
+
+def _nps_after(answer: np.ndarray, d) -> np.ndarray:
+    """Each customer's expected NPS contribution (+100 promoter, -100 detractor)
+    when their 0-10 answer moves by ``d``, the answer before rounding taken as
+    uniform within its rounding cell (answer +- 0.5): promoter with probability
+    ``clip(answer + d - 8, 0, 1)``, detractor with ``clip(7 - answer - d, 0, 1)``.
+    With d = 0 it is the NPS contribution of the answer itself."""
+    shifted = answer + d
+    return 100 * (np.clip(shifted - 8, 0, 1) - np.clip(7 - shifted, 0, 1))
 
 
 def _goal_value(
