@@ -19,6 +19,7 @@ NEEDS = {
         "(expectation: items, or a target: per touchpoint)"
     ),
     "outcome": "an outcome (outcomes: in the codebook)",
+    "kpis": "survey KPIs (outcomes: in the codebook)",
     "brands": "competitors (brand: and a brand column, or a benchmark file)",
     "events": "web events with funnel steps (events: with funnel:)",
     "measures": "outcomes, touchpoint experiences or feedback to compare",

@@ -84,7 +84,7 @@ def _feedback_measures(study) -> list[Measure]:
             out.append(
                 Measure(
                     f"reason:{reason}",
-                    f"Reason: {reason} %",
+                    f"Reason: {reason}, % of all records",
                     "share",
                     share,
                     True,

@@ -15,6 +15,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analyses._common import NEEDS
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_PATTERN = "[0-9][0-9]_*.ipynb"
 
@@ -73,7 +75,8 @@ def applicable(chapters: list[ChapterNotebook], study) -> tuple[list[ChapterNote
     for chapter in chapters:
         missing = [r for r in chapter.requires if not study.supports(r)]
         if missing:
-            skipped.append(f"{chapter.title}: left out, the study has no {' or '.join(missing)}.")
+            needs = " or ".join(NEEDS.get(r, r) for r in missing)
+            skipped.append(f"Chapter '{chapter.title}': left out, the study has no {needs}.")
         else:
             kept.append(chapter)
     return kept, skipped
