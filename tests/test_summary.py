@@ -72,3 +72,26 @@ def test_a_change_between_small_waves_is_suppressed_on_the_card(demo):
     study = with_min_base(demo, 5000)  # every wave's base is below it
     card = build_report(study).cards[0]
     assert card["change"]["suppressed"]
+
+
+def test_a_feedback_card_shows_the_difference_to_the_best_competitor(demo_path, tmp_path):
+    """Without survey KPIs the cards compare feedback shares; the card gives the
+    difference to the best competitor with its family interval and verdict, so
+    nobody reads "trails" into a gap within chance."""
+    from types import SimpleNamespace
+
+    from shapes import make_shape
+
+    from cxresearch.report.summary import _feedback_cards
+
+    study = cx.load_study(make_shape("text_only", tmp_path / "text", demo_path))
+    comparison = cx.compare(study)
+    _, cards = _feedback_cards(study, SimpleNamespace(comparison=comparison))
+    leader = cards[0]["leader"]
+    row = comparison.table[
+        (comparison.table["measure"] == cards[0]["measure"])
+        & (comparison.table["competitor"] == leader["brand"])
+    ].iloc[0]
+    verdict = "significant" if row["significant"] else "within chance"
+    assert leader["difference"].endswith(verdict)
+    assert f"{row['low']:+.1f}" in leader["difference"]

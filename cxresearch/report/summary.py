@@ -261,6 +261,16 @@ def _feedback_cards(study, results) -> tuple[str, list[dict]]:
                 others["value"].idxmin() if card["lower_is_better"] else others["value"].idxmax()
             ]
             card["leader"] = {"brand": best["brand"], "value": best["value"], "n": best["n"]}
+            tested = c.table[
+                (c.table["measure"] == card["measure"]) & (c.table["competitor"] == best["brand"])
+            ]
+            t = tested.iloc[0] if len(tested) else None
+            if t is not None and t["brand_n"] >= c.min_base and not t["competitor_below_min_base"]:
+                verdict = "significant" if t["significant"] else "within chance"
+                card["leader"]["difference"] = (
+                    f"{c.brand} - {best['brand']}: "
+                    f"{format_difference(t['difference'], t['low'], t['high'], 1)} {verdict}"
+                )
         cards.append(card)
     return f"{c.brand}, in its customers' feedback", cards
 
