@@ -192,3 +192,15 @@ def test_real_airline_tweets_compare_through_their_codebook():
     united = _row(result, "Negative feedback %", "United")
     assert united["significant"] and united["difference"] < 0
     assert "Late Flight" in " ".join(result.positions["label"])
+
+
+def test_without_a_driver_model_the_brand_is_not_told_it_has_no_strengths(demo_path, tmp_path):
+    """A feedback-only study has no importance: the findings say where the brand is
+    ahead of every competitor, and that what matters is unknown, instead of "no own
+    experience"."""
+    from shapes import make_shape
+
+    study = cx.load_study(make_shape("text_only", tmp_path / "text", demo_path))
+    lines = cx.compare(study).findings().lines
+    assert not any("No own experience" in line for line in lines)
+    assert "matter" in lines[-1] and "unknown" in lines[-1]

@@ -92,11 +92,24 @@ class Comparison(Result):
                 f"{self._difference(row.measure, row.leader)}."
             )
         own = list(p.loc[p["own"], "label"])
-        lines.append(
-            "Own experiences (advantages on touchpoints that matter): " + ", ".join(own) + "."
-            if own
-            else "No own experience yet: no significant advantage on a touchpoint that matters."
-        )
+        if len(p) and p["importance"].isna().all():
+            # no driver model: what "matters" is unknown, so say what leads, and that
+            ahead = list(p.loc[p["position"] == "advantage", "label"])
+            unknown = "the study has no touchpoint scores and outcome to relate"
+            lines.append(
+                "Ahead of every competitor on: "
+                + ", ".join(ahead)
+                + f". Which of these matters to customers is unknown: {unknown}."
+                if ahead
+                else "Not ahead of every competitor on any measure yet (which measures matter "
+                f"to customers is unknown: {unknown})."
+            )
+        else:
+            lines.append(
+                "Own experiences (advantages on touchpoints that matter): " + ", ".join(own) + "."
+                if own
+                else "No own experience yet: no significant advantage on a touchpoint that matters."
+            )
         return Findings(tuple(lines if top is None else lines[:top]))
 
     summary = findings  # the name of 0.1
