@@ -190,6 +190,7 @@ def test_chapters_a_study_cannot_support_are_left_out_with_a_note(tmp_path):
     index = cx.render_report(path, tmp_path / "out", progress=False)
     names = {p.stem for p in (index.parent / "chapters").glob("*.html")}
     assert "02_segments" not in names and "03_gaps_drivers" not in names and "01_kpis" in names
+    assert "05_journey" not in names  # nothing along the journey to show: no empty chapter
     assert "left out, the study has no touchpoint experience scores" in index.read_text()
 
 

@@ -26,6 +26,10 @@ NEEDS = {
     "feedback": "a feedback: section (the sentiment of reviews or posts)",
     "loyalty": "NPS and a retained, referral or loyalty outcome",
     "segments": "touchpoint items and at least 20 respondents to segment",
+    "journey": (
+        "expectations or targets, faces, feedback, waiting times, web events, comments or "
+        "NPS with a loyalty outcome"
+    ),
     "waves": "two waves (columns: wave: and at least two waves in the data)",
 }
 

@@ -18,6 +18,7 @@ from .quality import DataQuality
 from .readers import parquet_parts, read_table, text_columns_of
 
 MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
+LOYALTY_LINKS = ("retained", "referral", "loyalty")  # outcomes NPS is linked to
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ class Study:
         or targets to measure gaps against), ``"brands"`` (competitors from a
         brand column with two brands or more, or a benchmark file), ``"events"``, ``"feedback"``,
         ``"loyalty"`` (NPS and a retained, referral or loyalty outcome),
-        ``"segments"`` (touchpoint items and at least 20 respondents)."""
+        ``"segments"`` (touchpoint items and at least 20 respondents), ``"journey"``
+        (anything the journey chapter shows: gaps, faces, feedback, waits, web
+        events, comments, or NPS with a loyalty outcome)."""
         cb = self.codebook
         checks = {
             "kpis": lambda: bool(cb.outcomes),
@@ -124,12 +127,20 @@ class Study:
                 cb.outcomes or cb.feedback or any(tp.experience for tp in cb.touchpoints)
             ),
             "feedback": lambda: cb.feedback is not None,
+            "journey": lambda: bool(
+                any(tp.expectation is not None or tp.target is not None for tp in cb.touchpoints)
+                or any(tp.emotion is not None for tp in cb.touchpoints)
+                or cb.feedback is not None
+                or cb.operational
+                or self.events is not None
+                or cb.text
+                or ("nps" in cb.outcomes and any(o in cb.outcomes for o in LOYALTY_LINKS))
+            ),
             "waves": lambda: (
                 cb.wave is not None and self.responses[cb.wave].dropna().nunique() >= 2
             ),
             "loyalty": lambda: (
-                "nps" in cb.outcomes
-                and any(o in cb.outcomes for o in ("retained", "referral", "loyalty"))
+                "nps" in cb.outcomes and any(o in cb.outcomes for o in LOYALTY_LINKS)
             ),
         }
         if requirement not in checks:
