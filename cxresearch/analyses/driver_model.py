@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import log_ndtr
 
 from ..data.codebook import BinaryItem
 from ..errors import Problem, StudyError
@@ -33,6 +35,10 @@ from ..importance import (
 
 MIN_ANSWERS = 3  # a touchpoint with fewer answers (or no variance) leaves the model
 CHUNK = 65536
+# the NPS answer's latent scale: 0 means "below 0.5", 10 "at least 9.5" (the end cells'
+# inner edges), a passive 7-8 lies in [6.5, 8.5)
+NPS_FLOOR, NPS_CEILING = 0.5, 9.5
+DETRACTOR_BELOW, PROMOTER_FROM = 6.5, 8.5
 
 
 @dataclass(frozen=True)
@@ -256,13 +262,13 @@ class DriverFit:
         cov_xy = corr[:p, k] * sds[:p] * sds[k]
         return np.linalg.lstsq(cov_xx, cov_xy, rcond=None)[0]
 
-    def predictor(self, counts: np.ndarray, answer: bool = False):
+    def predictor(self, counts: np.ndarray):
         """The scenario model on a resample as ``(index, link, coefficients)``:
         ``index(x)`` is the linear predictor of experiences ``x`` (NaN: not used),
         ``link`` maps it to the impact scale (None: identity) and
-        ``coefficients[j]`` is touchpoint j's coefficient in the index;
-        ``answer``: of the outcome's own answer (the 0-10 NPS answer) instead of
-        the impact scale.
+        ``coefficients[j]`` is touchpoint j's coefficient in the index. (The
+        NPS scenario uses the censored model of the 0-10 answer instead:
+        :meth:`answer_model`.)
 
         One regression on every respondent of the outcome (on the impact scale;
         logistic for a yes/no outcome), weights w x counts, on the experiences
@@ -285,14 +291,42 @@ class DriverFit:
                 return coefficients[0] + self._design(x) @ coefficients[1:]
 
             return index, _logistic_percent, coefficients[1 : p + 1]
-        column = p if answer else p + 1
-        b = self._least_squares(v, column)
-        y_mean = np.nanmean(m.y if answer else m.y_impact)  # _centred's shift
+        b = self._least_squares(v, p + 1)
+        y_mean = np.nanmean(m.y_impact)  # _centred's shift
 
         def index(x):
             return y_mean + b[0] + self._design(x) @ b[1:]
 
         return index, None, b[1 : p + 1]
+
+    def answer_model(self, counts: np.ndarray) -> AnswerModel:
+        """The censored (Tobit) regression of the 0-10 NPS answer on a resample
+        (weights w x counts), with the columns of :meth:`predictor`: the
+        centred experiences (a non-user at 0) and the use indicators.
+
+        The answer is the latent answer ``y* = x'b + e``, ``e ~ N(0, sigma^2)``,
+        rounded and kept within 0-10: an answer of 10 says only ``y* >= 9.5``
+        (right-censored), an answer of 0 ``y* < 0.5`` (left-censored), the inner
+        edges of the end cells (Tobin 1958; Amemiya 1984, "Tobit models: a
+        survey", J. Econometrics 24). Least squares of the capped answer
+        flattens the slopes when many answers sit at 10 (about 14% with the
+        demo's 7% at 10; ``tests/test_scenario_coverage.py``); the maximum
+        likelihood estimate (:func:`tobit_fit`, started from least squares) does not.
+        """
+        m = self.model
+        v = m.w * counts
+        keep = v > 0
+        design = self._answer_design[keep]
+        start = self._least_squares(v, m.x.shape[1])
+        start[0] += np.nanmean(m.y)  # _centred's shift
+        coefficients, sigma = tobit_fit(design, m.y[keep], v[keep], start, NPS_FLOOR, NPS_CEILING)
+        return AnswerModel(self, coefficients, sigma)
+
+    @cached_property
+    def _answer_design(self) -> np.ndarray:
+        """``[1, design]`` of every respondent of the model (the answer model's columns)."""
+        design = self._design(self.model.x)
+        return np.column_stack([np.ones(len(design)), design])
 
     @cached_property
     def _use_columns(self) -> np.ndarray:
@@ -347,6 +381,115 @@ class DriverFit:
 
 def _logistic_percent(eta: np.ndarray) -> np.ndarray:
     return 100 / (1 + np.exp(-np.clip(eta, -30, 30)))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The censored regression of the 0-10 answer (:meth:`DriverFit.answer_model`):
+    ``coefficients`` of ``[1, design]`` and the latent answer's ``sigma``."""
+
+    fit: DriverFit
+    coefficients: np.ndarray
+    sigma: float
+
+    @property
+    def slopes(self) -> np.ndarray:
+        """The latent answer's change per point of each touchpoint's experience."""
+        return self.coefficients[1 : self.fit.model.x.shape[1] + 1]
+
+    def index(self, x: np.ndarray) -> np.ndarray:
+        """The latent answer's mean for experiences ``x`` (NaN: not used)."""
+        return self.coefficients[0] + self.fit._design(x) @ self.coefficients[1:]
+
+
+def tobit_fit(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, start: np.ndarray, low: float, high: float
+) -> tuple[np.ndarray, float]:
+    """Weighted maximum likelihood of the two-limit Tobit model (Tobin 1958;
+    Amemiya 1984): ``y* = x'b + e``, ``e ~ N(0, sigma^2)``; an observation with
+    ``y <= low`` says ``y* <= low``, one with ``y >= high`` says ``y* >= high``,
+    any other is ``y*`` itself. With ``z = (y - x'b) / sigma`` the log-likelihood is
+
+        sum_i w_i [ log phi(z_i) - log sigma      (inside the limits)
+                    log Phi((low - x_i'b) / sigma)    (at or below low)
+                    log Phi((x_i'b - high) / sigma) ] (at or above high)
+
+    minimised (negated, per unit of weight) over ``(b, log sigma)`` by Newton
+    steps in a trust region with the analytic gradient and Hessian
+    (:func:`_tobit_loss`, :func:`_tobit_hessian`), from ``start`` (least squares)
+    and the residuals' standard deviation. Returns ``(b, sigma)``; when columns
+    of ``x`` are collinear, ``b`` is the maximiser of least norm, as least
+    squares' (the likelihood does not change along the null space of ``x``).
+    """
+    w = w / w.sum()
+    lower, upper = y <= low, y >= high
+    residual = y - x @ start
+    theta = np.append(start, 0.5 * np.log(max(w @ residual**2, 1e-12)))
+    result = minimize(
+        _tobit_loss,
+        theta,
+        args=(x, y, w, lower, upper, low, high),
+        jac=True,
+        hess=_tobit_hessian,
+        method="trust-exact",
+        options={"gtol": 1e-9, "maxiter": 200},
+    )
+    return _row_space(x, result.x[:-1]), float(np.exp(result.x[-1]))
+
+
+def _row_space(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``b`` projected on the row space of ``x`` (``b`` itself when ``x`` has full rank)."""
+    _, singular, vt = np.linalg.svd(x, full_matrices=False)
+    kept = singular > singular[0] * max(x.shape) * np.finfo(float).eps
+    return b if kept.all() else vt[kept].T @ (vt[kept] @ b)
+
+
+def _tobit_terms(theta, x, y, lower, upper, low, high):
+    """Per observation: ``mu = x'b``, ``sigma``, ``z`` (the standardised answer
+    inside; the argument of Phi at a limit) and ``log Phi(z)``."""
+    b, sigma = theta[:-1], np.exp(theta[-1])
+    mu = x @ b
+    z = np.where(lower, (low - mu) / sigma, np.where(upper, (mu - high) / sigma, (y - mu) / sigma))
+    return mu, sigma, z, log_ndtr(z)
+
+
+def _tobit_loss(theta, x, y, w, lower, upper, low, high) -> tuple[float, np.ndarray]:
+    """The Tobit model's negative log-likelihood per unit of weight and its
+    gradient in ``(b, log sigma)``: with ``lambda`` the inverse Mills ratio
+    ``phi(z) / Phi(z)`` of a censored observation's standardised limit,
+    d/d(x'b) is ``z / sigma`` inside, ``-lambda / sigma`` below, ``+lambda /
+    sigma`` above; d/d(log sigma) is ``z^2 - 1`` inside and ``-lambda z`` at a
+    limit (``z`` the argument of Phi above)."""
+    _, sigma, z, log_cdf = _tobit_terms(theta, x, y, lower, upper, low, high)
+    censored = lower | upper
+    loglik = np.where(censored, log_cdf, -0.5 * z * z - 0.5 * np.log(2 * np.pi) - theta[-1])
+    mills = np.exp(-0.5 * z * z - 0.5 * np.log(2 * np.pi) - log_cdf)
+    d_mu = np.where(lower, -mills, np.where(upper, mills, z)) / sigma
+    d_log_sigma = np.where(censored, -mills * z, z * z - 1)
+    gradient = np.append(x.T @ (w * d_mu), w @ d_log_sigma)
+    return -float(w @ loglik), -gradient
+
+
+def _tobit_hessian(theta, x, y, w, lower, upper, low, high) -> np.ndarray:
+    """The Hessian of :func:`_tobit_loss` in ``(b, log sigma)``. Inside the limits
+    the second derivatives of ``log phi(z) - log sigma`` in ``(x'b, log sigma)``
+    are ``-1 / sigma^2``, ``-2 z / sigma`` and ``-2 z^2``; at a limit, with
+    ``a`` = -1 below and +1 above, ``lambda' = -lambda (z + lambda)``, they are
+    ``lambda' / sigma^2``, ``-a (lambda' z + lambda) / sigma`` and
+    ``lambda z + lambda' z^2``."""
+    _, sigma, z, log_cdf = _tobit_terms(theta, x, y, lower, upper, low, high)
+    mills = np.exp(-0.5 * z * z - 0.5 * np.log(2 * np.pi) - log_cdf)
+    slope = -mills * (z + mills)  # lambda'
+    a = np.where(lower, -1.0, 1.0)
+    censored = lower | upper
+    mu_mu = np.where(censored, slope, -1.0) / sigma**2
+    mu_s = np.where(censored, -a * (slope * z + mills), -2 * z) / sigma
+    s_s = np.where(censored, mills * z + slope * z * z, -2 * z * z)
+    hessian = np.empty((x.shape[1] + 1, x.shape[1] + 1))
+    hessian[:-1, :-1] = x.T @ (x * (w * mu_mu)[:, None])
+    hessian[:-1, -1] = hessian[-1, :-1] = x.T @ (w * mu_s)
+    hessian[-1, -1] = w @ s_s
+    return -hessian
 
 
 @dataclass(frozen=True)
@@ -513,8 +656,9 @@ def scenarios(
     experience raised by the same amount s, capped at the scale's top, with s
     chosen so that their mean reaches the goal. The model (experiences and use
     indicators, :meth:`DriverFit.predictor`) predicts each customer's outcome
-    before and after: for NPS each customer's own 0-10 answer moves by the
-    model's slope times their change and NPS is recounted (:func:`_nps_after`);
+    before and after: for NPS each customer's own latent 0-10 answer moves by
+    the censored (Tobit) model's slope times their change and NPS is recounted
+    (:meth:`DriverFit.answer_model`, :func:`_nps_after`);
     otherwise a linear model (each prediction clipped to the outcome's bounds)
     or, for a yes/no outcome, the logistic model's probability. The scenario is
     the mean difference, kept within the outcome's bounds. The
@@ -581,24 +725,26 @@ def _gain(fit: DriverFit, frame: ScenarioFrame, counts: np.ndarray, mine: np.nda
     """``gain(j, delta)``: the brand's outcome change when touchpoint j's
     experiences (rows ``mine``) rise by ``delta``, on one resample.
 
-    NPS: the model of the 0-10 answer moves each customer's own answer by
-    ``b_j delta`` and NPS is recounted (:func:`_nps_after`), so that the
-    change follows the NPS categories rather than a straight line. Otherwise:
+    NPS: the censored model of the 0-10 answer (:meth:`DriverFit.answer_model`)
+    moves each customer's latent answer by ``b_j delta`` and NPS is recounted
+    (:func:`_nps_after`), so that the change follows the NPS categories rather
+    than a straight line. Otherwise:
     the model's prediction before and after (clipped to the outcome's bounds),
     the change kept within the bounds given the brand's level now.
     """
     lo, hi = frame.bounds
     v = (frame.w * counts)[mine]
     if frame.answer is not None:
-        _, _, slopes = fit.predictor(counts[fit.model.keep], answer=True)
+        model = fit.answer_model(counts[fit.model.keep])
         answer = frame.answer[mine]
         has = ~np.isnan(answer)
-        now = _nps_after(answer[has], 0.0)
+        answer, mean = answer[has], model.index(frame.x[mine][has])
+        now = _nps_after(answer, 0.0, mean, model.sigma)
 
         def nps_gain(j: int, delta: np.ndarray) -> float:
             if v[has].sum() <= 0:
                 return np.nan
-            after = _nps_after(answer[has], slopes[j] * delta[has])
+            after = _nps_after(answer, model.slopes[j] * delta[has], mean, model.sigma)
             return float(np.average(after - now, weights=v[has]))
 
         return nps_gain
@@ -620,14 +766,38 @@ def _gain(fit: DriverFit, frame: ScenarioFrame, counts: np.ndarray, mine: np.nda
     return model_gain
 
 
-def _nps_after(answer: np.ndarray, d) -> np.ndarray:
+def _nps_after(answer: np.ndarray, d, mean: np.ndarray, sigma: float) -> np.ndarray:
     """Each customer's expected NPS contribution (+100 promoter, -100 detractor)
-    when their 0-10 answer moves by ``d``, the answer before rounding taken as
-    uniform within its rounding cell (answer +- 0.5): promoter with probability
-    ``clip(answer + d - 8, 0, 1)``, detractor with ``clip(7 - answer - d, 0, 1)``.
+    when their latent 0-10 answer ``y*`` moves by ``d``: promoter when
+    ``y* + d >= 8.5``, detractor when ``y* + d < 6.5``, integrated over where
+    the customer's answer says ``y*`` lies.
+
+    An answer 1-9 is its rounding cell (answer +- 0.5), ``y*`` taken as uniform
+    in it: promoter with probability ``clip(answer + d - 8, 0, 1)``, detractor
+    with ``clip(7 - answer - d, 0, 1)``. An answer at an end is censored: ``y*``
+    follows the censored model's ``N(mean, sigma^2)`` (:meth:`DriverFit.answer_model`)
+    truncated to ``y* >= 9.5`` (a 10) or ``y* < 0.5`` (a 0), and the
+    probabilities are the truncated normal's (Amemiya 1984), e.g. for a 0 and
+    ``d > 6``, detractor with ``Phi((6.5 - d - mean) / sigma) / Phi((0.5 - mean) / sigma)``.
     With d = 0 it is the NPS contribution of the answer itself."""
     shifted = answer + d
-    return 100 * (np.clip(shifted - 8, 0, 1) - np.clip(7 - shifted, 0, 1))
+    promoter = np.clip(shifted - 8, 0, 1)
+    detractor = np.clip(7 - shifted, 0, 1)
+    d = np.broadcast_to(d, answer.shape)
+    for cell, sign, edge in ((answer >= 10, 1.0, NPS_CEILING), (answer <= 0, -1.0, NPS_FLOOR)):
+        if cell.any():  # sign -1 mirrors y* so that both ends are upper tails
+            m, e = sign * mean[cell], sign * edge
+            up = _upper_tail_share(m, sigma, e, sign * (PROMOTER_FROM - d[cell]))
+            down = _upper_tail_share(m, sigma, e, sign * (DETRACTOR_BELOW - d[cell]))
+            promoter[cell], detractor[cell] = (up, 1 - down) if sign > 0 else (1 - up, down)
+    return 100 * (promoter - detractor)
+
+
+def _upper_tail_share(mean: np.ndarray, sigma: float, edge: float, cut) -> np.ndarray:
+    """``P(y >= cut | y >= edge)`` for ``y ~ N(mean, sigma^2)``, in logs (stable far
+    in the tail): ``Phi((mean - max(cut, edge)) / sigma) / Phi((mean - edge) / sigma)``."""
+    cut = np.maximum(cut, edge)
+    return np.exp(log_ndtr((mean - cut) / sigma) - log_ndtr((mean - edge) / sigma))
 
 
 def _goal_value(
