@@ -234,3 +234,15 @@ def test_collinear_columns_share_the_censored_slope_as_least_squares_would():
     b, _ = tobit_fit(twice, y, w, start, 0.5, 9.5)
     assert b[[1, 3]] == pytest.approx([single[1] / 2] * 2, abs=1e-6)
     assert b[[0, 2]] == pytest.approx(single[[0, 2]], abs=1e-6)
+
+
+def test_a_pilot_of_six_respondents_gets_its_scenario_without_failing(tmp_path):
+    """Six answers (and bootstrap resamples of them) can leave the censored
+    likelihood without a finite maximum; the fit then keeps least squares instead
+    of failing (the strategy chapter of a pilot used to stop here)."""
+    from conftest import write_study
+
+    import cxresearch as cx
+
+    result = cx.strategy(cx.load_study(write_study(tmp_path / "pilot")), n_boot=50)
+    assert np.isfinite(result.priorities["expected_change"]).all()

@@ -417,24 +417,36 @@ def tobit_fit(
     minimised (negated, per unit of weight) over ``(b, log sigma)`` by Newton
     steps in a trust region with the analytic gradient and Hessian
     (:func:`_tobit_loss`, :func:`_tobit_hessian`), from ``start`` (least squares)
-    and the residuals' standard deviation. Returns ``(b, sigma)``; when columns
+    and the residuals' standard deviation. When the likelihood has no finite
+    maximum (a few answers, all at a limit or fitted exactly), the least-squares
+    start is returned as it is. Returns ``(b, sigma)``; when columns
     of ``x`` are collinear, ``b`` is the maximiser of least norm, as least
     squares' (the likelihood does not change along the null space of ``x``).
     """
     w = w / w.sum()
     lower, upper = y <= low, y >= high
     residual = y - x @ start
-    theta = np.append(start, 0.5 * np.log(max(w @ residual**2, 1e-12)))
-    result = minimize(
-        _tobit_loss,
-        theta,
-        args=(x, y, w, lower, upper, low, high),
-        jac=True,
-        hess=_tobit_hessian,
-        method="trust-exact",
-        options={"gtol": 1e-9, "maxiter": 200},
-    )
-    return _row_space(x, result.x[:-1]), float(np.exp(result.x[-1]))
+    least_squares_sigma = float(np.sqrt(max(w @ residual**2, 1e-12)))
+    theta = np.append(start, np.log(least_squares_sigma))
+    try:
+        with np.errstate(all="ignore"):
+            result = minimize(
+                _tobit_loss,
+                theta,
+                args=(x, y, w, lower, upper, low, high),
+                jac=True,
+                hess=_tobit_hessian,
+                method="trust-exact",
+                options={"gtol": 1e-9, "maxiter": 200},
+            )
+        solution = result.x
+    except (ValueError, np.linalg.LinAlgError):  # the likelihood has no finite maximum
+        solution = np.full_like(theta, np.nan)
+    if not np.isfinite(solution).all():
+        # a handful of answers (a pilot, or a bootstrap resample of one) can be all
+        # at a limit or fitted exactly: no finite maximum, so keep least squares
+        return start, least_squares_sigma
+    return _row_space(x, solution[:-1]), float(np.exp(solution[-1]))
 
 
 def _row_space(x: np.ndarray, b: np.ndarray) -> np.ndarray:
