@@ -57,7 +57,8 @@ def test_the_goal_exceeds_the_expectation_and_never_copies_the_leader(planted, p
     assert row["target"] == pytest.approx(min(7.0, expectation + 0.6))
     rule = f"expectation {expectation:.2f} + 0.6, a tenth of the 1-7 scale, capped at 7"
     assert row["goal_rule"] == rule
-    assert "(context, not the goal)" in row["challenge"]
+    assert "context, not the goal)" in row["challenge"]
+    assert "among all the brand's users (n=" in row["challenge"]  # each figure with its base
 
 
 def test_the_goal_rule_in_words(planted):

@@ -390,8 +390,9 @@ def _priority(
     if position is not None and position["position"] == "disadvantage":
         evidence.append(f"trails the leader ({position['leader']})")
         challenge.append(
-            f"{position['leader']} leads with {position['leader_value']:.2f} against "
-            f"{position['brand_value']:.2f} (context, not the goal)."
+            f"{position['leader']} leads with {position['leader_value']:.2f} "
+            f"(n={int(position['leader_n']):,}) against {position['brand_value']:.2f} among all "
+            f"the brand's users (n={int(position['brand_n']):,}; context, not the goal)."
         )
     if gap is None and driver["quadrant"] == "concentrate here":
         # no expectation to fall short of: importance x performance is the evidence
