@@ -28,7 +28,7 @@ NEEDS = {
     "segments": "touchpoint items and at least 20 respondents to segment",
     "journey": (
         "expectations or targets, faces, feedback, waiting times, web events, comments or "
-        "NPS with a loyalty outcome"
+        "a loyalty outcome to link to recommendation"
     ),
     "waves": "two waves (columns: wave: and at least two waves in the data)",
 }

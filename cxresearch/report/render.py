@@ -170,7 +170,8 @@ def _page_context(study, parameters, chapters) -> dict[str, Any]:
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "data_sha256": overall,
         "data_files": files,
-        "parameters": json.dumps(parameters, sort_keys=True, default=str),
+        # the parameters the user gave ("" when none: the footer then leaves them out)
+        "parameters": json.dumps(parameters, sort_keys=True, default=str) if parameters else "",
         "chapters": chapters,
     }
 
