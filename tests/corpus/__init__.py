@@ -115,14 +115,16 @@ def run_cli(folder: Path, argv: list[str]) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
-def run_process(folder: Path, argv: list[str], timeout: float = 300) -> Outcome:
-    """Run ``cxresearch ARGV`` as its own process (for what needs a real one)."""
+def run_process(folder: Path, argv: list[str], timeout: float = 300, umask: int = -1) -> Outcome:
+    """Run ``cxresearch ARGV`` as its own process (for what needs a real one),
+    with ``umask`` when given (-1: the current one)."""
     done = subprocess.run(
         [sys.executable, "-m", "cxresearch.cli", *argv],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=timeout,
+        umask=umask,
     )
     return Outcome(done.returncode, done.stdout, done.stderr)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from . import Outcome, case, run_cli, write
+from . import Outcome, case, run_cli, run_process, write
 
 OUTPUT, SIGNALS = "output folders", "signals"
 PREVIOUS = "<html><body>the previous report</body></html>"
@@ -168,18 +168,8 @@ def _(folder: Path) -> list[str]:
 
 
 def with_umask(mask: int):
-    def run(folder: Path, argv: list[str]) -> Outcome:
-        done = subprocess.run(
-            [sys.executable, "-m", "cxresearch.cli", *argv],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            umask=mask,
-        )
-        return Outcome(done.returncode, done.stdout, done.stderr)
-
-    return run
+    """Run the case's command as its own process under ``umask``."""
+    return lambda folder, argv: run_process(folder, argv, umask=mask)
 
 
 def modes_follow(mask: int):
