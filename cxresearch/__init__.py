@@ -10,6 +10,7 @@ re-exports; the layers below it, lowest first, are :mod:`.errors`,
 where they are used, so importing the package stays quick.
 """
 
+from . import cache
 from ._version import __version__
 from .analyses import (
     Comparison,
@@ -46,6 +47,7 @@ from .analyses import (
     strategy,
     trends,
 )
+from .cache import set_cache, use_cache
 from .data import Codebook, DataQuality, Scale, Study, Touchpoint, load_study
 from .demo import make_demo_study
 from .errors import CxError, OutputFolderError, ParameterError, ReportError, StudyError
@@ -56,6 +58,9 @@ from .stats import Estimate, kish_effective_n
 from .tables import Findings
 
 __all__ = [
+    "cache",
+    "set_cache",
+    "use_cache",
     "ChapterSettings",
     "Codebook",
     "Comparison",

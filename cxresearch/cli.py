@@ -83,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="run the chapter notebooks of DIR instead of the shipped ones",
     )
+    cache = report.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep analysis results in DIR between runs (default: CXRESEARCH_CACHE_DIR, "
+        "else ~/.cache/cxresearch)",
+    )
+    cache.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="keep no results after this run (each analysis still runs once per report)",
+    )
     for command in (init, validate, report):
         command.add_argument(
             "--data-dir",
@@ -224,6 +236,7 @@ def _report(args) -> int:
         parameters,
         notebooks=args.notebooks,
         progress=not args.quiet,
+        cache=False if args.no_cache else (args.cache or True),
     )
     print(f"report written: {index}")
     return 0

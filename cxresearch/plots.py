@@ -13,40 +13,65 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from importlib import import_module
 
 import numpy as np
 import pandas as pd
 
+from ._lazy import LazyModule
 from .stats import family_interval_label
 from .tables import interval_label
 
-
-class _LazyModule:
-    """A module imported on first use: ``import cxresearch`` stays quick, and
-    matplotlib and seaborn load only when a chart is drawn."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attribute: str):
-        return getattr(import_module(self._name), attribute)
-
-
-_mpl = _LazyModule("matplotlib")
-plt = _LazyModule("matplotlib.pyplot")
-sns = _LazyModule("seaborn")
-_patches = _LazyModule("matplotlib.patches")
-_ticker = _LazyModule("matplotlib.ticker")
-_text = _LazyModule("matplotlib.text")
+# matplotlib and seaborn load only when a chart is drawn
+_mpl = LazyModule("matplotlib")
+plt = LazyModule("matplotlib.pyplot")
+sns = LazyModule("seaborn")
+_patches = LazyModule("matplotlib.patches")
+_ticker = LazyModule("matplotlib.ticker")
+_text = LazyModule("matplotlib.text")
 
 PALETTE = "colorblind"
+COLOURS = (
+    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
+    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
+)  # fmt: skip
+"""seaborn's ``colorblind`` palette (``sns.color_palette("colorblind").as_hex()``)."""
+THEME = {
+    **{"figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out"},
+    **{"ytick.direction": "out", "xtick.color": ".15", "ytick.color": ".15"},
+    **{"axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15"},
+    "font.family": ["sans-serif"],
+    "font.sans-serif": [
+        "Arial",
+        "DejaVu Sans",
+        "Liberation Sans",
+        "Bitstream Vera Sans",
+        "sans-serif",
+    ],
+    **{"lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True},
+    **{"xtick.top": False, "ytick.right": False, "axes.grid": True, "axes.facecolor": "white"},
+    **{"axes.edgecolor": ".8", "grid.color": ".8", "axes.spines.left": True},
+    **{"axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True},
+    **{"xtick.bottom": False, "ytick.left": False, "axes.linewidth": 1.25, "grid.linewidth": 1},
+    **{"lines.linewidth": 1.5, "lines.markersize": 6, "patch.linewidth": 1},
+    **{"xtick.major.width": 1.25, "ytick.major.width": 1.25, "xtick.minor.width": 1},
+    **{"ytick.minor.width": 1, "xtick.major.size": 6, "ytick.major.size": 6},
+    **{"xtick.minor.size": 4, "ytick.minor.size": 4, "font.size": 12, "axes.labelsize": 12},
+    **{"axes.titlesize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11},
+    **{"legend.fontsize": 11, "legend.title_fontsize": 12},
+}
+"""seaborn 0.13's ``set_theme(style="whitegrid", context="notebook")`` as plain
+rcParams (``sns.axes_style`` and ``sns.plotting_context``; a test keeps them
+equal), so that opening a chapter does not import seaborn (and scipy.stats
+with it). Left out: ``image.cmap`` ("rocket", a colour map only seaborn
+registers; no chart of ours relies on the default map)."""
 MAX_CHART_ROWS = 25  # more groups than this: a chart shows the largest, and says so
 
 
 def set_theme() -> None:
-    """The cxresearch look: white grid, colour-blind-safe palette, readable sizes."""
-    sns.set_theme(style="whitegrid", palette=PALETTE, context="notebook")
+    """The cxresearch look: white grid, colour-blind-safe palette, readable sizes
+    (seaborn's whitegrid theme, :data:`THEME`, set without importing seaborn)."""
+    plt.rcParams.update(THEME)
+    plt.rcParams["axes.prop_cycle"] = _mpl.cycler(color=list(COLOURS))
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
@@ -129,7 +154,7 @@ def estimate_dots(
     ax = _axes(ax, height=max(1.6, 0.45 * len(rows) + 1))
     y = np.arange(len(rows))[::-1]
     shown = ~rows["below_min_base"].to_numpy()
-    colour = sns.color_palette(PALETTE)[0]
+    colour = COLOURS[0]
     ax.errorbar(
         rows["value"][shown],
         y[shown],
@@ -167,7 +192,7 @@ def answered_shares(quality_table: pd.DataFrame, ax=None):
     ax = _axes(ax, height=max(2.0, 0.22 * len(t) + 1))
     total = t["answered"] + t["dont_know"] + t["no_answer"]
     left = np.zeros(len(t))
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     for part, colour, label in (
         ("answered", colours[0], "answered"),
         ("dont_know", colours[1], '"don\'t know" code'),
@@ -186,7 +211,7 @@ def answered_shares(quality_table: pd.DataFrame, ax=None):
 
 
 def _stage_colours() -> dict[str, tuple]:
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     return {"before": colours[0], "during": colours[2], "after": colours[4]}
 
 
@@ -430,7 +455,7 @@ def leader_dots(comparison, ax=None):
         ax.set_axis_off()
         return ax
     y = np.arange(len(p))[::-1]
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     ax.hlines(y, p["brand_value"], p["leader_value"], color="lightgrey", linewidth=2)
     ax.scatter(p["leader_value"], y, color=colours[1], label="market leader", zorder=3)
     ax.scatter(p["brand_value"], y, color=colours[0], label=comparison.brand, zorder=3)
@@ -455,7 +480,7 @@ def funnel_bars(result, ax=None):
         y="share_of_start",
         hue=hue,
         palette=PALETTE if hue else None,
-        color=None if hue else sns.color_palette(PALETTE)[0],
+        color=None if hue else COLOURS[0],
         ax=ax,
     )
     ax.yaxis.set_major_formatter(_ticker.PercentFormatter(1.0))
@@ -478,7 +503,7 @@ def journey_map(result, ax=None):
         t = t[t[result.by] == t[result.by].iloc[0]]
     t = t.reset_index(drop=True)
     x = np.arange(len(t))
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     ax = _axes(ax, width=max(8, 0.7 * len(t) + 2), height=4.8)
     for stage, colour in _stage_colours().items():
         inside = np.flatnonzero(t["stage"].to_numpy() == stage)
@@ -518,7 +543,7 @@ def journey_map(result, ax=None):
 def _interval_dots(ax, labels, values, lows, highs, shown, highlight=None, min_base=None):
     """Horizontal dots with intervals, one row per label (top to bottom);
     rows not ``shown`` read "suppressed" instead of a dot."""
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     y = np.arange(len(labels))[::-1]
     values, lows, highs = (np.asarray(a, dtype=float) for a in (values, lows, highs))
     shown = np.asarray(shown, dtype=bool)
@@ -575,7 +600,7 @@ def operations_chart(result, ax=None):
         for row in t.to_dict("records")
     ]
     ax = _axes(ax, height=max(2.0, 0.5 * len(t) + 1))
-    colours = sns.color_palette(PALETTE)
+    colours = list(COLOURS)
     y = np.arange(len(t))[::-1]
     shown = ~t["below_min_base"].to_numpy()
     drawn = t.loc[shown, ["median", "p90", "median_high", "p90_high", "target"]].to_numpy(float)

@@ -25,6 +25,22 @@ def one_thread_per_worker():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_results_cache(tmp_path_factory):
+    """Reports rendered by the tests keep their analysis results in a folder
+    of the test session (shared by its reports), never in the user's cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("results-cache")
+    previous = os.environ.get("CXRESEARCH_CACHE_DIR")
+    os.environ["CXRESEARCH_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("CXRESEARCH_CACHE_DIR", None)
+    else:
+        os.environ["CXRESEARCH_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory) -> Path:
     """A demo study of 1,200 respondents (read-only: copy it before changing files)."""

@@ -18,8 +18,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cxresearch"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("cxresearch._version", "cxresearch.errors"),
-    ("cxresearch.data",),
+    ("cxresearch._version", "cxresearch.errors", "cxresearch._lazy"),
+    ("cxresearch.data", "cxresearch.cache"),
     ("cxresearch.stats", "cxresearch.importance", "cxresearch.metrics"),
     ("cxresearch.tables", "cxresearch.results", "cxresearch.plots"),
     ("cxresearch.analyses",),

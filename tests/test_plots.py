@@ -148,3 +148,14 @@ def test_drawing_a_chart_leaves_every_other_setting_alone():
     finally:
         plt.interactive(was)
         plt.close("all")
+
+
+def test_the_theme_is_seaborns_whitegrid_without_importing_it():
+    """plots.THEME and COLOURS are seaborn's whitegrid/notebook theme and
+    colorblind palette written out, so chapters skip seaborn's import."""
+    import seaborn as sns
+
+    expected = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}
+    expected.pop("image.cmap")  # left out on purpose: only seaborn registers "rocket"
+    assert plots.THEME == expected
+    assert list(plots.COLOURS) == sns.color_palette("colorblind").as_hex()

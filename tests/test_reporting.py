@@ -335,3 +335,27 @@ def test_an_interrupt_waits_until_the_report_is_swapped_in():
             steps.append("renamed the new report")
     assert steps == ["renamed the old report", "renamed the new report"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.slow
+def test_each_analysis_runs_once_per_report_and_not_again_on_unchanged_data(tmp_path):
+    """The chapters and the index page share one results folder: no key is
+    computed twice in a report, and a second report on the same data computes
+    nothing and shows the same numbers."""
+    study = cx.make_demo_study(tmp_path / "study", n=300, random_state=2)
+    results = tmp_path / "results"
+    parameters = {"n_boot": 20}
+    first = cx.render_report(study, tmp_path / "one", parameters, progress=False, cache=results)
+    ledger = cx.cache.computed(results)
+    keys = [row["key"] for row in ledger]
+    assert len(keys) == len(set(keys)), "an analysis ran twice in one report"
+    names = {row["function"].rsplit(".", 1)[-1] for row in ledger}
+    assert {"drivers", "strategy", "segment", "_fit", "gaps"} <= names
+    second = cx.render_report(study, tmp_path / "two", parameters, progress=False, cache=results)
+    assert len(cx.cache.computed(results)) == len(ledger), "the second report recomputed"
+
+    def numbers(index):
+        text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "", index.read_text())
+        return re.sub(r"<img[^>]+>", "", text)
+
+    assert numbers(first) == numbers(second)

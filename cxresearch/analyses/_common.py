@@ -96,6 +96,15 @@ def default_outcome(study) -> str | None:
     return next(iter(preferred + scales + list(outcomes)), None)
 
 
+def with_outcome(arguments: dict) -> dict:
+    """An analysis's bound arguments with ``outcome=None`` replaced by the
+    outcome it stands for (:func:`default_outcome`), so that the cache sees
+    ``drivers(study)`` and ``drivers(study, outcome="nps")`` as one call."""
+    if arguments.get("outcome") is None:
+        return {**arguments, "outcome": default_outcome(arguments["study"])}
+    return arguments
+
+
 def segment_labels(segments) -> pd.Series | None:
     """Segment labels by respondent id from a ``Segmentation`` (its ``labels``)
     or a Series of labels; None stays None. Every analysis that takes

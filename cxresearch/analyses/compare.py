@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..errors import Problem, StudyError
 from ..plots import comparison_heatmap, leader_dots
 from ..results import Result
@@ -196,6 +197,7 @@ class Comparison(Result):
         )
 
 
+@memoised(parts=SURVEY_PARTS)
 def compare(
     study,
     *,

@@ -37,13 +37,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..data.codebook import BinaryItem
 from ..importance import MAX_SHAPLEY_DRIVERS, first_component_share
 from ..metrics import outcome_name
 from ..plots import ipa_chart, nothing_to_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
-from ._common import default_outcome, require, survey_weights
+from ._common import default_outcome, require, survey_weights, with_outcome
 from .driver_model import DriverData, DriverFit, bootstrap_intervals
 
 METHODS = ("relative_weights", "shapley")
@@ -236,6 +237,7 @@ class Drivers(Result):
         )
 
 
+@memoised(parts=SURVEY_PARTS, normalise=with_outcome)
 def drivers(
     study,
     *,

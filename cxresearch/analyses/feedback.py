@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..data.catalog import touchpoint_catalog
 from ..data.codebook import STAGES
 from ..plots import negative_share_dots, smiley_bars
@@ -238,6 +239,7 @@ class Reviews(Result):
         return html
 
 
+@memoised(parts=SURVEY_PARTS)
 def reviews(
     study, *, by: str | None = "brand", weighted: bool = True, confidence: float = 0.95
 ) -> Reviews:

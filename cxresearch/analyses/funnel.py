@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..cache import memoised
 from ..errors import Problem, StudyError
 from ..plots import funnel_bars
 from ..results import Result
@@ -101,6 +102,7 @@ class Funnel(Result):
         return html_table(self.display(), self.min_base, self.caption())
 
 
+@memoised
 def funnel(
     study,
     *,

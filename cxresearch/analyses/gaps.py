@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
+from .._lazy import LazyModule
+from ..cache import SURVEY_PARTS, memoised
 from ..data.codebook import STAGES
 from ..plots import gap_bars, gap_profile
 from ..results import Result
@@ -43,6 +44,8 @@ from ..stats import (
 )
 from ..tables import Findings, format_difference, format_p, suppressed_note
 from ._common import group_codes, require, segment_labels, survey_weights
+
+_st = LazyModule("scipy.stats")  # loaded when a test is first computed
 
 REFERENCES = ("expectation", "target", "best_competitor")
 
@@ -140,6 +143,7 @@ class GapTable(Result):
         return " ".join([how, family, *self.notes])
 
 
+@memoised(parts=SURVEY_PARTS)
 def gaps(
     study,
     *,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..plots import journey_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
@@ -103,6 +104,7 @@ class Journey(Result):
         )
 
 
+@memoised(parts=SURVEY_PARTS)
 def journey(
     study,
     *,

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
 
+from .._lazy import LazyModule
 from ..data.codebook import BinaryItem
 from ..metrics import outcome_title, share_title
 from ..stats import GroupedSums, nps_interval, t_interval, wilson_interval
+
+_st = LazyModule("scipy.stats")  # loaded when a test is first computed
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..plots import operations_chart
 from ..results import Result
 from ..stats import quantile_interval, wilson_interval
@@ -126,6 +127,7 @@ def _interval(low: float, high: float) -> str:
     return f"{format_bound(low, side='lower')}, {format_bound(high)}"
 
 
+@memoised(parts=SURVEY_PARTS)
 def operations(
     study, *, by: str | None = None, brand: str | None = "auto", confidence: float = 0.95
 ) -> Operations:

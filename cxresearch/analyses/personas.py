@@ -28,14 +28,16 @@ from html import escape
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
+from .._lazy import LazyModule
 from ..metrics import statistics_for
 from ..stats import adjust_pvalues
 from ..tables import SUPPRESSED
 from ._common import default_outcome, survey_weights
 from .gaps import gaps
 from .kpis import kpis
+
+_st = LazyModule("scipy.stats")  # loaded when a test is first computed
 
 # dimension of a touchpoint -> (word when expected more, word when expected less)
 _EXPECTATION_WORDS = {

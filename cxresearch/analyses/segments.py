@@ -46,11 +46,12 @@ assigned by ``predict``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
+from ..cache import SURVEY_PARTS, memoised
 from ..data.study import MIN_SEGMENT_RESPONDENTS
 from ..errors import Problem, StudyError
 from ..plots import k_scores_plot, segment_map
@@ -70,6 +71,9 @@ from .clustering import (
     stability,
 )
 from .personas import Levels, describe_levels, describe_segments, persona_cards_html
+
+if TYPE_CHECKING:  # scikit-learn loads when a segmentation is fitted, not on import
+    from sklearn.pipeline import Pipeline
 
 LARGE_N = 50_000
 AGGLOMERATIVE_MAX_N = 10_000
@@ -223,6 +227,7 @@ class Segmentation(Result):
         return persona_cards_html(self)
 
 
+@memoised(parts=SURVEY_PARTS)
 def segment(
     study,
     *,
@@ -295,27 +300,15 @@ def segment(
     sample = _sample(
         data, AGGLOMERATIVE_MAX_N if method == "agglomerative" else LARGE_N, rng, notes
     )
-    base = build_pipeline(numeric, categorical, method, k_range[0], random_state, centred=centred)
-    scores = score_ks(base, sample, k_range, random_state)
-    choice = (
-        choose_k(scores)
-        if k == "auto"
-        else Choice(int(k), scores, f"k = {int(k)} was set by the analyst.")
-    )
-    model = build_pipeline(
-        numeric, categorical, method, choice.k, random_state, centred=centred
-    ).fit(sample)
     small = _sample(sample, STABILITY_SAMPLE, rng, [])
-    stable = stability(model, small, n_boot, random_state, confidence)
-    z = np.asarray(model.named_steps["prepare"].transform(small), dtype="float64")
-    real = silhouette(z, model.predict(small), random_state)
-    null = null_silhouettes(model, small, random_state, NULL_DRAWS)
-    if len(data) > LARGE_N and method == "kmeans":
-        model = build_pipeline(
-            numeric, categorical, method, choice.k, random_state, large=True, centred=centred
-        )
-        model.fit(data)
-        notes.append(f"final model: MiniBatchKMeans fitted on all {len(data):,} respondents")
+    fitted = _fit(
+        data, sample, small, numeric, categorical, method, k, k_range, centred, random_state
+    )
+    choice, model = fitted.choice, fitted.model
+    stable = stability(fitted.sample_model, small, n_boot, random_state, confidence)
+    real, null = fitted.silhouette, fitted.null
+    if fitted.note:
+        notes.append(fitted.note)
     notes.extend(_imputation_notes(imputation))
     structure = _structure(stable, real, null)
     verdict = _verdict(structure, stable, real, null, centre, imputation)
@@ -356,6 +349,57 @@ def segment(
         min_base=study.codebook.min_base,
         confidence=confidence,
     )
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The expensive part of a segmentation, shared by every ``n_boot``: the
+    k choice, the model, its silhouette and the null reference."""
+
+    choice: Choice
+    sample_model: Pipeline  # fitted on the sample (stability refits it)
+    model: Pipeline  # the final model (on every respondent when they are many)
+    silhouette: float
+    null: NullReference
+    note: str
+
+
+@memoised
+def _fit(
+    data: pd.DataFrame,
+    sample: pd.DataFrame,
+    small: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    method: str,
+    k,
+    k_range: tuple[int, int],
+    centred: list[str],
+    random_state: int,
+) -> _Fitted:
+    """Choose k on ``sample`` (or take the analyst's), fit the model, and
+    measure the silhouette on ``small`` against the Gaussian null reference."""
+    base = build_pipeline(numeric, categorical, method, k_range[0], random_state, centred=centred)
+    scores = score_ks(base, sample, k_range, random_state)
+    choice = (
+        choose_k(scores)
+        if k == "auto"
+        else Choice(int(k), scores, f"k = {int(k)} was set by the analyst.")
+    )
+    model = build_pipeline(
+        numeric, categorical, method, choice.k, random_state, centred=centred
+    ).fit(sample)
+    z = np.asarray(model.named_steps["prepare"].transform(small), dtype="float64")
+    real = silhouette(z, model.predict(small), random_state)
+    null = null_silhouettes(model, small, random_state, NULL_DRAWS)
+    final, note = model, ""
+    if len(data) > LARGE_N and method == "kmeans":
+        final = build_pipeline(
+            numeric, categorical, method, choice.k, random_state, large=True, centred=centred
+        )
+        final.fit(data)
+        note = f"final model: MiniBatchKMeans fitted on all {len(data):,} respondents"
+    return _Fitted(choice, model, final, real, null, note)
 
 
 def _require_respondents(study, n: int, words: str) -> None:

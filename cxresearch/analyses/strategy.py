@@ -32,11 +32,12 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from ..cache import memoised
 from ..data.codebook import BinaryItem
 from ..plots import priority_bars
 from ..results import Result
 from ..tables import Findings
-from ._common import default_outcome, require, segment_labels, segment_names
+from ._common import default_outcome, require, segment_labels, segment_names, with_outcome
 from .compare import compare
 from .driver_model import DriverData, DriverFit, Goal, ScenarioFrame, scenarios
 from .drivers import drivers as estimate_drivers
@@ -161,6 +162,7 @@ class Strategy(Result):
         )
 
 
+@memoised(normalise=with_outcome)
 def strategy(
     study,
     *,

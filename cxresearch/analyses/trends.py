@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..plots import change_dots
 from ..results import Result
 from ..stats import (
@@ -137,6 +138,7 @@ class Trends(Result):
         return f"Change {self.last} - {self.previous}{who}. {family}"
 
 
+@memoised(parts=SURVEY_PARTS)
 def trends(
     study,
     *,

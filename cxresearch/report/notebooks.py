@@ -42,6 +42,7 @@ class ChapterNotebook:
     title: str
     requires: tuple[str, ...] = ()
     parameters: frozenset[str] = frozenset()  # the names its parameters cell assigns
+    defaults: tuple[tuple[str, object], ...] = ()  # (name, value) of its literal parameters
 
     @property
     def name(self) -> str:
@@ -60,8 +61,9 @@ def chapters_in(folder: Path) -> list[ChapterNotebook]:
     for path in sorted(folder.glob(CHAPTER_PATTERN)):
         nb = nbformat.read(path, as_version=4)
         requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
+        defaults = _defaults_of(nb)
         chapters.append(
-            ChapterNotebook(path, _title_of(nb, path.stem), requires, _parameters_of(nb))
+            ChapterNotebook(path, _title_of(nb, path.stem), requires, _parameters_of(nb), defaults)
         )
     if not chapters:
         raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
@@ -91,6 +93,33 @@ def _parameters_of(nb) -> frozenset[str]:
                 if isinstance(node, ast.Assign):
                     names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return frozenset(names)
+
+
+def _defaults_of(nb) -> tuple[tuple[str, object], ...]:
+    """The values the notebook's ``parameters`` cell assigns, where they are
+    literals (numbers, strings, None, lists)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign):
+                    try:
+                        value = ast.literal_eval(node.value)
+                    except ValueError:
+                        continue
+                    found += [(t.id, value) for t in node.targets if isinstance(t, ast.Name)]
+    return tuple(found)
+
+
+def report_parameters(chapters: list[ChapterNotebook], given: dict) -> dict:
+    """Every parameter the chapters take with the value they run with: the one
+    given, else the first chapter's default. The index page computes its
+    analyses with the same values, so it reuses the chapters' results."""
+    effective: dict = {}
+    for chapter in chapters:
+        for name, value in chapter.defaults:
+            effective.setdefault(name, value)
+    return {**effective, **given}
 
 
 def _title_of(nb, fallback: str) -> str:

@@ -40,8 +40,9 @@ from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
 from .execute import execute_all
 from .folders import check_output_folder, signals_deferred, start_build, swap_into_place
-from .notebooks import applicable, chapters_folder, chapters_in
+from .notebooks import applicable, chapters_folder, chapters_in, report_parameters
 from .scrub import PathScrubber
+from .shared import Background, results_shared
 from .summary import build_report
 
 
@@ -69,6 +70,7 @@ def render_report(
     notebooks: str | Path | None = None,
     workers: int = 2,
     progress: bool = True,
+    cache: str | Path | bool = True,
 ) -> Path:
     """Run every chapter notebook on a study and write ``out_dir/index.html``.
 
@@ -91,6 +93,11 @@ def render_report(
         Chapters executed in parallel (each in its own kernel).
     progress : bool
         Show a progress bar of chapter execution.
+    cache : str, Path or bool
+        Where analysis results are kept between runs (:mod:`cxresearch.cache`):
+        True for :func:`cxresearch.cache.default_folder`, a folder, or False
+        for a folder of this run only. Either way each analysis runs once per
+        report: the chapters and the index page share its result.
 
     Returns
     -------
@@ -126,11 +133,15 @@ def render_report(
     params = {**parameters, "study": str(study_file)}
     build = start_build(out_dir, started)
     scrubber = PathScrubber.for_report(study_file.parent, build, out_dir, source)
+    effective = report_parameters(chapters, parameters)
     try:
-        execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
-        context = _page_context(study, parameters, chapters)
-        _export_chapters(chapters, build, context, scrubber)
-        _write_index(study, chapters, build, context, settings, skipped, scrubber)
+        with results_shared(cache, build) as folder:
+            summary = Background(build_report, study, settings, effective, cache_folder=folder)
+            execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
+            context = _page_context(study, parameters, chapters)
+            _export_chapters(chapters, build, context, scrubber)
+            report = summary.result()
+        _write_index(study, report, chapters, build, context, skipped, scrubber)
         with signals_deferred():
             swap_into_place(build, out_dir)
     finally:
@@ -235,8 +246,7 @@ def _drop_stderr_and_parameters(nb) -> None:
         ]
 
 
-def _write_index(study, chapters, build: Path, context, settings, skipped, scrubber) -> None:
-    report = build_report(study, settings)
+def _write_index(study, report, chapters, build: Path, context, skipped, scrubber) -> None:
     report.skipped.extend(skipped)
     body = (
         _environment()

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
+from typing import Any
 
 from .. import plots
 from ..analyses._common import default_outcome
@@ -30,6 +32,12 @@ from ..analyses.trends import trends
 from ..stats import CORRECTION_NAMES, family_note
 from ..tables import Findings, format_bound, format_difference, html_table
 from .chapter import ChapterSettings
+
+DEFAULT_N_BOOT = 200
+"""Bootstrap resamples of the drivers and scenarios when no chapter says (the
+chapters' own default is passed in by :func:`~cxresearch.report.render.render_report`)."""
+DEFAULT_STABILITY_N_BOOT = 20
+"""Refits of the segmentation's stability check, likewise."""
 
 
 @dataclass
@@ -72,13 +80,17 @@ def _img(ax, alt: str) -> str:
     return f"<img src='{figure_uri(ax)}' alt='{escape(alt)}'>"
 
 
-def build_report(study, settings: ChapterSettings | None = None) -> Report:
+def build_report(
+    study, settings: ChapterSettings | None = None, parameters: Mapping[str, Any] | None = None
+) -> Report:
     """Run the analyses the study supports and assemble the report, with the
-    same settings (seed, segmentation) as the chapters."""
+    same settings (seed, segmentation) and ``parameters`` (``n_boot``,
+    ``stability_n_boot``) as the chapters: each analysis is then the very call
+    a chapter makes, which the cache (:mod:`cxresearch.cache`) computes once."""
     settings = settings or ChapterSettings()
     plots.set_theme()
     report = Report()
-    results = _Analyses(study, settings, report.skipped)
+    results = _Analyses(study, settings, report.skipped, dict(parameters or {}))
     report.cards_title, report.cards, report.cards_family = _cards(study, results)
     report.findings = _findings(results)
     report.priorities = list(results.strategy.top(3).lines) if results.strategy else []
@@ -101,10 +113,11 @@ def build_report(study, settings: ChapterSettings | None = None) -> Report:
 
 
 class _Analyses:
-    """Every analysis the study supports, computed once."""
+    """Every analysis the study supports, each called as the chapters call it."""
 
-    def __init__(self, study, settings: ChapterSettings, skipped: list[str]):
+    def __init__(self, study, settings: ChapterSettings, skipped: list[str], parameters: dict):
         random_state = settings.random_state
+        n_boot = parameters.get("n_boot", DEFAULT_N_BOOT)
         cb = study.codebook
         self.skipped = skipped
         has_touchpoints = any(tp.experience is not None for tp in cb.touchpoints)
@@ -118,12 +131,16 @@ class _Analyses:
             else self._skip("Expectations against experiences", "no expectations or targets")
         )
         self.drivers = (
-            drivers(study, outcome=outcome, random_state=random_state)
+            drivers(study, outcome=outcome, n_boot=n_boot, random_state=random_state)
             if has_touchpoints and outcome
             else self._skip("Key drivers", "no touchpoint scores and outcome to relate")
         )
         self.segmentation = (
-            segment(study, **settings.segmentation_options())
+            segment(
+                study,
+                n_boot=parameters.get("stability_n_boot", DEFAULT_STABILITY_N_BOOT),
+                **settings.segmentation_options(),
+            )
             if study.supports("segments")
             else self._skip(
                 "Personas", "no touchpoint items, or fewer than 20 respondents, to segment"
@@ -140,13 +157,15 @@ class _Analyses:
         waves = study.supports("waves") and study.supports("measures")
         self.trends = trends(study) if waves else self._skip("Trends", "fewer than two waves")
         self.strategy = (
-            strategy(
+            strategy(  # as the strategy chapter calls it (it finds the same drivers, ...)
                 study,
                 outcome=outcome,
-                segments=self.segmentation,
-                drivers=self.drivers,
-                comparison=self.comparison,
-                web=self.funnel,
+                segments=(
+                    segment(study, n_boot=0, **settings.segmentation_options())
+                    if self.segmentation
+                    else None
+                ),
+                n_boot=n_boot,
                 random_state=random_state,
             )
             if self.drivers

@@ -1,0 +1,83 @@
+"""What a report's processes share: one results folder, and the index page built meanwhile.
+
+The chapters run in their own kernels and the index page in this process; all
+of them ask for the same analyses. :func:`results_shared` points every one of
+them at one cache folder (:mod:`cxresearch.cache`: this process directly, the
+kernels through the ``CXRESEARCH_CACHE`` environment variable they inherit),
+so each analysis runs once per report, and, with a lasting folder, not again
+in the next report on unchanged data. :class:`Background` builds the index
+page in a thread while the chapters run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..cache import ENVIRONMENT, default_folder, prune, use_cache
+
+
+@contextmanager
+def results_shared(cache: str | Path | bool, build: Path) -> Iterator[Path]:
+    """Share analysis results between this process and the kernels it starts.
+
+    ``cache``: True for the lasting default folder
+    (:func:`cxresearch.cache.default_folder`), a folder, or False for a
+    temporary folder of this report only (removed afterwards). A lasting
+    folder is pruned afterwards (:func:`cxresearch.cache.prune`).
+    """
+    lasting = cache is not False
+    folder = Path(
+        default_folder() if cache is True else cache if lasting else tempfile.mkdtemp("-cx")
+    )
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    previous = os.environ.get(ENVIRONMENT)
+    os.environ[ENVIRONMENT] = str(folder.resolve())
+    try:
+        yield folder.resolve()
+    finally:
+        if previous is None:
+            os.environ.pop(ENVIRONMENT, None)
+        else:
+            os.environ[ENVIRONMENT] = previous
+        if lasting:
+            prune(folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class Background:
+    """``function(*args, **kwargs)`` running in a daemon thread (with the cache
+    folder active in it); :meth:`result` waits for it and returns its value or
+    raises its exception. A report stopped meanwhile abandons the thread."""
+
+    def __init__(
+        self, function: Callable[..., Any], *args: Any, cache_folder: Path | None, **kwargs: Any
+    ):
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                with use_cache(cache_folder):
+                    self._value = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="cxresearch-index-page", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        """The function's value, once it has returned (waiting in short steps so
+        that an interrupt reaches the main thread at once)."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.2)
+        if self._error is not None:
+            raise self._error
+        return self._value
