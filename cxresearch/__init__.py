@@ -13,6 +13,7 @@ where they are used, so importing the package stays quick.
 from . import cache
 from ._version import __version__
 from .analyses import (
+    Banner,
     Comparison,
     Drivers,
     Funnel,
@@ -29,6 +30,7 @@ from .analyses import (
     Strategy,
     Trends,
     assign_segments,
+    banner,
     compare,
     drivers,
     for_segment,
@@ -58,6 +60,8 @@ from .stats import Estimate, kish_effective_n
 from .tables import Findings
 
 __all__ = [
+    "Banner",
+    "banner",
     "cache",
     "set_cache",
     "use_cache",

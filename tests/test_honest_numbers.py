@@ -64,11 +64,21 @@ def results(demo):
         "gaps by age": cx.gaps(demo, by="age_group"),
         "gaps against the best competitor": cx.gaps(demo, reference="best_competitor"),
         "trends": cx.trends(demo),
+        "banner": cx.banner(demo),
     }
 
 
 @pytest.mark.parametrize(
-    "name", ["kpis", "compare", "gaps", "gaps by age", "gaps against the best competitor", "trends"]
+    "name",
+    [
+        "kpis",
+        "compare",
+        "gaps",
+        "gaps by age",
+        "gaps against the best competitor",
+        "trends",
+        "banner",
+    ],
 )
 def test_no_verdict_disagrees_with_its_interval(results, name):
     result = results[name]

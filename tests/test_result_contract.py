@@ -75,6 +75,7 @@ ANALYSES = {
     "strategy": lambda s, t, c: cx.strategy(s, n_boot=30, confidence=c),
     "loyalty_links": lambda s, t, c: cx.loyalty_links(s, confidence=c),
     "scorecard": lambda s, t, c: cx.scorecard(s, by="wave", confidence=c),
+    "banner": lambda s, t, c: cx.banner(s, confidence=c),
 }
 
 

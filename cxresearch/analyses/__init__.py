@@ -6,6 +6,7 @@ keyword-only options after (``brand="auto"``, ``confidence=0.95``,
 honours the result contract of :mod:`cxresearch.results`.
 """
 
+from .banner import Banner, banner
 from .compare import Comparison, compare
 from .drivers import Drivers, drivers
 from .feedback import Reviews, Smileys, reviews, smileys
@@ -22,6 +23,8 @@ from .strategy import Strategy, strategy
 from .trends import Trends, trends
 
 __all__ = [
+    "Banner",
+    "banner",
     "Comparison",
     "Drivers",
     "Funnel",
