@@ -11,16 +11,22 @@ STUDY_DIR := $(patsubst %/,%,$(dir $(STUDY)))
 OUT ?= reports/$(notdir $(STUDY_DIR))
 PARAMS ?=
 
+# The real-data examples (examples/<name>/study.yaml) read ../shared/data as it is: data
+# files outside a study folder are read only from folders allowed like this.
+EXAMPLE_DATA = CXRESEARCH_DATA_DIRS=$(abspath ../shared/data)
+STUDY_DATA = $(if $(findstring examples/,$(STUDY)),$(EXAMPLE_DATA))
+
 PACKAGE_FILES := $(shell find cxresearch -name '*.py' -o -name '*.yaml' -o -name '*.j2')
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: setup report reports example-reports test test-fast lint wheel-check bench lab clean help
+.PHONY: setup report reports example-reports test test-fast lint wheel-check bench lab clean help xlsx deck pdf
 
 help:
 	@echo "make report   render reports/demo/index.html (STUDY=path/to/study.yaml for another study)"
 	@echo "make reports  render every data/<name>/study.yaml into reports/<name>/"
 	@echo "make report-airline-tweets   the real-data example (make example-reports: all of them)"
 	@echo "make report-Brightline       the demo study's report for another brand"
+	@echo "make xlsx / make deck / make pdf   reports/<name>.xlsx, .pptx, .pdf (STUDY=... as for report)"
 	@echo "make test     run the tests"
 	@echo "make lint     ruff (lint, import order, pyupgrade), ruff format --check, doctests"
 	@echo "make wheel-check  build the wheel, install it in a fresh venv, render a report from /tmp"
@@ -42,7 +48,7 @@ report: $(OUT)/index.html
 
 # The report is rebuilt only when the study's files, the notebooks or the package change.
 $(OUT)/index.html: $(STUDY) $(filter-out $(STUDY),$(wildcard $(STUDY_DIR)/*)) $(NOTEBOOKS) $(PACKAGE_FILES) $(INSTALLED)
-	$(BIN)/cxresearch report $(STUDY) --out $(OUT) $(PARAMS)
+	$(STUDY_DATA) $(BIN)/cxresearch report $(STUDY) --out $(OUT) $(PARAMS)
 
 # Every study folder under data/ (data/<name>/study.yaml -> reports/<name>/).
 reports: $(INSTALLED) data/demo/study.yaml
@@ -51,9 +57,7 @@ reports: $(INSTALLED) data/demo/study.yaml
 	  $(BIN)/cxresearch report $$study --out reports/$$name --quiet || exit 1; \
 	done
 
-# The real-data examples (examples/<name>/study.yaml, reading ../shared/data as it is:
-# data files outside a study folder are read only from folders allowed like this).
-EXAMPLE_DATA := CXRESEARCH_DATA_DIRS=$(abspath ../shared/data)
+# The real-data examples, each into reports/<name>/.
 example-reports: $(INSTALLED)
 	@for study in examples/*/study.yaml; do \
 	  name=$$(basename $$(dirname $$study)); \
@@ -70,6 +74,18 @@ report-%: $(INSTALLED) data/demo/study.yaml
 	$(if $(wildcard examples/$*/study.yaml),\
 	  $(EXAMPLE_DATA) $(BIN)/cxresearch report examples/$*/study.yaml --out reports/$*,\
 	  $(BIN)/cxresearch report $(STUDY) --out reports/$(notdir $(STUDY_DIR))-$* -p brand "$*")
+
+# What researchers hand over: a workbook, a slide deck and a PDF of the report, from the
+# report's own results (read back from the results cache when the report was rendered).
+# make xlsx STUDY=examples/telco-churn/study.yaml writes reports/telco-churn.xlsx.
+xlsx: $(INSTALLED) $(STUDY)
+	$(STUDY_DATA) $(BIN)/cxresearch export $(STUDY) --xlsx $(OUT).xlsx $(PARAMS)
+
+deck: $(INSTALLED) $(STUDY)
+	$(STUDY_DATA) $(BIN)/cxresearch export $(STUDY) --pptx $(OUT).pptx $(PARAMS)
+
+pdf: $(OUT)/index.html
+	$(STUDY_DATA) $(BIN)/cxresearch export $(STUDY) --pdf $(OUT).pdf --report $(OUT) $(PARAMS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -n 2 -q

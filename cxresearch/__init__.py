@@ -54,12 +54,24 @@ from .data import Codebook, DataQuality, Scale, Study, Touchpoint, load_study
 from .demo import make_demo_study
 from .errors import CxError, OutputFolderError, ParameterError, ReportError, StudyError
 from .metrics import ces, csat, mean_score, nps, share, top_box
-from .report import ChapterSettings, open_chapter, render_report
+from .report import (
+    ChapterSettings,
+    deliverables,
+    open_chapter,
+    render_report,
+    write_deck,
+    write_pdf,
+    write_workbook,
+)
 from .results import Result
 from .stats import Estimate, kish_effective_n
 from .tables import Findings
 
 __all__ = [
+    "deliverables",
+    "write_deck",
+    "write_pdf",
+    "write_workbook",
     "Banner",
     "banner",
     "cache",

@@ -1,4 +1,4 @@
-"""The ``cxresearch`` command: init, demo, validate, report.
+"""The ``cxresearch`` command: init, demo, validate, report, export.
 
 Errors a user can fix (a bad study, a failing chapter, a folder it may not
 write) print one plain line and exit 1, never a traceback; anything
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from .data.draft import draft_codebook
 from .demo import make_demo_study
 from .errors import CxError
 from .report import render_report
+from .report.export import deliverables, find_chromium, write_deck, write_pdf, write_workbook
 
 
 def _parse_value(text: str):
@@ -68,34 +71,36 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="render a study's HTML report")
     report.add_argument("study", help="the study's study.yaml (or its folder)")
     report.add_argument("--out", required=True, help="the report folder, e.g. reports/demo")
-    report.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        default=[],
-        metavar=("NAME", "VALUE"),
-        help="a notebook parameter, e.g. -p min_base 50 (repeatable)",
-    )
-    report.add_argument("--quiet", action="store_true", help="no progress bar")
-    report.add_argument(
-        "--notebooks",
-        metavar="DIR",
-        help="run the chapter notebooks of DIR instead of the shipped ones",
-    )
-    cache = report.add_mutually_exclusive_group()
-    cache.add_argument(
-        "--cache",
-        metavar="DIR",
-        help="keep analysis results in DIR between runs (default: CXRESEARCH_CACHE_DIR, "
-        "else ~/.cache/cxresearch)",
-    )
-    cache.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="keep no results after this run (each analysis still runs once per report)",
-    )
-    for command in (init, validate, report):
+    export = _export_parser(sub)
+    for command in (report, export):
+        command.add_argument(
+            "-p",
+            "--parameter",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("NAME", "VALUE"),
+            help="a notebook parameter, e.g. -p min_base 50 (repeatable)",
+        )
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+        command.add_argument(
+            "--notebooks",
+            metavar="DIR",
+            help="run the chapter notebooks of DIR instead of the shipped ones",
+        )
+        cache = command.add_mutually_exclusive_group()
+        cache.add_argument(
+            "--cache",
+            metavar="DIR",
+            help="keep analysis results in DIR between runs (default: CXRESEARCH_CACHE_DIR, "
+            "else ~/.cache/cxresearch)",
+        )
+        cache.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="keep no results after this run (each analysis still runs once per report)",
+        )
+    for command in (init, validate, report, export):
         command.add_argument(
             "--data-dir",
             action="append",
@@ -103,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="a folder outside the study's where its data files may be (repeatable)",
         )
-    for command in (demo, init, validate, report):  # --debug after the command, too
+    for command in (demo, init, validate, report, export):  # --debug after the command, too
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="as before the command"
         )
@@ -242,7 +247,88 @@ def _report(args) -> int:
     return 0
 
 
-_COMMANDS = {"init": _init, "demo": _demo, "validate": _validate, "report": _report}
+def _export_parser(sub) -> argparse.ArgumentParser:
+    export = sub.add_parser(
+        "export",
+        help="write the report's results as an Excel workbook, a slide deck or a PDF",
+        description="Write what a client receives besides the web page, from the report's "
+        "own results: an Excel workbook (--xlsx), a slide deck (--pptx), a PDF of the "
+        "rendered report (--pdf). Give one or more.",
+    )
+    export.add_argument("study", help="the study's study.yaml (or its folder)")
+    export.add_argument("--xlsx", metavar="FILE", help="the workbook to write, e.g. results.xlsx")
+    export.add_argument("--pptx", metavar="FILE", help="the slide deck to write, e.g. board.pptx")
+    export.add_argument("--pdf", metavar="FILE", help="the PDF of the report to write")
+    export.add_argument(
+        "--report",
+        metavar="DIR",
+        help="for --pdf: a report of this study already rendered in DIR "
+        "(default: render one into a temporary folder)",
+    )
+    return export
+
+
+def _export(args) -> int:
+    """Render the report first when the PDF needs one (the workbook and the deck
+    then read its analyses back from the cache), then write each file."""
+    targets = {"xlsx": args.xlsx, "pptx": args.pptx, "pdf": args.pdf}
+    if not any(targets.values()):
+        raise CxError(
+            "export: name at least one file to write: --xlsx FILE, --pptx FILE or --pdf FILE"
+        )
+    if args.report and not args.pdf:
+        raise CxError("export: --report DIR is the report to print with --pdf; add --pdf FILE")
+    for option, target in targets.items():
+        if target:
+            _check_target(option, Path(target))
+    parameters = {name: _parse_value(value) for name, value in args.parameter}
+    chromium = find_chromium() if args.pdf else None  # before anything is computed
+    scratch = Path(tempfile.mkdtemp(prefix="cxresearch-export-"))
+    cache = scratch / "cache" if args.no_cache else (args.cache or True)
+    try:
+        if args.pdf:
+            folder = Path(args.report) if args.report else scratch / "report"
+            if not args.report:
+                render_report(
+                    Path(args.study),
+                    folder,
+                    parameters,
+                    notebooks=args.notebooks,
+                    progress=not args.quiet,
+                    cache=cache,
+                )
+            print(f"PDF written: {write_pdf(folder, args.pdf, chromium=chromium)}")
+        if args.xlsx or args.pptx:
+            results = deliverables(args.study, parameters, notebooks=args.notebooks, cache=cache)
+            if args.xlsx:
+                print(f"workbook written: {write_workbook(results, args.xlsx)}")
+            if args.pptx:
+                print(f"slide deck written: {write_deck(results, args.pptx)}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def _check_target(option: str, path: Path) -> None:
+    """An output file's folder must exist, and the file may not be a folder
+    (checked before anything is computed)."""
+    if path.is_dir():
+        raise CxError(
+            f"--{option} {path}: is a folder; name a file, e.g. {path / ('report.' + option)}"
+        )
+    if not path.parent.is_dir():
+        raise CxError(f"--{option} {path}: the folder {path.parent} does not exist")
+    if path.suffix.lower() != f".{option}":
+        raise CxError(f"--{option} {path}: the file should end in .{option}")
+
+
+_COMMANDS = {
+    "init": _init,
+    "demo": _demo,
+    "validate": _validate,
+    "report": _report,
+    "export": _export,
+}
 
 
 if __name__ == "__main__":

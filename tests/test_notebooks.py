@@ -80,3 +80,11 @@ def test_papermill_reads_every_parameter_line(path):
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     assigned = [line for line in cell.source.splitlines() if line and not line.startswith("#")]
     assert len(PythonTranslator.inspect(cell)) == len(assigned), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_valid_nbformat_with_an_id_on_every_cell(path):
+    """A cell without an id makes nbformat warn on every report."""
+    raw = nbformat.reader.reads(path.read_text(encoding="utf-8"))
+    assert all("id" in cell for cell in raw["cells"]), "a cell has no id"
+    nbformat.validate(raw)

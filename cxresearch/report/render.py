@@ -124,7 +124,7 @@ def render_report(
     parameters = dict(parameters or {})
     source = Path(notebooks).resolve() if notebooks else chapters_folder()
     every_chapter = chapters_in(source)
-    settings = _check_parameters(parameters, every_chapter)
+    settings = check_parameters(parameters, every_chapter)
     out_dir = check_output_folder(out_dir, study_path)
     study = open_study(study_path, settings)
     check_chapter_parameters(parameters, study)
@@ -135,7 +135,7 @@ def render_report(
     scrubber = PathScrubber.for_report(study_file.parent, build, out_dir, source)
     effective = report_parameters(chapters, parameters)
     try:
-        with results_shared(cache, build) as folder:
+        with results_shared(cache) as folder:
             summary = Background(build_report, study, settings, effective, cache_folder=folder)
             execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
             context = _page_context(study, parameters, chapters)
@@ -150,7 +150,7 @@ def render_report(
     return out_dir / "index.html"
 
 
-def _check_parameters(parameters, chapters) -> ChapterSettings:
+def check_parameters(parameters, chapters) -> ChapterSettings:
     """Check every parameter before any kernel starts and return the shared
     settings: ``study`` is not a parameter, a name no chapter takes is a
     mistake (a typo, an old name), and each value must have its type and range."""

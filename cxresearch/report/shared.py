@@ -24,32 +24,40 @@ from ..cache import ENVIRONMENT, default_folder, prune, use_cache
 
 
 @contextmanager
-def results_shared(cache: str | Path | bool, build: Path) -> Iterator[Path]:
-    """Share analysis results between this process and the kernels it starts.
-
-    ``cache``: True for the lasting default folder
-    (:func:`cxresearch.cache.default_folder`), a folder, or False for a
-    temporary folder of this report only (removed afterwards). A lasting
-    folder is pruned afterwards (:func:`cxresearch.cache.prune`).
-    """
+def results_folder(cache: str | Path | bool) -> Iterator[Path]:
+    """The results folder ``cache`` stands for: True for the lasting default
+    folder (:func:`cxresearch.cache.default_folder`), a folder, or False for a
+    temporary folder of this run only (removed afterwards). A lasting folder
+    is pruned afterwards (:func:`cxresearch.cache.prune`)."""
     lasting = cache is not False
     folder = Path(
         default_folder() if cache is True else cache if lasting else tempfile.mkdtemp("-cx")
-    )
+    ).expanduser()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    previous = os.environ.get(ENVIRONMENT)
-    os.environ[ENVIRONMENT] = str(folder.resolve())
     try:
         yield folder.resolve()
     finally:
-        if previous is None:
-            os.environ.pop(ENVIRONMENT, None)
-        else:
-            os.environ[ENVIRONMENT] = previous
         if lasting:
             prune(folder)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def results_shared(cache: str | Path | bool) -> Iterator[Path]:
+    """Share analysis results between this process and the kernels it starts:
+    the :func:`results_folder` of ``cache``, named to the kernels by the
+    ``CXRESEARCH_CACHE`` environment variable while the block runs."""
+    with results_folder(cache) as folder:
+        previous = os.environ.get(ENVIRONMENT)
+        os.environ[ENVIRONMENT] = str(folder)
+        try:
+            yield folder
+        finally:
+            if previous is None:
+                os.environ.pop(ENVIRONMENT, None)
+            else:
+                os.environ[ENVIRONMENT] = previous
 
 
 class Background:

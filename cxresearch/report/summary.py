@@ -60,6 +60,7 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     confidence: float = 0.95
+    analyses: Any = None  # the Analyses the page was built from
 
     def skipped_once(self) -> list[str]:
         """The notes on what was left out, each once, in the order first given."""
@@ -90,7 +91,8 @@ def build_report(
     settings = settings or ChapterSettings()
     plots.set_theme()
     report = Report()
-    results = _Analyses(study, settings, report.skipped, dict(parameters or {}))
+    results = Analyses(study, settings, report.skipped, dict(parameters or {}))
+    report.analyses = results
     report.cards_title, report.cards, report.cards_family = _cards(study, results)
     report.findings = _findings(results)
     report.priorities = list(results.strategy.top(3).lines) if results.strategy else []
@@ -112,8 +114,11 @@ def build_report(
     return report
 
 
-class _Analyses:
-    """Every analysis the study supports, each called as the chapters call it."""
+class Analyses:
+    """Every analysis the study supports, each called as the chapters call it
+    (``gaps``, ``drivers``, ``segmentation``, ``comparison``, ``journey``,
+    ``funnel``, ``trends``, ``strategy``; None where the study lacks what one
+    needs, with a note in ``skipped``)."""
 
     def __init__(self, study, settings: ChapterSettings, skipped: list[str], parameters: dict):
         random_state = settings.random_state
