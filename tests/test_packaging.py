@@ -10,7 +10,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _names(specs):
-    return {re.split(r"[<>=\[ ]", s, maxsplit=1)[0].lower() for s in specs if isinstance(s, str)}
+    """Package names of a dependency list (conda's ``pip:`` sub-list included)."""
+    flat = [s for s in specs if isinstance(s, str)]
+    flat += [p for s in specs if isinstance(s, dict) for p in s.get("pip", ())]
+    return {re.split(r"[<>=\[ ]", s, maxsplit=1)[0].lower() for s in flat}
 
 
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():
