@@ -20,23 +20,27 @@ respondents; Hennig 2007).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
-from sklearn.cluster import AgglomerativeClustering, KMeans, MiniBatchKMeans
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.metrics import (
-    adjusted_rand_score,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    silhouette_score,
-)
-from sklearn.mixture import GaussianMixture
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from .._lazy import LazyModule
+
+if TYPE_CHECKING:  # scikit-learn loads when a segmentation is fitted, not on import
+    from sklearn.pipeline import Pipeline
+
+_base = LazyModule("sklearn.base")
+_cluster = LazyModule("sklearn.cluster")
+_compose = LazyModule("sklearn.compose")
+_impute = LazyModule("sklearn.impute")
+_metrics = LazyModule("sklearn.metrics")
+_mixture = LazyModule("sklearn.mixture")
+_pipeline = LazyModule("sklearn.pipeline")
+_preprocessing = LazyModule("sklearn.preprocessing")
+_utils = LazyModule("sklearn.utils")
 
 METHODS = ("kmeans", "gmm", "agglomerative")
 
@@ -44,52 +48,84 @@ METHODS = ("kmeans", "gmm", "agglomerative")
 SILHOUETTE_SAMPLE = 5_000
 
 
-class AgglomerativeSegmenter(ClusterMixin, BaseEstimator):
-    """Ward agglomerative clustering that can ``predict``: new respondents go to
-    the nearest segment centroid."""
-
-    def __init__(self, n_clusters: int = 4):
-        self.n_clusters = n_clusters
-
-    def fit(self, X, y=None):
-        self.labels_ = AgglomerativeClustering(n_clusters=self.n_clusters).fit_predict(X)
-        self.cluster_centers_ = np.vstack(
-            [X[self.labels_ == c].mean(axis=0) for c in range(self.n_clusters)]
-        )
-        return self
-
-    def predict(self, X):
-        distances = ((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
-        return distances.argmin(axis=1)
+ESTIMATORS = ("AgglomerativeSegmenter", "RespondentCentring")
 
 
-class RespondentCentring(TransformerMixin, BaseEstimator):
-    """Within-respondent profiles (ipsative centring; Cunningham, Cunningham &
-    Green 1977; Fischer 2004): each rating is first put on 0-1 by its scale,
-    ``(x - lowest) / (highest - lowest)``, then the respondent's own mean over
-    the ratings they gave is subtracted, ``x'_ij = p_ij - mean_j(p_ij)``.
+def __getattr__(name: str):
+    """The module's own scikit-learn estimators, defined on first use (PEP 562):
+    they derive from scikit-learn's base classes, and importing this module must
+    not load scikit-learn (every chapter kernel imports it, few segment). Pickles
+    and ``from ... import RespondentCentring`` find them here as usual."""
+    if name in ESTIMATORS:
+        globals().update(_define_estimators())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    What remains is how a respondent rates one touchpoint *relative to the
-    others*: a general level (a halo: rating everything high or low) is
-    removed, so segments of kind are not masked by segments of level. Columns
-    not named pass through unchanged; missing ratings stay missing. Stateless:
-    ``fit`` learns nothing."""
 
-    def __init__(self, columns: tuple = (), scales: tuple = ()):
-        self.columns = columns
-        self.scales = scales
+@functools.cache
+def _define_estimators() -> dict[str, type]:
+    """The classes named in ``ESTIMATORS``, under their module-level names."""
 
-    def fit(self, X, y=None):
-        return self
+    class AgglomerativeSegmenter(_base.ClusterMixin, _base.BaseEstimator):
+        """Ward agglomerative clustering that can ``predict``: new respondents go to
+        the nearest segment centroid."""
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        columns = list(self.columns)
-        low = np.array([float(s[0]) for s in self.scales])
-        span = np.array([float(s[1]) - float(s[0]) for s in self.scales])
-        share = (X[columns].astype("float64") - low) / np.where(span > 0, span, 1.0)
-        out = X.copy()
-        out[columns] = share.sub(share.mean(axis=1), axis=0)
-        return out
+        def __init__(self, n_clusters: int = 4):
+            self.n_clusters = n_clusters
+
+        def fit(self, X, y=None):
+            self.labels_ = _cluster.AgglomerativeClustering(n_clusters=self.n_clusters).fit_predict(
+                X
+            )
+            self.cluster_centers_ = np.vstack(
+                [X[self.labels_ == c].mean(axis=0) for c in range(self.n_clusters)]
+            )
+            return self
+
+        def predict(self, X):
+            distances = ((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
+            return distances.argmin(axis=1)
+
+    class RespondentCentring(_base.TransformerMixin, _base.BaseEstimator):
+        """Within-respondent profiles (ipsative centring; Cunningham, Cunningham &
+        Green 1977; Fischer 2004): each rating is first put on 0-1 by its scale,
+        ``(x - lowest) / (highest - lowest)``, then the respondent's own mean over
+        the ratings they gave is subtracted, ``x'_ij = p_ij - mean_j(p_ij)``.
+
+        What remains is how a respondent rates one touchpoint *relative to the
+        others*: a general level (a halo: rating everything high or low) is
+        removed, so segments of kind are not masked by segments of level. Columns
+        not named pass through unchanged; missing ratings stay missing. Stateless:
+        ``fit`` learns nothing."""
+
+        def __init__(self, columns: tuple = (), scales: tuple = ()):
+            self.columns = columns
+            self.scales = scales
+
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+            columns = list(self.columns)
+            low = np.array([float(s[0]) for s in self.scales])
+            span = np.array([float(s[1]) - float(s[0]) for s in self.scales])
+            share = (X[columns].astype("float64") - low) / np.where(span > 0, span, 1.0)
+            out = X.copy()
+            out[columns] = share.sub(share.mean(axis=1), axis=0)
+            return out
+
+    classes = {
+        "AgglomerativeSegmenter": AgglomerativeSegmenter,
+        "RespondentCentring": RespondentCentring,
+    }
+    for name, cls in classes.items():
+        cls.__qualname__ = name
+    return classes
+
+
+def _estimator(name: str) -> type:
+    """One of ``ESTIMATORS`` (defined on the first call)."""
+    return _define_estimators()[name]
 
 
 def build_pipeline(
@@ -110,7 +146,12 @@ def build_pipeline(
     steps = [
         (
             "scale",
-            Pipeline([("impute", SimpleImputer()), ("standardize", StandardScaler())]),
+            _pipeline.Pipeline(
+                [
+                    ("impute", _impute.SimpleImputer()),
+                    ("standardize", _preprocessing.StandardScaler()),
+                ]
+            ),
             list(numeric),
         )
     ]
@@ -118,31 +159,36 @@ def build_pipeline(
         steps.append(
             (
                 "profile",
-                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                _preprocessing.OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                 list(categorical),
             )
         )
-    prepare = ColumnTransformer(steps)
+    prepare = _compose.ColumnTransformer(steps)
     if centred:
-        prepare = Pipeline(
+        prepare = _pipeline.Pipeline(
             [
-                ("centre", RespondentCentring(tuple(centred), tuple(centred.values()))),
+                (
+                    "centre",
+                    _estimator("RespondentCentring")(tuple(centred), tuple(centred.values())),
+                ),
                 ("columns", prepare),
             ]
         )
     if method == "kmeans":
         cluster = (
-            MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=random_state)
+            _cluster.MiniBatchKMeans(
+                n_clusters=k, n_init=3, batch_size=4096, random_state=random_state
+            )
             if large
-            else KMeans(n_clusters=k, n_init=4, random_state=random_state)
+            else _cluster.KMeans(n_clusters=k, n_init=4, random_state=random_state)
         )
     elif method == "gmm":
-        cluster = GaussianMixture(
+        cluster = _mixture.GaussianMixture(
             n_components=k, covariance_type="diag", n_init=3, random_state=random_state
         )
     else:
-        cluster = AgglomerativeSegmenter(n_clusters=k)
-    return Pipeline([("prepare", prepare), ("cluster", cluster)])
+        cluster = _estimator("AgglomerativeSegmenter")(n_clusters=k)
+    return _pipeline.Pipeline([("prepare", prepare), ("cluster", cluster)])
 
 
 @dataclass(frozen=True)
@@ -159,17 +205,18 @@ def score_ks(pipeline: Pipeline, data: pd.DataFrame, k_range, random_state: int)
     (a fit that puts everyone in one segment scores worst on each)."""
     rows = []
     z = pipeline.named_steps["prepare"].fit_transform(data)
+    sample = SilhouetteSample(z, random_state)  # the distances once for every k
     for k in range(k_range[0], k_range[1] + 1):
-        model = clone(pipeline.named_steps["cluster"]).set_params(**{_k_param(pipeline): k})
+        model = _base.clone(pipeline.named_steps["cluster"]).set_params(**{_k_param(pipeline): k})
         labels = model.fit_predict(z) if hasattr(model, "fit_predict") else model.fit(z).predict(z)
         one = len(np.unique(labels)) < 2  # a degenerate fit: the worst score on each
         row = {
             "k": k,
-            "silhouette": silhouette(z, labels, random_state),
-            "calinski_harabasz": 0.0 if one else calinski_harabasz_score(z, labels),
-            "davies_bouldin": np.inf if one else davies_bouldin_score(z, labels),
+            "silhouette": silhouette(z, labels, random_state, sample),
+            "calinski_harabasz": 0.0 if one else _metrics.calinski_harabasz_score(z, labels),
+            "davies_bouldin": np.inf if one else _metrics.davies_bouldin_score(z, labels),
         }
-        if isinstance(model, GaussianMixture):
+        if isinstance(model, _mixture.GaussianMixture):
             row["bic"] = model.bic(z)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -178,7 +225,7 @@ def score_ks(pipeline: Pipeline, data: pd.DataFrame, k_range, random_state: int)
 def _k_param(pipeline: Pipeline) -> str:
     return (
         "n_components"
-        if isinstance(pipeline.named_steps["cluster"], GaussianMixture)
+        if isinstance(pipeline.named_steps["cluster"], _mixture.GaussianMixture)
         else "n_clusters"
     )
 
@@ -301,7 +348,7 @@ def null_silhouettes(
     scores = []
     for draw in range(draws):
         x = reference.draw(n, rng)
-        model = clone(pipeline.named_steps["cluster"])
+        model = _base.clone(pipeline.named_steps["cluster"])
         if "random_state" in model.get_params():
             model.set_params(random_state=random_state + draw + 1)
         labels = model.fit_predict(x) if hasattr(model, "fit_predict") else model.fit(x).predict(x)
@@ -309,16 +356,58 @@ def null_silhouettes(
     return NullReference(tuple(scores), n)
 
 
-def silhouette(z: np.ndarray, labels: np.ndarray, random_state: int) -> float:
+def silhouette(
+    z: np.ndarray, labels: np.ndarray, random_state: int, sample: SilhouetteSample | None = None
+) -> float:
     """The mean silhouette (Rousseeuw 1987) on a seeded sample of at most
-    ``SILHOUETTE_SAMPLE`` respondents; 0 when everyone is in one segment."""
+    ``SILHOUETTE_SAMPLE`` respondents; 0 when everyone is in one segment.
+
+    For a respondent i, ``a_i`` is the mean distance to the others of its segment
+    and ``b_i`` the smallest mean distance to another segment's respondents;
+    ``s_i = (b_i - a_i) / max(a_i, b_i)`` (0 alone in a segment). ``sample``: the
+    sample's distances computed once for several labellings of ``z``
+    (:class:`SilhouetteSample`; the same value)."""
     if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(z):
         return 0.0
+    if sample is not None:
+        return sample.score(labels)
     return float(
-        silhouette_score(
+        _metrics.silhouette_score(
             z, labels, sample_size=min(SILHOUETTE_SAMPLE, len(z)), random_state=random_state
         )
     )
+
+
+class SilhouetteSample:
+    """The silhouette's seeded sample of the rows of ``z`` and their distances,
+    shared by every labelling of the same rows (each k of :func:`score_ks`).
+
+    The sample is the one ``silhouette_score(z, labels, sample_size=m,
+    random_state=seed)`` draws, the first ``m = min(SILHOUETTE_SAMPLE, n)`` of
+    ``RandomState(seed).permutation(n)``; the Euclidean distance matrix is
+    computed once by ``pairwise_distances_chunked``, as ``silhouette_samples``
+    computes it, so :meth:`score` returns the very value of ``silhouette_score``
+    with a fraction of the work when several labellings are scored."""
+
+    def __init__(self, z: np.ndarray, random_state: int):
+        self.z, self.random_state = np.asarray(z), random_state
+
+    @functools.cached_property
+    def rows(self) -> np.ndarray:
+        size = min(SILHOUETTE_SAMPLE, len(self.z))
+        return _utils.check_random_state(self.random_state).permutation(len(self.z))[:size]
+
+    @functools.cached_property
+    def distances(self) -> np.ndarray:
+        """``d_ij = ||z_i - z_j||`` over the sample, 0 on the diagonal."""
+        return np.vstack(list(_metrics.pairwise_distances_chunked(self.z[self.rows])))
+
+    def score(self, labels: np.ndarray) -> float:
+        """The mean silhouette of ``labels`` (one per row of ``z``) on the sample."""
+        sampled = np.asarray(labels)[self.rows]
+        return float(
+            np.mean(_metrics.silhouette_samples(self.distances, sampled, metric="precomputed"))
+        )
 
 
 @dataclass(frozen=True)
@@ -352,10 +441,10 @@ def stability(
     scores = []
     for b in range(n_boot):
         rows = rng.integers(0, len(data), len(data))
-        refit = clone(pipeline)
+        refit = _base.clone(pipeline)
         _seed(refit, random_state + b + 1)
         refit.fit(data.iloc[rows])
-        scores.append(adjusted_rand_score(reference, refit.predict(data)))
+        scores.append(_metrics.adjusted_rand_score(reference, refit.predict(data)))
     scores = np.array(scores)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(scores, [alpha, 1 - alpha])

@@ -359,24 +359,38 @@ class DriverFit:
         """Weighted least squares of ``_centred``'s ``column`` on ``[1, design]``,
         from normal equations summed over chunks of rows (minimum norm when
         columns are collinear)."""
-        m = self.model
-        p = m.x.shape[1]
-        k = 1 + p + len(self._use_columns)
+        k = 1 + self.model.x.shape[1] + len(self._use_columns)
         xtx, xty = np.zeros((k, k)), np.zeros(k)
-        for start in range(0, m.n, CHUNK):
-            block = m._centred[start : start + CHUNK]
-            used = ~np.isnan(block[:, :p])
-            design = np.column_stack(
-                [
-                    np.ones(len(block)),
-                    np.where(used, block[:, :p], 0.0),
-                    used[:, self._use_columns].astype(float),
-                ]
-            )
-            weight = v[start : start + CHUNK]
+        for rows, design in self._chunks():
+            weight, block = v[rows], self.model._centred[rows]
             xtx += design.T @ (design * weight[:, None])
             xty += design.T @ (weight * block[:, column])
         return np.linalg.lstsq(xtx, xty, rcond=None)[0]
+
+    def _chunks(self):
+        """``(rows, [1, design])`` per chunk of ``CHUNK`` respondents of
+        ``_centred``; a model of one chunk keeps its design (every resample's
+        least squares reuses it), a larger one builds each chunk's in turn."""
+        n = self.model.n
+        if n <= CHUNK:
+            return [(slice(0, n), self._whole_design)]
+        return (
+            (slice(start, start + CHUNK), self._chunk_design(slice(start, start + CHUNK)))
+            for start in range(0, n, CHUNK)
+        )
+
+    @cached_property
+    def _whole_design(self) -> np.ndarray:
+        """:meth:`_chunk_design` of every respondent (a model of one chunk)."""
+        return self._chunk_design(slice(0, self.model.n))
+
+    def _chunk_design(self, rows: slice) -> np.ndarray:
+        """``[1, centred experiences (0 when not used), use indicators]`` of ``rows``."""
+        p = self.model.x.shape[1]
+        block = self.model._centred[rows, :p]
+        used = ~np.isnan(block)
+        indicators = used[:, self._use_columns].astype(float)
+        return np.column_stack([np.ones(len(block)), np.where(used, block, 0.0), indicators])
 
 
 def _logistic_percent(eta: np.ndarray) -> np.ndarray:
@@ -416,7 +430,7 @@ def tobit_fit(
 
     minimised (negated, per unit of weight) over ``(b, log sigma)`` by Newton
     steps in a trust region with the analytic gradient and Hessian
-    (:func:`_tobit_loss`, :func:`_tobit_hessian`), from ``start`` (least squares)
+    (:class:`_TobitLikelihood`), from ``start`` (least squares)
     and the residuals' standard deviation. When the likelihood has no finite
     maximum (a few answers, all at a limit or fitted exactly), the least-squares
     start is returned as it is. Returns ``(b, sigma)``; when columns
@@ -424,18 +438,17 @@ def tobit_fit(
     squares' (the likelihood does not change along the null space of ``x``).
     """
     w = w / w.sum()
-    lower, upper = y <= low, y >= high
     residual = y - x @ start
     least_squares_sigma = float(np.sqrt(max(w @ residual**2, 1e-12)))
     theta = np.append(start, np.log(least_squares_sigma))
+    likelihood = _TobitLikelihood(x, y, w, low, high)
     try:
         with np.errstate(all="ignore"):
             result = minimize(
-                _tobit_loss,
+                likelihood.loss,
                 theta,
-                args=(x, y, w, lower, upper, low, high),
                 jac=True,
-                hess=_tobit_hessian,
+                hess=likelihood.hessian,
                 method="trust-exact",
                 options={"gtol": 1e-9, "maxiter": 200},
             )
@@ -450,58 +463,96 @@ def tobit_fit(
 
 
 def _row_space(x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``b`` projected on the row space of ``x`` (``b`` itself when ``x`` has full rank)."""
+    """``b`` projected on the row space of ``x``: ``V_k V_k' b`` over the right
+    singular vectors whose singular value is kept (:func:`_kept`); ``b`` itself
+    when ``x`` has full rank, checked first from the singular values alone (the
+    singular vectors cost most of the decomposition)."""
+    if _kept(np.linalg.svd(x, compute_uv=False), x.shape).all():
+        return b
     _, singular, vt = np.linalg.svd(x, full_matrices=False)
-    kept = singular > singular[0] * max(x.shape) * np.finfo(float).eps
+    kept = _kept(singular, x.shape)
     return b if kept.all() else vt[kept].T @ (vt[kept] @ b)
 
 
-def _tobit_terms(theta, x, y, lower, upper, low, high):
-    """Per observation: ``mu = x'b``, ``sigma``, ``z`` (the standardised answer
-    inside; the argument of Phi at a limit) and ``log Phi(z)``."""
+def _kept(singular: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The singular values above ``s_max max(shape) eps`` (numpy's rank tolerance)."""
+    return singular > singular[0] * max(shape) * np.finfo(float).eps
+
+
+@dataclass(frozen=True)
+class _TobitTerms:
+    """The per-observation terms of the Tobit likelihood at one ``theta``."""
+
+    sigma: float
+    z: np.ndarray  # the standardised answer inside; the argument of Phi at a limit
+    log_cdf: np.ndarray  # log Phi(z)
+    log_pdf: np.ndarray  # log phi(z) = -z^2 / 2 - log(2 pi) / 2
+    mills: np.ndarray  # the inverse Mills ratio phi(z) / Phi(z)
+
+
+def _tobit_terms(theta, x, y, lower, upper, low, high) -> _TobitTerms:
+    """Per observation, with ``mu = x'b``: ``z`` = ``(y - mu) / sigma`` inside,
+    ``(low - mu) / sigma`` at or below low, ``(mu - high) / sigma`` at or above
+    high; ``log Phi(z)``, ``log phi(z)`` and ``lambda = phi(z) / Phi(z)``."""
     b, sigma = theta[:-1], np.exp(theta[-1])
     mu = x @ b
     z = np.where(lower, (low - mu) / sigma, np.where(upper, (mu - high) / sigma, (y - mu) / sigma))
-    return mu, sigma, z, log_ndtr(z)
+    log_cdf = log_ndtr(z)
+    log_pdf = -0.5 * z * z - 0.5 * np.log(2 * np.pi)
+    return _TobitTerms(sigma, z, log_cdf, log_pdf, np.exp(log_pdf - log_cdf))
 
 
-def _tobit_loss(theta, x, y, w, lower, upper, low, high) -> tuple[float, np.ndarray]:
-    """The Tobit model's negative log-likelihood per unit of weight and its
-    gradient in ``(b, log sigma)``: with ``lambda`` the inverse Mills ratio
-    ``phi(z) / Phi(z)`` of a censored observation's standardised limit,
-    d/d(x'b) is ``z / sigma`` inside, ``-lambda / sigma`` below, ``+lambda /
-    sigma`` above; d/d(log sigma) is ``z^2 - 1`` inside and ``-lambda z`` at a
-    limit (``z`` the argument of Phi above)."""
-    _, sigma, z, log_cdf = _tobit_terms(theta, x, y, lower, upper, low, high)
-    censored = lower | upper
-    loglik = np.where(censored, log_cdf, -0.5 * z * z - 0.5 * np.log(2 * np.pi) - theta[-1])
-    mills = np.exp(-0.5 * z * z - 0.5 * np.log(2 * np.pi) - log_cdf)
-    d_mu = np.where(lower, -mills, np.where(upper, mills, z)) / sigma
-    d_log_sigma = np.where(censored, -mills * z, z * z - 1)
-    gradient = np.append(x.T @ (w * d_mu), w @ d_log_sigma)
-    return -float(w @ loglik), -gradient
+class _TobitLikelihood:
+    """The two-limit Tobit likelihood of one data set (:func:`tobit_fit`) as
+    the trust-region solver asks for it: :meth:`loss` (with the gradient) and
+    :meth:`hessian` at the same ``theta``, sharing the per-observation terms
+    (:func:`_tobit_terms`, computed once per ``theta``)."""
 
+    def __init__(self, x, y, w, low: float, high: float):
+        self.x, self.y, self.w, self.low, self.high = x, y, w, low, high
+        self.lower, self.upper = y <= low, y >= high
+        self.censored = self.lower | self.upper
+        self._last: tuple[np.ndarray, _TobitTerms] | None = None
 
-def _tobit_hessian(theta, x, y, w, lower, upper, low, high) -> np.ndarray:
-    """The Hessian of :func:`_tobit_loss` in ``(b, log sigma)``. Inside the limits
-    the second derivatives of ``log phi(z) - log sigma`` in ``(x'b, log sigma)``
-    are ``-1 / sigma^2``, ``-2 z / sigma`` and ``-2 z^2``; at a limit, with
-    ``a`` = -1 below and +1 above, ``lambda' = -lambda (z + lambda)``, they are
-    ``lambda' / sigma^2``, ``-a (lambda' z + lambda) / sigma`` and
-    ``lambda z + lambda' z^2``."""
-    _, sigma, z, log_cdf = _tobit_terms(theta, x, y, lower, upper, low, high)
-    mills = np.exp(-0.5 * z * z - 0.5 * np.log(2 * np.pi) - log_cdf)
-    slope = -mills * (z + mills)  # lambda'
-    a = np.where(lower, -1.0, 1.0)
-    censored = lower | upper
-    mu_mu = np.where(censored, slope, -1.0) / sigma**2
-    mu_s = np.where(censored, -a * (slope * z + mills), -2 * z) / sigma
-    s_s = np.where(censored, mills * z + slope * z * z, -2 * z * z)
-    hessian = np.empty((x.shape[1] + 1, x.shape[1] + 1))
-    hessian[:-1, :-1] = x.T @ (x * (w * mu_mu)[:, None])
-    hessian[:-1, -1] = hessian[-1, :-1] = x.T @ (w * mu_s)
-    hessian[-1, -1] = w @ s_s
-    return -hessian
+    def terms(self, theta: np.ndarray) -> _TobitTerms:
+        if self._last is None or not np.array_equal(self._last[0], theta):
+            terms = _tobit_terms(theta, self.x, self.y, self.lower, self.upper, self.low, self.high)
+            self._last = (np.array(theta, copy=True), terms)
+        return self._last[1]
+
+    def loss(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """The negative log-likelihood per unit of weight and its gradient in
+        ``(b, log sigma)``: with ``lambda`` the inverse Mills ratio of a censored
+        observation's standardised limit, d/d(x'b) is ``z / sigma`` inside,
+        ``-lambda / sigma`` below, ``+lambda / sigma`` above; d/d(log sigma) is
+        ``z^2 - 1`` inside and ``-lambda z`` at a limit."""
+        t, lower, upper, w = self.terms(theta), self.lower, self.upper, self.w
+        z, mills = t.z, t.mills
+        loglik = np.where(self.censored, t.log_cdf, t.log_pdf - theta[-1])
+        d_mu = np.where(lower, -mills, np.where(upper, mills, z)) / t.sigma
+        d_log_sigma = np.where(self.censored, -mills * z, z * z - 1)
+        gradient = np.append(self.x.T @ (w * d_mu), w @ d_log_sigma)
+        return -float(w @ loglik), -gradient
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """The Hessian of :meth:`loss` in ``(b, log sigma)``. Inside the limits the
+        second derivatives of ``log phi(z) - log sigma`` in ``(x'b, log sigma)``
+        are ``-1 / sigma^2``, ``-2 z / sigma`` and ``-2 z^2``; at a limit, with
+        ``a`` = -1 below and +1 above, ``lambda' = -lambda (z + lambda)``, they are
+        ``lambda' / sigma^2``, ``-a (lambda' z + lambda) / sigma`` and
+        ``lambda z + lambda' z^2``."""
+        t, x, w, censored = self.terms(theta), self.x, self.w, self.censored
+        z, mills, sigma = t.z, t.mills, t.sigma
+        slope = -mills * (z + mills)  # lambda'
+        a = np.where(self.lower, -1.0, 1.0)
+        mu_mu = np.where(censored, slope, -1.0) / sigma**2
+        mu_s = np.where(censored, -a * (slope * z + mills), -2 * z) / sigma
+        s_s = np.where(censored, mills * z + slope * z * z, -2 * z * z)
+        hessian = np.empty((x.shape[1] + 1, x.shape[1] + 1))
+        hessian[:-1, :-1] = x.T @ (x * (w * mu_mu)[:, None])
+        hessian[:-1, -1] = hessian[-1, :-1] = x.T @ (w * mu_s)
+        hessian[-1, -1] = w @ s_s
+        return -hessian
 
 
 @dataclass(frozen=True)
@@ -723,7 +774,7 @@ def _scenario(fit: DriverFit, frame: ScenarioFrame, goals: list[Goal], counts: n
             continue
         ratings, weights = x[used, goal.column], v[used]
         current = np.average(ratings, weights=weights)
-        target, out["base"][g] = _goal_value(goal, frame, mine, v)
+        target, out["base"][g] = _goal_value(goal, mine, used, v)
         shift = _shift_to(ratings, weights, target, goal.top)
         delta = np.zeros(len(x))
         delta[used] = np.minimum(goal.top, ratings + shift) - ratings
@@ -750,14 +801,14 @@ def _gain(fit: DriverFit, frame: ScenarioFrame, counts: np.ndarray, mine: np.nda
         model = fit.answer_model(counts[fit.model.keep])
         answer = frame.answer[mine]
         has = ~np.isnan(answer)
-        answer, mean = answer[has], model.index(frame.x[mine][has])
+        answer, mean, weights = answer[has], model.index(frame.x[mine][has]), v[has]
         now = _nps_after(answer, 0.0, mean, model.sigma)
 
         def nps_gain(j: int, delta: np.ndarray) -> float:
-            if v[has].sum() <= 0:
+            if weights.sum() <= 0:
                 return np.nan
             after = _nps_after(answer, model.slopes[j] * delta[has], mean, model.sigma)
-            return float(np.average(after - now, weights=v[has]))
+            return float(np.average(after - now, weights=weights))
 
         return nps_gain
     index, link, coefficients = fit.predictor(counts[fit.model.keep])
@@ -813,28 +864,89 @@ def _upper_tail_share(mean: np.ndarray, sigma: float, edge: float, cut) -> np.nd
 
 
 def _goal_value(
-    goal: Goal, frame: ScenarioFrame, mine: np.ndarray, v: np.ndarray
+    goal: Goal, mine: np.ndarray, used: np.ndarray, v: np.ndarray
 ) -> tuple[float, float]:
-    """The goal (reference + margin, capped at the top) and its reference."""
+    """The goal (reference + margin, capped at the top) and its reference; ``used``
+    marks the rows ``mine`` who rated their experience of the goal's touchpoint."""
     if goal.fixed is not None:
         base = goal.fixed
     else:
         answers = goal.expectation[mine]
-        has = ~np.isnan(answers) & ~np.isnan(frame.x[mine, goal.column])  # paired, as gaps
+        has = ~np.isnan(answers) & used  # paired, as gaps
         base = np.average(answers[has], weights=v[has]) if has.any() else np.nan
     return float(min(goal.top, base + goal.margin)), float(base)
 
 
 def _shift_to(ratings: np.ndarray, weights: np.ndarray, target: float, top: float) -> float:
     """The shift s >= 0 with ``mean(min(top, ratings + s)) = target`` (0 when the
-    mean already reaches it; the largest useful shift when the target is the top)."""
-    if not np.isfinite(target) or np.average(ratings, weights=weights) >= target:
+    mean already reaches it; the largest useful shift when the target is the top):
+    50 bisection steps on ``[0, top - min(ratings)]`` of the weighted mean
+    ``m(s) = sum_i w_i min(top, r_i + s) / sum_i w_i``.
+
+    The computed ``m(s)`` is nondecreasing in s (each rounded operation is), so
+    outside a bracket ``below < s < above`` known to hold the root
+    (:func:`_bracket`) a step's verdict is known without computing ``m``: the
+    same steps, the same result, about a quarter of the work."""
+    total = weights.sum()
+    if not np.isfinite(target) or np.multiply(ratings, weights).sum() / total >= target:
         return 0.0
+    mean = _capped_mean(ratings, weights, total, top)
+    below, above = _bracket(ratings, weights, target, top, mean)
     low, high = 0.0, float(top - ratings.min())
     for _ in range(50):
         middle = (low + high) / 2
-        if np.average(np.minimum(top, ratings + middle), weights=weights) < target:
+        if middle <= below or (middle < above and mean(middle) < target):
             low = middle
         else:
             high = middle
     return high
+
+
+def _capped_mean(ratings: np.ndarray, weights: np.ndarray, total: float, top: float):
+    """``m(s) = sum_i w_i min(top, r_i + s) / total``, the arithmetic of
+    ``np.average`` (the same operations in the same order, so the same bits) in
+    one reused buffer and without its checks."""
+    buffer = np.empty_like(ratings)
+
+    def mean(shift: float) -> float:
+        np.add(ratings, shift, out=buffer)
+        np.minimum(top, buffer, out=buffer)
+        np.multiply(buffer, weights, out=buffer)
+        return buffer.sum() / total
+
+    return mean
+
+
+def _bracket(ratings, weights, target: float, top: float, mean) -> tuple[float, float]:
+    """Shifts ``below < above`` with ``mean(below) < target <= mean(above)``, checked
+    on the computed mean: the exact root (:func:`_capped_root`) plus or minus
+    ``1e-13 (1 + top - min(ratings))``; ``(-inf, inf)`` (no bracket) when the
+    check fails."""
+    root = _capped_root(ratings, weights, target, top)
+    margin = 1e-13 * (1 + top - ratings.min())
+    below, above = root - margin, root + margin
+    if np.isfinite(root) and mean(below) < target <= mean(above):
+        return below, above
+    return -np.inf, np.inf
+
+
+def _capped_root(ratings, weights, target: float, top: float) -> float:
+    """The root of the piecewise-linear ``m(s) = target`` in closed form.
+
+    With the respondents sorted by the shift ``c_i = top - r_i`` that caps them,
+    ``W_k`` and ``R_k`` the weight and weighted ratings of the first k, and
+    ``W``, ``R`` the totals: on the piece where exactly the first k are capped,
+    ``m(s) = (top W_k + R - R_k + s (W - W_k)) / W``, so
+    ``s = (target W - top W_k - (R - R_k)) / (W - W_k)``, k the first cap point
+    where ``m`` reaches the target. NaN when no piece does (rounding at the top).
+    """
+    order = np.argsort(top - ratings, kind="stable")
+    caps, w = top - ratings[order], weights[order]
+    weight = np.concatenate([[0.0], np.cumsum(w)])
+    rated = np.concatenate([[0.0], np.cumsum(w * ratings[order])])
+    total, total_rated = weight[-1], rated[-1]
+    at_caps = (top * weight[1:] + total_rated - rated[1:] + caps * (total - weight[1:])) / total
+    k = int(np.searchsorted(at_caps, target))
+    if k == len(caps) or total - weight[k] <= 0:
+        return np.nan
+    return (target * total - top * weight[k] - (total_rated - rated[k])) / (total - weight[k])
