@@ -16,6 +16,14 @@ What it does:
    ``load_study`` on the Parquet study (target), ``kpis(by=["brand", "wave"])``
    (target), ``kpis()`` weighted and unweighted, and ``load_study`` on the CSV
    study (for information).
+   Two floors are timed in the same run, each right before the step it bounds:
+   the *bare read* ``pd.read_parquet`` of the same Parquet file (no check, no
+   typing) for ``load_study``, and the *numpy pass* for ``kpis(by=["brand",
+   "wave"])``: the group codes from the two columns' category codes, then for
+   each KPI column one ``np.bincount`` of those codes weighted by ``w * x``
+   (answered rows only), the least any implementation must read and sum. The
+   report prints ``ratio = ours / floor`` for both (best runs), with PASS at
+   3x or under (FLOOR_RATIO).
 3. Memory, per step: the peak resident set size (RSS) during the step (Linux:
    the high-water mark is reset through ``/proc/self/clear_refs`` before each
    step), the process's peak RSS so far (``getrusage(RUSAGE_SELF).ru_maxrss``,
@@ -50,6 +58,10 @@ HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 ID_COLUMN = "respondent_id"
 MIB = 1024 * 1024
+FLOOR_RATIO = 3.0  # ours / floor at or under this passes
+LOAD_STEP, READ_FLOOR = "load_study (Parquet)", "floor: pd.read_parquet (bare read)"
+KPI_STEP, KPI_FLOOR = 'kpis(by=["brand", "wave"])', "floor: numpy pass (bincount)"
+FLOORS = ((LOAD_STEP, READ_FLOOR), (KPI_STEP, KPI_FLOOR))
 
 
 # -- memory ------------------------------------------------------------------------
@@ -168,9 +180,54 @@ def build_study(folder: str, rows: int, seed: int) -> dict:
         "csv_bytes": csv_path.stat().st_size,
         "parquet_bytes": parquet_path.stat().st_size,
         "peak_rss_bytes": _ru_maxrss_bytes(),
+        "parquet_file": str(parquet_path),
         "parquet_study": str(csv_yaml),
         "csv_study": str(folder_path / "study_csv.yaml"),
     }
+
+
+# -- floors --------------------------------------------------------------------------
+def numpy_pass(study, by=("brand", "wave")):
+    """The least work a KPI table by ``by`` must do: one pass over each KPI column.
+
+    Group codes straight from the columns' category codes (missing as one more
+    code), then per KPI column (yes/no as 1/0) one ``np.bincount`` of the codes
+    weighted by ``w * x`` over the answered rows. Returns the weighted sums.
+    """
+    import numpy as np
+
+    responses = study.responses
+    codes, k = np.zeros(study.n, dtype=np.intp), 1
+    for name in by:
+        column = responses[study.resolve_column(name)].cat
+        size = len(column.categories) + 1
+        codes = codes * size + (column.codes.to_numpy() + 1)
+        k *= size
+    weights = study.weights()
+    w = np.ones(study.n) if weights is None else weights.to_numpy(dtype=float)
+    sums = []
+    for item in study.codebook.outcomes.values():
+        x = responses[item.column].to_numpy(dtype=float, na_value=np.nan)
+        sums.append(np.bincount(codes, np.where(np.isnan(x), 0.0, w * x), minlength=k))
+    return sums
+
+
+def floor_ratios(steps) -> list[dict]:
+    """``ours / floor`` (best runs) for each step and its floor, with the verdict."""
+    best = {s["step"]: s["best_seconds"] for s in steps}
+    return [
+        {
+            "step": ours,
+            "floor": floor,
+            "ours_seconds": best[ours],
+            "floor_seconds": best[floor],
+            "ratio": best[ours] / best[floor],
+            "target_ratio": FLOOR_RATIO,
+            "passed": best[ours] / best[floor] <= FLOOR_RATIO,
+        }
+        for ours, floor in FLOORS
+        if ours in best and floor in best and best[floor] > 0
+    ]
 
 
 # -- measuring -----------------------------------------------------------------------
@@ -260,7 +317,9 @@ def _mib(value) -> str:
     return "n/a" if value is None else f"{value / MIB:,.0f}"
 
 
-def print_report(steps, setup, rows, repeat, env, same_table, contention) -> tuple[list, list]:
+def print_report(
+    steps, setup, rows, repeat, env, same_table, contention, ratios
+) -> tuple[list, list]:
     print()
     print(f"Set-up (not a target), {rows:,} respondents:")
     print(f"  make_demo_study(events=False)  {setup['generate_seconds']:8.2f} s")
@@ -293,6 +352,21 @@ def print_report(steps, setup, rows, repeat, env, same_table, contention) -> tup
             f"  {s['step']:<38} {s['best_seconds']:8.3f} {s['median_seconds']:9.3f} "
             f"{s['rows_per_second']:13,.0f} {target:>9}  {verdict}"
         )
+    print()
+    print(
+        f"Against the floors (best runs; ratio = ours / floor, PASS at {FLOOR_RATIO:g}x or under):"
+    )
+    for r in ratios:
+        verdict = "PASS" if r["passed"] else "FAIL"
+        print(
+            f"  {r['step']:<28} {r['ours_seconds']:7.3f} s / {r['floor']:<36} "
+            f"{r['floor_seconds']:7.3f} s = {r['ratio']:5.2f}x  {verdict}"
+        )
+        if not r["passed"]:
+            missed.append(
+                f"{r['step']}: {r['ratio']:.2f}x its floor ({r['floor']}), "
+                f"target <= {FLOOR_RATIO:g}x"
+            )
     print()
     print("Memory (MiB): RSS at the start of the step, peak RSS during the step, process peak RSS")
     print("so far (ru_maxrss), tracemalloc peak of one extra untimed run:")
@@ -405,16 +479,19 @@ def main(argv=None) -> int:
             steps.append(record)
             return result
 
+        parquet_file = setup["parquet_file"]
+        run(READ_FLOOR, lambda: pd.read_parquet(parquet_file), note="floor of load_study")
         study = run(
-            "load_study (Parquet)",
+            LOAD_STEP,
             lambda: cx.load_study(parquet_study),
             5.0,
             "read, check and type the responses",
         )
         if study.n != args.rows:
             raise SystemExit(f"load_study kept {study.n:,} rows, expected {args.rows:,}")
+        run(KPI_FLOOR, lambda: numpy_pass(study), note="floor of kpis by brand and wave")
         by_table = run(
-            'kpis(by=["brand", "wave"])',
+            KPI_STEP,
             lambda: cx.kpis(study, by=["brand", "wave"]),
             2.0,
             "weighted",
@@ -434,8 +511,9 @@ def main(argv=None) -> int:
             same_table = False
 
         contention = cpu.others_share()
+        ratios = floor_ratios(steps)
         missed, marginal = print_report(
-            steps, setup, args.rows, args.repeat, env, same_table, contention
+            steps, setup, args.rows, args.repeat, env, same_table, contention, ratios
         )
         finished = datetime.now(UTC)
         results = {
@@ -446,8 +524,9 @@ def main(argv=None) -> int:
             "seed": args.seed,
             "repeat": args.repeat,
             "environment": env,
-            "setup": {k: v for k, v in setup.items() if not k.endswith("_study")},
+            "setup": {k: v for k, v in setup.items() if not k.endswith(("_study", "_file"))},
             "steps": steps,
+            "floor_ratios": ratios,
             "kpi_groups": int(by_table.table[list(by_table.by)].drop_duplicates().shape[0]),
             "kpi_table_rows": int(len(by_table.table)),
             "parquet_equals_csv_kpis": same_table,

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from .data.codebook import BinaryItem, ScaleItem
-from .stats import Estimate, GroupedSums, nps_interval, t_interval, wilson_interval
+from .stats import (
+    Estimate,
+    GroupedAnswers,
+    Groups,
+    nps_interval,
+    t_interval,
+    wilson_interval,
+)
 
 NPS_METHOD = "adjusted Wald (Rocks 2016)"
 SHARE_METHOD = "Wilson score (Wilson 1927)"
@@ -24,29 +31,33 @@ MEAN_METHOD = "Student t"
 
 
 # -- grouped statistics: one row per group ------------------------------------
-def _nps_stats(values, weights, codes, k, confidence):
-    valid = ~np.isnan(values)
-    promoters = GroupedSums.of(np.where(valid, values >= 9, np.nan), weights, codes, k)
-    detractors = GroupedSums.of(np.where(valid, values <= 6, np.nan), weights, codes, k)
+# Each takes one variable's answers in groups (:class:`~cxresearch.stats.GroupedAnswers`:
+# the sums every statistic of the variable shares are computed once) and returns
+# (value, low, high, n, n_eff), one array each, one entry per group.
+def _nps_stats(answers: GroupedAnswers, confidence: float):
+    promoters = answers.share(answers.values >= 9)
+    detractors = answers.share(answers.values <= 6)
     p, d, n_eff = promoters.mean, detractors.mean, promoters.n_eff
     low, high = nps_interval(p, d, n_eff, confidence)
     return 100 * (p - d), 100 * low, 100 * high, promoters.count, n_eff
 
 
-def _share_stats(indicator, weights, codes, k, confidence):
-    sums = GroupedSums.of(indicator, weights, codes, k)
+def _share_stats(answers: GroupedAnswers, confidence: float, condition: np.ndarray):
+    """The share (%) of the answers meeting ``condition``, with its Wilson interval."""
+    sums = answers.share(condition)
     low, high = wilson_interval(sums.mean, sums.n_eff, confidence)
     return 100 * sums.mean, 100 * low, 100 * high, sums.count, sums.n_eff
 
 
-def _mean_stats(values, weights, codes, k, confidence):
-    sums = GroupedSums.of(values, weights, codes, k)
+def _yes_share_stats(answers: GroupedAnswers, confidence: float):
+    """The share of yes (1) among yes/no answers (1/0)."""
+    return _share_stats(answers, confidence, answers.values == 1)
+
+
+def _mean_stats(answers: GroupedAnswers, confidence: float):
+    sums = answers.sums()
     low, high = t_interval(sums.mean, sums.variance, sums.n_eff, confidence)
     return sums.mean, low, high, sums.count, sums.n_eff
-
-
-def _indicator(values: np.ndarray, condition: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), np.nan, condition)
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,7 @@ def statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
     """The statistics of an outcome in the KPI table, in their order."""
     label = outcome_title(kpi, item)
     if isinstance(item, BinaryItem):
-        return [_Statistic(kpi, share_title(kpi, item), SHARE_METHOD, _share_stats)]
+        return [_Statistic(kpi, share_title(kpi, item), SHARE_METHOD, _yes_share_stats)]
     if kpi == "nps":
         return [_Statistic(kpi, label, NPS_METHOD, _nps_stats)]
     scale = item.scale
@@ -104,13 +115,13 @@ def statistics_for(kpi: str, item: ScaleItem | BinaryItem) -> list[_Statistic]:
         kpi,
         f"{label} top-2-box %",
         SHARE_METHOD,
-        lambda v, *a: _share_stats(_indicator(v, v >= scale.high - 1), *a),
+        lambda a, confidence: _share_stats(a, confidence, a.values >= scale.high - 1),
     )
     agree = _Statistic(
         kpi,
         f"{label} agree %",
         SHARE_METHOD,
-        lambda v, *a: _share_stats(_indicator(v, v > scale.midpoint), *a),
+        lambda a, confidence: _share_stats(a, confidence, a.values > scale.midpoint),
     )
     mean = _Statistic(kpi, f"{label} mean", MEAN_METHOD, _mean_stats)
     return [mean, agree] if kpi == "ces" else [top2, mean]
@@ -125,9 +136,8 @@ def _one_group(statistic: _Statistic, values, weights, confidence: float) -> Est
         raise ValueError(f"{len(w)} weights for {len(values)} scores")
     if weighted and (np.any(~np.isfinite(w)) or np.any(w <= 0)):
         raise ValueError("weights must be positive and finite")
-    value, low, high, n, n_eff = statistic.compute(
-        values, w, np.zeros(len(values), dtype=np.intp), 1, confidence
-    )
+    groups = Groups(np.zeros(len(values), dtype=np.intp), 1, w if weighted else None)
+    value, low, high, n, n_eff = statistic.compute(groups.answers(values), confidence)
     method = statistic.method + (", weighted (Kish effective n)" if weighted else "")
     return Estimate(
         float(value[0]),
@@ -187,7 +197,7 @@ def top_box(
         "top_box",
         f"top-{boxes}-box %",
         SHARE_METHOD,
-        lambda v, *a: _share_stats(_indicator(v, v >= threshold), *a),
+        lambda a, confidence: _share_stats(a, confidence, a.values >= threshold),
     )
     return _one_group(stat, scores, weights, confidence)
 
@@ -204,7 +214,7 @@ def share(flags, weights=None, confidence: float = 0.95) -> Estimate:
     values = (
         pd.Series(flags, dtype="boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     )
-    stat = _Statistic("share", "share %", SHARE_METHOD, _share_stats)
+    stat = _Statistic("share", "share %", SHARE_METHOD, _yes_share_stats)
     return _one_group(stat, values, weights, confidence)
 
 

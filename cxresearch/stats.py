@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
-from scipy import stats as _st
+
+from ._lazy import LazyModule
+
+# loaded on first use, so that ``import cxresearch`` stays quick: scipy.special's
+# ndtri, stdtrit and stdtr are what scipy.stats' norm.ppf, t.ppf and t.sf call
+_special = LazyModule("scipy.special")
+_st = LazyModule("scipy.stats")  # only the binomial quantile of quantile_interval
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,20 @@ def z_value(confidence: float = 0.95) -> float:
     >>> round(z_value(0.95), 6)
     1.959964
     """
-    return float(_st.norm.ppf(0.5 + confidence / 2))
+    return float(_special.ndtri(0.5 + confidence / 2))
+
+
+def t_quantile(q, df) -> np.ndarray:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom (NaN where
+    ``df`` is not positive), as :func:`scipy.stats.t.ppf` computes it: both call
+    ``scipy.special.stdtrit``, which imports without ``scipy.stats``.
+
+    >>> round(float(t_quantile(0.975, 10)), 6)
+    2.228139
+    """
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(df > 0, _special.stdtrit(np.where(df > 0, df, 1.0), q), np.nan)
 
 
 def wilson_interval(
@@ -117,7 +136,7 @@ def t_interval(
     """
     mean, variance, n = (np.asarray(a, dtype=float) for a in (mean, variance, n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = _st.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
+        t = t_quantile(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
         half = t * np.sqrt(variance / n)
     return mean - half, mean + half
 
@@ -215,6 +234,93 @@ class GroupedSums:
             return population * n_eff / (n_eff - 1)
 
 
+class Groups:
+    """Group codes and survey weights shared by the :class:`GroupedSums` of many variables.
+
+    ``GroupedSums.of`` copies the answered rows of each variable before its five
+    ``numpy.bincount`` passes; a KPI table asks for a dozen such sums over the same
+    groups. Here the rows of no group (code ``-1``) and, per variable, the rows
+    without an answer go to one extra bin ``k`` that is dropped, so no row is
+    copied, and what several statistics of one variable share is summed once:
+
+    - the count, ``sum w`` and ``sum w^2`` of its answered rows (:meth:`answers`),
+      which are the groups' own totals when every row is answered;
+    - a share's indicator ``I`` (0 or 1) needs one pass: ``sum w I^2 = sum w I``;
+    - unweighted (``weights=None``), ``sum w`` and ``sum w^2`` are the counts.
+
+    Each bin is still summed over its rows in row order, so every sum is the
+    very number ``GroupedSums.of`` gives (tests check it bit for bit).
+    """
+
+    def __init__(self, codes: np.ndarray, k: int, weights: np.ndarray | None = None):
+        codes = np.asarray(codes, dtype=np.intp)
+        self.k = int(k)
+        self.bins = np.where(codes >= 0, codes, self.k) if codes.size and codes.min() < 0 else codes
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self._totals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._squares: np.ndarray | None = None
+
+    def answers(self, values: np.ndarray) -> GroupedAnswers:
+        """One variable's answers (NaN = no answer), ready for its statistics."""
+        values = np.asarray(values, dtype=float)
+        unanswered = np.isnan(values)
+        if not unanswered.any():
+            return GroupedAnswers(self, values, self.bins, *self.totals())
+        bins = np.where(unanswered, self.k, self.bins)
+        return GroupedAnswers(self, values, bins, *self.base(bins))
+
+    def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, ``sum w`` and ``sum w^2`` of every group (computed once)."""
+        if self._totals is None:
+            self._totals = self.base(self.bins)
+        return self._totals
+
+    def base(self, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, ``sum w`` and ``sum w^2`` of the rows in each of the ``k`` bins."""
+        count = self.sum(bins)
+        if self.weights is None:
+            return count, count.astype(float), count.astype(float)
+        if self._squares is None:
+            self._squares = self.weights * self.weights
+        return count, self.sum(bins, self.weights), self.sum(bins, self._squares)
+
+    def sum(self, bins: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """``numpy.bincount`` over the ``k`` groups, the dropped bin ``k`` cut off."""
+        return np.bincount(bins, weights, minlength=self.k + 1)[: self.k]
+
+
+@dataclass(frozen=True)
+class GroupedAnswers:
+    """One variable in :class:`Groups`: its values, the bins of its answered rows
+    (the others in bin ``k``) and their count, ``sum w`` and ``sum w^2``."""
+
+    groups: Groups
+    values: np.ndarray
+    bins: np.ndarray
+    count: np.ndarray
+    sw: np.ndarray
+    sw2: np.ndarray
+
+    def sums(self) -> GroupedSums:
+        """The variable's own sums: ``GroupedSums.of(values, weights, codes, k)``."""
+        g, x = self.groups, self.values
+        wx = x if g.weights is None else g.weights * x  # (1.0 * x is x)
+        swx = g.sum(self.bins, wx)
+        wx = np.multiply(wx, x, out=None if g.weights is None else wx)
+        base = self.count.copy(), self.sw.copy(), self.sw2.copy()
+        return GroupedSums(*base, swx, g.sum(self.bins, wx))
+
+    def share(self, condition: np.ndarray) -> GroupedSums:
+        """Sums of the indicator ``condition`` (True = 1) over the answered rows:
+        ``GroupedSums.of(np.where(answered, condition, nan), weights, codes, k)``."""
+        g = self.groups
+        if g.weights is None:
+            hits = g.sum(np.where(condition, self.bins, g.k)).astype(float)
+        else:
+            hits = g.sum(self.bins, np.multiply(g.weights, condition))  # w or 0.0
+        return GroupedSums(self.count.copy(), self.sw.copy(), self.sw2.copy(), hits, hits.copy())
+
+
 def t_test_p(mean: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Two-sided p-value of a one-sample (or paired) t test of ``mean = 0``:
     ``t = mean / sqrt(variance / n)`` on ``n - 1`` degrees of freedom. With
@@ -223,7 +329,8 @@ def t_test_p(mean: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarra
     mean, variance, n = (np.asarray(a, dtype=float) for a in (mean, variance, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / np.sqrt(variance / n)
-        return 2 * _st.t.sf(np.abs(t), np.where(n > 1, n - 1, np.nan))
+        df = np.where(n > 1, n - 1, np.nan)
+        return 2 * np.where(df > 0, _special.stdtr(df, -np.abs(t)), np.nan)
 
 
 def adjust_pvalues(p: np.ndarray, method: str = "holm") -> np.ndarray:

@@ -10,6 +10,7 @@ from ..data.codebook import BinaryItem, ScaleItem
 from ..errors import Problem, StudyError
 
 MISSING_GROUP = "(missing)"
+_FEW_CELLS = 1 << 16  # group_codes keeps this many combinations of codes uncompressed
 OUTCOME_PREFERENCE = ("nps", "csat", "loyalty")
 
 NEEDS = {
@@ -24,6 +25,7 @@ NEEDS = {
     "events": "web events with funnel steps (events: with funnel:)",
     "measures": "outcomes, touchpoint experiences or feedback to compare",
     "feedback": "a feedback: section (the sentiment of reviews or posts)",
+    "text": "comments (text: columns, or feedback: text)",
     "loyalty": "NPS and a retained, referral or loyalty outcome",
     "segments": "touchpoint items and at least 20 respondents to segment",
     "journey": (
@@ -59,15 +61,79 @@ def as_list(by) -> list[str]:
 
 def group_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer group codes for ``columns`` (missing values form their own group,
-    labelled ``(missing)``) and the table of group keys in code order."""
+    labelled ``(missing)``) and the table of group keys in code order.
+
+    The groups and their order are those of ``frame.groupby(columns, observed=True,
+    dropna=False, sort=True)``: each column's values sorted (a category in its
+    categories' order), missing last, the first column slowest. The codes are
+    built column by column from each column's own codes (a category's codes as
+    they are), so a million respondents cost a few array passes.
+    """
     if not columns:
         return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=[0])
-    grouped = frame.groupby(columns, observed=True, dropna=False, sort=True)
-    codes = grouped.ngroup().to_numpy()
-    keys = grouped.size().index.to_frame(index=False)
-    for column in columns:
-        keys[column] = keys[column].astype("string").fillna(MISSING_GROUP)
-    return codes.astype(np.intp), keys
+    combined, cells = None, np.zeros((1, 0), dtype=np.intp)
+    labels = []
+    for i, column in enumerate(columns):
+        codes, uniques, size = _column_codes(frame[column])
+        if combined is None:
+            combined = codes
+        else:  # (combined < len(cells) <= rows, or small: no overflow)
+            combined *= size
+            combined += codes
+        joint = len(cells) * size  # the joint codes run from 0 to joint - 1
+        if i == len(columns) - 1 or joint > _FEW_CELLS:
+            observed, combined = _observed(combined, joint)
+        else:  # few combinations: keep them all until the last column
+            observed = np.arange(joint)
+        cells = np.column_stack([cells[observed // size], observed % size])
+        labels.append(uniques)
+    keys = pd.DataFrame(
+        {
+            c: _key_labels(u, cells[:, i])
+            for i, (c, u) in enumerate(zip(columns, labels, strict=True))
+        }
+    )
+    return combined, keys
+
+
+def _column_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray, int]:
+    """A column's codes (a new intp array) in the order of its sorted distinct
+    values (a category's in its categories' order), missing values coded
+    ``len(uniques)``, and the number of codes (one more when a value is missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    missing = codes < 0
+    codes = codes.astype(np.intp)
+    if not missing.any():
+        return codes, uniques, len(uniques)
+    codes[missing] = len(uniques)
+    return codes, uniques, len(uniques) + 1
+
+
+def _observed(joint: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The joint codes (in ``0..size-1``) that occur, sorted, and each row's rank
+    among them (the codes themselves when every one occurs)."""
+    if size <= max(4 * len(joint), 1 << 16):
+        seen = np.bincount(joint, minlength=size) > 0
+        observed = np.flatnonzero(seen)
+        if len(observed) == size:
+            return observed, joint
+        rank = np.cumsum(seen) - 1
+        return observed, rank[joint]
+    observed, inverse = np.unique(joint, return_inverse=True)
+    return observed, inverse.reshape(-1).astype(np.intp, copy=False)
+
+
+def _key_labels(uniques, index: np.ndarray) -> pd.Series:
+    """The labels of one key column: text, missing values as ``(missing)``."""
+    text = pd.Series(uniques).astype("string")
+    missing = index == len(text)
+    labels = text.iloc[np.where(missing, 0, index)].reset_index(drop=True) if len(text) else None
+    if labels is None:
+        return pd.Series([MISSING_GROUP] * len(index), dtype="string")
+    return labels.mask(missing, MISSING_GROUP)
 
 
 def item_values(study, item: ScaleItem | BinaryItem) -> np.ndarray:

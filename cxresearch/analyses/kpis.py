@@ -16,6 +16,7 @@ import pandas as pd
 from ..metrics import statistics_for
 from ..plots import estimate_dots
 from ..results import Result
+from ..stats import Groups
 from ..tables import Findings, estimates_wide, html_table
 from ._common import as_list, group_codes, item_values
 
@@ -133,23 +134,17 @@ def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> 
     """
     columns = [study.resolve_column(b) for b in as_list(by)]
     codes, keys = group_codes(study.responses, columns)
-    k = len(keys)
     w_series = study.weights() if weighted else None
-    w = np.ones(study.n) if w_series is None else w_series.to_numpy(dtype=float)
-    parts = []
+    weights = None if w_series is None else w_series.to_numpy(dtype=float)
+    groups = Groups(codes, len(keys), weights)
+    method_note = ", weighted (Kish effective n)" if w_series is not None else ""
+    rows = []  # (kpi, statistic, method, (value, low, high, n, n_eff)) per statistic
     for kpi, item in study.codebook.outcomes.items():
-        values = item_values(study, item)
+        answers = groups.answers(item_values(study, item))
         for statistic in statistics_for(kpi, item):
-            value, low, high, n, n_eff = statistic.compute(values, w, codes, k, confidence)
-            part = keys.copy()
-            part["kpi"], part["statistic"] = kpi, statistic.name
-            part["value"], part["low"], part["high"] = value, low, high
-            part["n"], part["n_eff"] = n.astype(int), n_eff
-            part["method"] = statistic.method + (
-                ", weighted (Kish effective n)" if w_series is not None else ""
-            )
-            parts.append(part)
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            estimates = statistic.compute(answers, confidence)
+            rows.append((kpi, statistic.name, statistic.method + method_note, estimates))
+    table = _long_table(keys, rows)
     if not table.empty:
         table["below_min_base"] = table["n"] < study.codebook.min_base
         table = _own_brand_first(table, study, columns)
@@ -160,6 +155,27 @@ def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> 
         weighted=w_series is not None,
         confidence=confidence,
     )
+
+
+def _long_table(keys: pd.DataFrame, rows: list) -> pd.DataFrame:
+    """One row per group and statistic: the group keys repeated for each statistic
+    (statistics in order, groups in key order within each), then the estimates."""
+    if not rows:
+        return pd.DataFrame()
+    k, m = len(keys), len(rows)
+    groups = np.tile(np.arange(k), m)
+
+    def repeated(i: int) -> np.ndarray:
+        return np.repeat(np.array([row[i] for row in rows], dtype=object), k)
+
+    def stacked(i: int) -> np.ndarray:
+        return np.concatenate([row[3][i] for row in rows])
+
+    columns = {c: keys[c].array.take(groups) for c in keys.columns}
+    columns |= {"kpi": repeated(0), "statistic": repeated(1)}
+    columns |= {"value": stacked(0), "low": stacked(1), "high": stacked(2)}
+    columns |= {"n": stacked(3).astype(int), "n_eff": stacked(4), "method": repeated(2)}
+    return pd.DataFrame(columns)
 
 
 def _own_brand_first(table: pd.DataFrame, study, columns: list[str]) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import Problem, StudyError, problem_at_rows
 from .codebook import BinaryItem, Codebook, ScaleItem
@@ -66,7 +68,8 @@ class _ResponsesChecker:
         if rows_read == 0 or frame.shape[1] == 0:
             raise StudyError(Problem(self.file, "the file has no data rows"))
         blank = _blank_rows(frame)
-        frame = frame.loc[~blank]
+        if blank.any():  # (no copy of a million rows when none is blank)
+            frame = frame.loc[~blank]
         if frame.empty:
             raise StudyError(Problem(self.file, "the file has no data rows (all rows are blank)"))
         unusable = self.check_header() | self.check_columns_present(frame)
@@ -76,9 +79,10 @@ class _ResponsesChecker:
         if self.problems:
             raise StudyError(self.problems)
         self.note_study_codes()
-        self.warn_unanswered(out)
         ordered = [c for _, c in self.codebook.column_roles() if c in out and c != self.codebook.id]
         out = out[list(dict.fromkeys(ordered))]
+        unanswered = {c: _missing(out[c]) for c in self.answer_columns()}
+        self.warn_unanswered(unanswered, len(out))
         quality = DataQuality(
             source=self.file,
             read_notes=self.raw.notes,
@@ -86,7 +90,7 @@ class _ResponsesChecker:
             rows_kept=len(out),
             dropped={"blank rows": int(blank.sum())} if blank.any() else {},
             dont_know=self.dont_know,
-            unanswered={c: int(out[c].isna().sum()) for c in self.answer_columns()},
+            unanswered=unanswered,
             notes=tuple(self.notes),
             na_like=self.na_like,
             na_like_kept=tuple(self.na_like_kept),
@@ -203,11 +207,12 @@ class _ResponsesChecker:
         codes = list(self.codebook.missing)
         if not codes:
             return numbers
-        is_code = numbers.isin(codes)
+        is_code = _is_code(numbers.to_numpy(dtype=float), codes)
         found = int(is_code.sum())
         self.dont_know[column] = self.dont_know.get(column, 0) + found
-        if found:
-            self.study_codes_found[column] = found
+        if not found:
+            return numbers
+        self.study_codes_found[column] = found
         return numbers.mask(is_code)
 
     def note_study_codes(self) -> None:
@@ -223,16 +228,19 @@ class _ResponsesChecker:
     def operational(self, values: pd.Series, column: str) -> pd.Series:
         values = self.without_declared_missing(self.blank_na_like(values, column), column)
         numbers = self.without_study_codes(self.numeric(values, column), column)
-        negative = numbers < 0
-        if negative.any():
-            self.fail_rows(column, "negative values in an operational measure", negative)
+        if _span(numbers.to_numpy(dtype=float))[0] < 0:  # (no mask when none is negative)
+            self.fail_rows(column, "negative values in an operational measure", numbers < 0)
         return numbers
 
     def category(self, values: pd.Series, column: str) -> pd.Series:
         """A brand, wave, profile or feedback column: a category, or numbers for a
         numeric profile (tenure). "NA"-like text is a category where it is one
-        of several (a region coded NA, North America), else a missing value."""
+        of several (a region coded NA, North America), else a missing value.
+
+        A text column is decided once per distinct value (:meth:`distinct_category`)."""
         values = self.without_declared_missing(values, column)
+        if _labels_once(values.dtype):
+            return self.distinct_category(values, column)
         mask = _na_like_mask(values)
         rest = values if mask is None else values.mask(mask)
         numbers = _numbers_or_none(rest) if column in self.codebook.profile else None
@@ -246,20 +254,50 @@ class _ResponsesChecker:
             return _as_number(self.without_study_codes(numbers, column))
         return _as_category(self.without_invisible(values, column))
 
-    def without_invisible(self, values: pd.Series, column: str) -> pd.Series:
+    def distinct_category(self, values: pd.Series, column: str) -> pd.Series:
+        """:meth:`category` of a text column, each step taken on its distinct values
+        (a few labels however many respondents) and spread back to the rows by
+        their codes: the same values, counts and notes as row by row."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        distinct = pd.Series(uniques)
+        mask = _na_like_mask(distinct)
+        rest = distinct if mask is None else distinct.mask(mask)
+        numbers = _numbers_or_none(rest) if column in self.codebook.profile else None
+        if mask is not None:
+            row_mask = _spread(mask.to_numpy(dtype=bool), codes, False, values.index)
+            self.count_na_like(values, column, row_mask)
+            if numbers is None and _has_text(rest):
+                self.na_like_kept.append(column)
+            else:
+                distinct = rest
+        if numbers is not None:
+            spread = _spread(numbers.to_numpy(dtype=float), codes, np.nan, values.index)
+            return _as_number(self.without_study_codes(spread, column))
+        labels = _as_category(self.without_invisible(distinct, column, codes))
+        label_codes = _spread(labels.cat.codes.to_numpy(), codes, -1, values.index)
+        return pd.Series(
+            pd.Categorical.from_codes(label_codes.to_numpy(), dtype=labels.dtype),
+            index=values.index,
+        )
+
+    def without_invisible(
+        self, values: pd.Series, column: str, codes: np.ndarray | None = None
+    ) -> pd.Series:
         """Category labels without invisible format characters (zero-width spaces,
         right-to-left overrides, byte-order marks: Unicode category Cf). They
         would make "North" and "North" + U+200B two groups, or reverse the rest of
-        a sentence in the report; how many values had them is noted."""
+        a sentence in the report; how many values had them is noted. ``codes``:
+        ``values`` are a column's distinct values, ``codes`` its rows (counted)."""
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             return values
         text = values.astype("string")
         has = text.str.contains(_INVISIBLE, regex=True, na=False)
         if not has.any():
             return values
+        found = int(has.sum()) if codes is None else int(np.isin(codes, np.flatnonzero(has)).sum())
         self.notes.append(
             f"column '{column}': invisible formatting characters (zero-width or "
-            f"right-to-left controls) removed from {int(has.sum()):,} values"
+            f"right-to-left controls) removed from {found:,} values"
         )
         return text.str.replace(_INVISIBLE, "", regex=True)
 
@@ -268,7 +306,7 @@ class _ResponsesChecker:
         brand, column = self.codebook.brand, self.codebook.brand_column
         if brand is None or column is None or column not in out:
             return
-        brands = [str(b) for b in out[column].dropna().unique()]
+        brands = [str(b) for b in out[column].unique() if not pd.isna(b)]
         if brand in brands:
             return
         same = [b for b in brands if b.strip().casefold() == brand.strip().casefold()]
@@ -283,20 +321,28 @@ class _ResponsesChecker:
             )
         )
 
-    def warn_unanswered(self, out: pd.DataFrame) -> None:
-        for column in self.answer_columns():
-            if column in out and out[column].isna().all():
+    def warn_unanswered(self, unanswered: dict[str, int], rows: int) -> None:
+        """A warning for each answer column nobody answered (``unanswered``: the
+        number of missing answers by column, of ``rows`` respondents)."""
+        for column, missing in unanswered.items():
+            if missing == rows:
                 self.warnings.append(
-                    f"'{column}' has no answer at all (every one of {len(out):,} respondents "
+                    f"'{column}' has no answer at all (every one of {rows:,} respondents "
                     'left it blank or answered with a "don\'t know" code)'
                 )
 
     def ordered_waves(self, waves: pd.Series) -> pd.Series:
         """The wave column as an ordered category: the codebook's ``waves:`` order,
-        else natural order (:mod:`cxresearch.data.waves`)."""
+        else natural order (:mod:`cxresearch.data.waves`). Decided on the distinct
+        waves (in the order they first appear), spread back by their codes."""
         declared = self.codebook.waves
+        if not isinstance(waves.dtype, pd.CategoricalDtype):  # (a numeric profile as wave)
+            waves = waves.astype("category")
+        labels = waves.cat.categories.astype("string")
         if declared:
-            unknown = waves.notna() & ~waves.astype("string").isin(declared).fillna(False)
+            known = labels.isin(declared)
+            codes = waves.cat.codes.to_numpy()
+            unknown = pd.Series((codes >= 0) & ~np.append(known, True)[codes], index=waves.index)
             if unknown.any():
                 found = ", ".join(sorted(set(waves[unknown].astype(str)), key=natural_key)[:5])
                 self.fail_rows(
@@ -305,11 +351,12 @@ class _ResponsesChecker:
                     unknown,
                 )
                 return waves
-        order = list(declared) if declared else natural_order(waves.dropna().astype(str))
-        return pd.Series(
-            pd.Categorical(waves.astype("string"), categories=order, ordered=True),
-            index=waves.index,
-        )
+        appearing = [str(v) for v in waves.unique() if not pd.isna(v)]
+        order = list(declared) if declared else natural_order(appearing)
+        dtype = pd.CategoricalDtype(order, ordered=True)
+        position = np.append(pd.Index(order).get_indexer(labels), -1)
+        codes = position[waves.cat.codes.to_numpy()]
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=waves.index)
 
     def category_columns(self) -> list[str]:
         cb = self.codebook
@@ -345,18 +392,38 @@ class _ResponsesChecker:
         return numbers.astype("float64")
 
     def scale_values(self, values: pd.Series, item: ScaleItem) -> pd.Series:
-        numbers = self.numeric(values, item.column)
-        is_code = numbers.isin(list(item.missing)) | self.raw.declared_missing(item.column, numbers)
-        if item.missing or item.column in self.raw.user_missing:
-            self.dont_know[item.column] = int(is_code.sum())
-            numbers = numbers.mask(is_code)
-        if item.recode:
-            numbers = numbers.map(lambda v, m=item.recode: m.get(v, v))
+        """A rating: numbers, its "don't know" codes (``missing:``, and the file's own
+        declared missing values) blanked and counted, recoded, then every answer
+        checked to be a whole number on the scale. In numpy: the column's smallest
+        and largest values tell whether a code can be there and whether any answer
+        can be off the scale, so a clean column costs two reductions (and, for
+        floats, one pass for whole numbers); only a column that fails is checked
+        row by row. A float column is not copied unless codes are blanked."""
+        numbers = self.numeric(values, item.column)  # (floats stay shared, never edited)
         x = numbers.to_numpy()
-        outside = pd.Series(
-            ~np.isnan(x) & ((x < item.scale.low) | (x > item.scale.high) | (np.trunc(x) != x)),
-            index=numbers.index,
-        )
+        whole = values.dtype.kind in "iu" and isinstance(values.dtype, np.dtype)
+        span = _span(x)
+        declared = item.column in self.raw.user_missing
+        if item.missing or declared:
+            found = 0
+            if declared or any(np.isnan(c) or span[0] <= c <= span[1] for c in item.missing):
+                is_code = _is_code(x, item.missing)
+                if declared:
+                    is_code |= self.raw.declared_missing(item.column, numbers).to_numpy(bool)
+                found = int(np.count_nonzero(is_code))
+                if found:
+                    x = np.where(is_code, np.nan, x)
+                    numbers, span = pd.Series(x, index=numbers.index, copy=False), _span(x)
+            self.dont_know[item.column] = found
+        if item.recode:
+            numbers = _recoded(numbers, item.recode)
+            x, whole = numbers.to_numpy(), False
+            span = _span(x)
+        if item.scale.low <= span[0] and span[1] <= item.scale.high and (whole or _whole(x)):
+            return numbers
+        with np.errstate(invalid="ignore"):
+            bad = (x < item.scale.low) | (x > item.scale.high) | (np.trunc(x) != x)
+        outside = pd.Series(~np.isnan(x) & bad, index=numbers.index)
         if outside.any():
             examples = ", ".join(f"{v:g}" for v in numbers[outside].unique()[:3])
             self.fail_rows(
@@ -437,18 +504,18 @@ class _ResponsesChecker:
             self.notes.append("the file has no id column: respondents are numbered by data row")
             return pd.Index(frame.index + 1, name="row")
         ids = frame[column].astype("string").str.strip()
-        na_like = ids.str.lower().isin(NA_LIKE).fillna(False).astype(bool)
+        na_like = _na_like_text(ids)
         blank = ids.isna() | (ids == "") | na_like
         if blank.any():
             also = " (or text for no value, such as 'NA')" if na_like.any() else ""
             self.fail_rows(column, f"respondent ids are blank{also}", blank)
-        duplicated = (
-            ids.duplicated(keep=False) & ~blank if not pd.Index(ids).is_unique else blank & False
-        )
-        if duplicated.any():
-            examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
-            self.fail_rows(column, f"duplicate respondent ids: {examples}", duplicated)
-        return pd.Index(ids, name=column)
+        index = pd.Index(ids, name=column)
+        if not _strictly_increasing(ids) and not index.is_unique:
+            duplicated = ids.duplicated(keep=False) & ~blank
+            if duplicated.any():
+                examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
+                self.fail_rows(column, f"duplicate respondent ids: {examples}", duplicated)
+        return index
 
 
 def _blank_rows(frame: pd.DataFrame) -> pd.Series:
@@ -480,6 +547,89 @@ def _na_like_mask(values: pd.Series) -> pd.Series | None:
     return values.isin(found) if found else None
 
 
+def _missing(values: pd.Series) -> int:
+    """How many values of a column are missing."""
+    return int(np.count_nonzero(values.isna().to_numpy(dtype=bool)))
+
+
+def _is_code(x: np.ndarray, codes) -> np.ndarray:
+    """Where ``x`` holds one of the ``codes`` (as ``Series.isin``: NaN matches NaN)."""
+    found = np.zeros(len(x), dtype=bool)
+    for code in codes:
+        found |= np.isnan(x) if np.isnan(code) else (x == code)
+    return found
+
+
+def _span(x: np.ndarray) -> tuple[float, float]:
+    """The smallest and largest number in ``x``, NaN aside (NaN, NaN when there is none)."""
+    if not len(x):
+        return np.nan, np.nan
+    return float(np.fmin.reduce(x)), float(np.fmax.reduce(x))
+
+
+def _whole(x: np.ndarray, step: int = 1 << 16) -> bool:
+    """Whether every number in ``x`` (NaN aside) is a finite whole number:
+    ``|x - trunc(x)|`` is 0, computed in slices that stay in the processor's cache."""
+    buffer = np.empty(min(step, len(x)))
+    for start in range(0, len(x), step):
+        part = x[start : start + step]
+        fraction = buffer[: len(part)]
+        np.trunc(part, out=fraction)
+        with np.errstate(invalid="ignore"):  # (inf - inf: NaN, so infinities apart)
+            np.subtract(part, fraction, out=fraction)
+        np.abs(fraction, out=fraction)
+        if np.fmax.reduce(fraction) > 0 or np.isinf(part).any():
+            return False
+    return True
+
+
+def _recoded(numbers: pd.Series, recode) -> pd.Series:
+    """``numbers.map(lambda v: recode.get(v, v))``, the mapping asked once per
+    distinct value (the result's type as ``map`` infers it from the same values)."""
+    codes, distinct = pd.factorize(numbers.to_numpy(), use_na_sentinel=False)
+    mapped = pd.Series(distinct).map(lambda v, m=recode: m.get(v, v)).to_numpy()
+    return pd.Series(mapped[codes], index=numbers.index, copy=False)
+
+
+def _na_like_text(text: pd.Series) -> pd.Series:
+    """Where a text column holds "NA"-like text (after trimming, ignoring case)."""
+    if isinstance(text.array, pd.arrays.ArrowStringArray):  # in Arrow, without copies
+        arrow = pa.array(text.array)
+        found = pc.is_in(pc.utf8_lower(arrow), value_set=pa.array(sorted(NA_LIKE)))
+        found = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        return pd.Series(found.astype(bool, copy=False), index=text.index, copy=False)
+    return text.str.lower().isin(NA_LIKE).fillna(False).astype(bool)
+
+
+def _strictly_increasing(text: pd.Series) -> bool:
+    """Whether every value of a text column (none missing) sorts after the one
+    before it, byte by byte: then no two are equal, known in one pass instead
+    of a hash table of every value (ids exported in order)."""
+    if not isinstance(text.array, pd.arrays.ArrowStringArray) or len(text) < 2:
+        return False
+    arrow = pa.array(text.array)
+    if arrow.null_count:
+        return False
+    later = pc.greater(arrow.slice(1), arrow.slice(0, len(arrow) - 1))
+    return bool(pc.all(later).as_py())
+
+
+def _labels_once(dtype) -> bool:
+    """Whether a column can be decided once per distinct value: text (each value
+    one string) or a category. (Not object columns: there 1, 1.0 and True would be
+    one distinct value but three texts.)"""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return True
+    return pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+
+
+def _spread(per_value: np.ndarray, codes: np.ndarray, missing, index: pd.Index) -> pd.Series:
+    """Per-distinct-value results spread to the rows (``index``) by their factorize
+    ``codes`` (``-1``, a missing value, gets ``missing``)."""
+    with_missing = np.append(per_value, np.asarray([missing], dtype=per_value.dtype))
+    return pd.Series(with_missing[codes], index=index, copy=False)
+
+
 def _has_text(values: pd.Series) -> bool:
     """Whether a column has any non-blank value."""
     text = values.dropna().astype("string").str.strip()
@@ -509,8 +659,7 @@ def _without_na_like(values: pd.Series) -> pd.Series:
 def _as_number(values: pd.Series) -> pd.Series:
     """A numeric profile column: whole numbers as nullable integers, else floats."""
     numbers = values.astype("float64")
-    whole = numbers.dropna()
-    return numbers.astype("Int64") if (whole % 1 == 0).all() else numbers
+    return numbers.astype("Int64") if _whole(numbers.to_numpy()) else numbers
 
 
 _INVISIBLE = (

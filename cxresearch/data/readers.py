@@ -106,6 +106,7 @@ def read_table(
     labelled: tuple[str, ...] = (),
     *,
     name: str | None = None,
+    categories: tuple[str, ...] = (),
 ) -> RawTable:
     """Read a CSV, Excel, SPSS or Parquet file (or a folder of Parquet parts).
 
@@ -113,6 +114,10 @@ def read_table(
     ``00123`` keep their zeros). In SPSS files, the value labels of
     ``text_columns`` and ``labelled`` columns become their values. ``name``
     is how messages and notes name the file (default: the path as given).
+    ``categories`` are columns of a few labels repeated (brand, wave, profile):
+    a Parquet file's text columns among them are read as Arrow dictionaries (the
+    file stores them so), so they arrive as pandas categories, their labels
+    decoded once rather than once per row.
     """
     path = Path(path)
     shown = str(path) if name is None else name
@@ -125,7 +130,7 @@ def read_table(
         if not path.is_file():
             raise StudyError(Problem(shown, "this is not a regular file (a device or a pipe?)"))
         if suffix in PARQUET_SUFFIXES:
-            return _read_parquet(path, shown)
+            return _read_parquet(path, shown, categories)
         if suffix in (".csv", ".txt", ".tsv"):
             return _read_csv(path, text_columns, shown)
         if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -415,12 +420,29 @@ def _read_spss(
 # --- Parquet -------------------------------------------------------------------------
 
 
-def _read_parquet(path: Path, shown: str) -> RawTable:
+def _read_parquet(path: Path, shown: str, categories: tuple[str, ...] = ()) -> RawTable:
     import pyarrow.parquet as pq
 
-    _parquet_schema(path, shown)
-    table = pq.ParquetFile(path).read()  # (read_table refuses repeated column names)
+    schema = _parquet_schema(path, shown)
+    # (ParquetFile.read, as pq.read_table refuses repeated column names)
+    table = pq.ParquetFile(path, read_dictionary=_as_dictionary(schema, categories)).read()
     return _parquet_table(table, shown, "read as Parquet")
+
+
+def _as_dictionary(schema, categories: tuple[str, ...]) -> list[str]:
+    """The ``categories`` that a Parquet file stores as text, each named once in
+    the file: they can be read as dictionaries (labels and codes)."""
+    import pyarrow as pa
+
+    names = schema.names
+    wanted = set(categories)
+    return [
+        field.name
+        for field in schema
+        if field.name in wanted
+        and names.count(field.name) == 1
+        and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+    ]
 
 
 def _read_parquet_parts(folder: Path, shown: str) -> RawTable:
@@ -525,4 +547,13 @@ def text_columns_of(codebook: Codebook) -> tuple[str, ...]:
     if codebook.feedback is not None:
         feedback = codebook.feedback
         columns += [feedback.sentiment, feedback.reason, feedback.text]
+    return tuple(c for c in columns if c is not None)
+
+
+def category_columns_of(codebook: Codebook) -> tuple[str, ...]:
+    """Columns of a few labels repeated: brand, wave, profile, feedback sentiment
+    and reason (a numeric profile such as tenure stays as the file stores it)."""
+    columns = [codebook.brand_column, codebook.wave, *codebook.profile]
+    if codebook.feedback is not None:
+        columns += [codebook.feedback.sentiment, codebook.feedback.reason]
     return tuple(c for c in columns if c is not None)

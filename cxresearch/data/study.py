@@ -15,7 +15,7 @@ from ..errors import Problem, StudyError
 from .checks import check_benchmark, check_events, check_responses
 from .codebook import STAGES, Codebook
 from .quality import DataQuality
-from .readers import parquet_parts, read_table, text_columns_of
+from .readers import category_columns_of, parquet_parts, read_table, text_columns_of
 
 MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
 LOYALTY_LINKS = ("retained", "referral", "loyalty")  # outcomes NPS is linked to
@@ -96,7 +96,8 @@ class Study:
         or targets to measure gaps against), ``"brands"`` (competitors from a
         brand column with two brands or more, or a benchmark file), ``"events"``, ``"feedback"``,
         ``"loyalty"`` (NPS and a retained, referral or loyalty outcome),
-        ``"segments"`` (touchpoint items and at least 20 respondents), ``"journey"``
+        ``"segments"`` (touchpoint items and at least 20 respondents), ``"text"``
+        (comments: a text: column or feedback: text with at least one comment), ``"journey"``
         (anything the journey chapter shows: gaps, faces, feedback, waits, web
         events, comments, or NPS with a loyalty outcome)."""
         cb = self.codebook
@@ -127,6 +128,12 @@ class Study:
                 cb.outcomes or cb.feedback or any(tp.experience for tp in cb.touchpoints)
             ),
             "feedback": lambda: cb.feedback is not None,
+            "text": lambda: any(
+                column in self.responses.columns
+                and self.responses[column].astype("string").str.strip().fillna("").ne("").any()
+                for column in [t.column for t in cb.text]
+                + ([cb.feedback.text] if cb.feedback is not None and cb.feedback.text else [])
+            ),
             "journey": lambda: bool(
                 any(tp.expectation is not None or tp.target is not None for tp in cb.touchpoints)
                 or any(tp.emotion is not None for tp in cb.touchpoints)
@@ -254,7 +261,13 @@ def load_study(
         )
     places = _DataPlaces(codebook, data_dirs)
     file, name = places.find(codebook.responses, "responses")
-    raw = read_table(file, text_columns_of(codebook), codebook.profile, name=name)
+    raw = read_table(
+        file,
+        text_columns_of(codebook),
+        codebook.profile,
+        name=name,
+        categories=category_columns_of(codebook),
+    )
     responses, quality = check_responses(raw, codebook)
     events = None
     if codebook.events is not None:
