@@ -76,6 +76,10 @@ ANALYSES = {
     "loyalty_links": lambda s, t, c: cx.loyalty_links(s, confidence=c),
     "scorecard": lambda s, t, c: cx.scorecard(s, by="wave", confidence=c),
     "banner": lambda s, t, c: cx.banner(s, confidence=c),
+    "sentiment": lambda s, t, c: cx.sentiment(s, confidence=c),
+    "themes": lambda s, t, c: cx.themes(s, confidence=c),
+    "theme_drivers": lambda s, t, c: cx.theme_drivers(s, confidence=c),
+    "follow_up": lambda s, t, c: cx.follow_up(s, confidence=c),
 }
 
 
@@ -190,6 +194,8 @@ def _mean_width(result) -> float:
     """The mean width of every interval in a result's table (pairs low/high, x_low/x_high)."""
     if isinstance(result, cx.Quotes):
         return result.mentions.high - result.mentions.low
+    if isinstance(result, cx.FollowUp):
+        return result.share_needing.high - result.share_needing.low
     t = result.table
     pairs = [("low", "high")] if {"low", "high"} <= set(t.columns) else []
     pairs += [(c, c[: -len("_low")] + "_high") for c in t.columns if c.endswith("_low")]

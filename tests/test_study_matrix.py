@@ -10,7 +10,7 @@ import cxresearch as cx
 
 pytestmark = pytest.mark.slow
 
-ALL_CHAPTERS = {f"0{i}" for i in range(7)}
+ALL_CHAPTERS = {f"0{i}" for i in range(8)}
 # what each shape lacks: chapters left out and index sections absent
 NOT_SURVEY = {"01", "02", "03", "06"}
 LEFT_OUT = {
@@ -19,8 +19,8 @@ LEFT_OUT = {
     "experiences_only": (set(), {"gaps"}),
     "no_waves": (set(), {"trends"}),
     "text_only": (NOT_SURVEY, {"gaps", "drivers", "personas", "strategy"}),
-    "events_only": (NOT_SURVEY | {"04"}, {"gaps", "drivers", "personas", "competitors"}),
-    "operational_only": (NOT_SURVEY | {"04"}, {"gaps", "drivers", "personas", "competitors"}),
+    "events_only": (NOT_SURVEY | {"04", "07"}, {"gaps", "drivers", "personas", "competitors"}),
+    "operational_only": (NOT_SURVEY | {"04", "07"}, {"gaps", "drivers", "personas", "competitors"}),
 }
 WITHOUT_NPS = {"csat_only", "yes_no_only", "text_only", "events_only", "operational_only"}
 PRESENT = {

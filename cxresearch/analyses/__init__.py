@@ -20,6 +20,18 @@ from .quotes import Quotes, mask_contacts, quotes
 from .scorecard import Scorecard, scorecard
 from .segments import Segmentation, assign_segments, for_segment, segment
 from .strategy import Strategy, strategy
+from .text import (
+    FollowUp,
+    Sentiment,
+    ThemeDrivers,
+    Themes,
+    detect_languages,
+    fightin_words,
+    follow_up,
+    sentiment,
+    theme_drivers,
+    themes,
+)
 from .trends import Trends, trends
 
 __all__ = [
@@ -40,6 +52,10 @@ __all__ = [
     "Smileys",
     "Strategy",
     "Trends",
+    "FollowUp",
+    "Sentiment",
+    "ThemeDrivers",
+    "Themes",
     "assign_segments",
     "compare",
     "drivers",
@@ -58,4 +74,10 @@ __all__ = [
     "smileys",
     "strategy",
     "trends",
+    "detect_languages",
+    "fightin_words",
+    "follow_up",
+    "sentiment",
+    "theme_drivers",
+    "themes",
 ]

@@ -28,6 +28,7 @@ from ..analyses.kpis import kpis
 from ..analyses.operations import operations
 from ..analyses.segments import segment
 from ..analyses.strategy import strategy
+from ..analyses.text import follow_up, has_comments, sentiment, theme_drivers, themes
 from ..analyses.trends import trends
 from ..stats import CORRECTION_NAMES, family_note
 from ..tables import Findings, format_bound, format_difference, html_table
@@ -103,6 +104,7 @@ def build_report(
         _competitors,
         _journey,
         _feedback,
+        _what_customers_say,
         _strategy,
         _trends,
     ):
@@ -117,7 +119,8 @@ def build_report(
 class Analyses:
     """Every analysis the study supports, each called as the chapters call it
     (``gaps``, ``drivers``, ``segmentation``, ``comparison``, ``journey``,
-    ``funnel``, ``trends``, ``strategy``; None where the study lacks what one
+    ``funnel``, ``trends``, ``strategy``, and of the comments ``sentiment``,
+    ``themes``, ``theme_drivers``, ``follow_up``; None where the study lacks what one
     needs, with a note in ``skipped``)."""
 
     def __init__(self, study, settings: ChapterSettings, skipped: list[str], parameters: dict):
@@ -175,6 +178,24 @@ class Analyses:
             )
             if self.drivers
             else self._skip("Strategy", "no touchpoint scores and outcome to relate")
+        )
+
+        self._comments(study, random_state)
+
+    def _comments(self, study, random_state: int) -> None:
+        """The four text analyses, called as the chapter "What customers say" calls them."""
+        self.sentiment = self.themes = self.theme_drivers = self.follow_up = None
+        if not has_comments(study):
+            self._skip("What customers say", "no comments (text: or feedback: text)")
+            return
+        self.sentiment = sentiment(study, random_state=random_state)
+        self.themes = themes(study, sentiment=self.sentiment, random_state=random_state)
+        if study.supports("outcome"):
+            self.theme_drivers = theme_drivers(
+                study, themes_result=self.themes, random_state=random_state
+            )
+        self.follow_up = follow_up(
+            study, sentiment=self.sentiment, themes=self.themes, random_state=random_state
         )
 
     def _skip(self, section: str, reason: str):
@@ -414,6 +435,39 @@ def _feedback(study, results):
         return None
     r = reviews(study)
     return Section("feedback", "Complaints along the journey", r._repr_html_())
+
+
+def _what_customers_say(study, results):
+    """Sentiment by brand, the top themes by share and by impact, the words of
+    detractors, two quotes and the follow-up count (as the chapter shows them)."""
+    mood = results.sentiment
+    if mood is None:
+        return None
+    shown = mood.display()
+    dimensions = shown.index.get_level_values("dimension")
+    by_brand = shown[dimensions.isin(["all", "brand"])]
+    parts = [
+        "<h3>Sentiment</h3>",
+        mood.findings(top=1)._repr_html_(),
+        html_table(by_brand, mood.min_base, mood.caption().replace(mood.describe_method(), "")),
+        "<h3>What they write about</h3>",
+        results.themes.findings(top=3)._repr_html_(),
+    ]
+    impact = results.theme_drivers
+    if impact is not None:
+        parts += [
+            "<h3>Themes that go with a lower score</h3>",
+            impact.lowering(top=3)._repr_html_(),
+            f"<h3>What {escape(impact.groups[0])} say that {escape(impact.groups[1])} don't</h3>",
+            impact.vocabulary(top=6)._repr_html_(),
+        ]
+    parts += [
+        "<h3>In their own words</h3>",
+        results.themes.quotes(top=2)._repr_html_(),
+        "<h3>Who needs a reply</h3>",
+        results.follow_up.findings(top=1)._repr_html_(),
+    ]
+    return Section("comments", "What customers say", "".join(parts))
 
 
 def _strategy(study, results):

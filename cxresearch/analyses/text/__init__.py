@@ -1,6 +1,7 @@
 """What customers write: sentiment, themes, theme drivers and follow-up, offline,
 in Polish, Russian, Bulgarian, Romanian and English (see :mod:`.language`)."""
 
+from .comments import has_comments
 from .followup import FollowUp, follow_up
 from .language import LANGUAGES, detect_languages
 from .sentiment import Sentiment, sentiment
@@ -16,6 +17,7 @@ __all__ = [
     "detect_languages",
     "fightin_words",
     "follow_up",
+    "has_comments",
     "sentiment",
     "theme_drivers",
     "themes",

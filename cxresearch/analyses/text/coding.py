@@ -52,6 +52,7 @@ _selection = LazyModule("sklearn.model_selection")
 _preprocessing = LazyModule("sklearn.preprocessing")
 _metrics = LazyModule("sklearn.metrics")
 _optimize = LazyModule("scipy.optimize")
+_threads = LazyModule("threadpoolctl")
 
 MAX_TERMS = 5000
 FIT_CAP = 20_000
@@ -63,9 +64,18 @@ STABILITY_TOLERANCE = 0.05
 MENTION_SHARE = 0.3
 CHUNK = 50_000
 MIN_LANGUAGE_COMMENTS = 30
+MIN_DISTINCT_COMMENTS = 10
+MIN_TERMS = 3
+LANGUAGE_NAMES = {
+    "pl": "Polish", "ru": "Russian", "bg": "Bulgarian", "ro": "Romanian", "en": "English",
+    "und": "no language (no letters)",
+}  # fmt: skip
 
 
 def _vocabulary(docs: list[str]):
+    """TF-IDF over the distinct comments (a comment repeated 5,000 times is one
+    document for the vocabulary and the idf, so it cannot empty the vocabulary)."""
+    docs = list(dict.fromkeys(docs))
     n = len(docs)
     return _text.TfidfVectorizer(
         token_pattern=r"\S+",
@@ -139,15 +149,33 @@ def choose_k(scores: Mapping[int, float]) -> int:
 
 
 def _discover_one(docs: list[str], rows: np.ndarray, k, random_state: int) -> dict:
-    """NMF themes of the comments ``rows`` (one language): weights and terms."""
+    """NMF themes of the comments ``rows`` (one language): weights and terms.
+    BLAS runs on one thread: the matrices of the NNDSVD start are small, and
+    threads fighting over them made the fits 15 times slower on two cores."""
+    with _threads.threadpool_limits(limits=1):
+        return _discover_one_now(docs, rows, k, random_state)
+
+
+def _discover_one_now(docs: list[str], rows: np.ndarray, k, random_state: int) -> dict:
     fit_rows = capped(rows, random_state, FIT_CAP)
     fit_docs = [docs[i] for i in fit_rows]
-    vectoriser = _vocabulary(fit_docs)
+    try:
+        vectoriser = _vocabulary(fit_docs)
+    except ValueError:  # no word left after the document-frequency limits
+        return {"weights": None, "terms": [], "k": 0, "scores": {}}
     x_fit = vectoriser.transform(fit_docs)
     scores: dict[int, float] = {}
     distinct = len(set(fit_docs))
+    if x_fit.shape[1] < MIN_TERMS or x_fit.nnz == 0:
+        return {"weights": None, "terms": [], "k": 0, "scores": {}}
     if k == "auto":
-        upper = int(min(K_MAX, distinct // 3, x_fit.shape[1] - 1))
+        upper = int(
+            min(
+                K_MAX,
+                max(distinct // 3, min(distinct - 1, MIN_DISTINCT_COMMENTS)),
+                x_fit.shape[1] - 1,
+            )
+        )
         if upper >= 2:
             scores = stability_scores(x_fit, range(2, upper + 1), random_state)
             k = choose_k(scores)
@@ -155,28 +183,71 @@ def _discover_one(docs: list[str], rows: np.ndarray, k, random_state: int) -> di
             k = 1
     k = int(max(1, min(int(k), x_fit.shape[1], distinct)))
     model = _quiet_fit(_nmf(k, random_state), x_fit)
-    weights = np.zeros((len(rows), k), dtype=np.float32)
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        x = vectoriser.transform([docs[i] for i in chunk])
-        weights[start : start + len(chunk)] = model.transform(x)
+    inverse, distinct_docs = pd.factorize(pd.Series([docs[i] for i in rows], dtype=object))
+    unique_weights = np.zeros((len(distinct_docs), k), dtype=np.float32)
+    for start in range(0, len(distinct_docs), CHUNK):  # each distinct comment projected once
+        chunk = list(distinct_docs[start : start + CHUNK])
+        unique_weights[start : start + len(chunk)] = model.transform(vectoriser.transform(chunk))
+    weights = unique_weights[inverse]
     terms = np.asarray(vectoriser.get_feature_names_out())
     top = [list(terms[np.argsort(row)[::-1][:TOP_TERMS]]) for row in model.components_]
     return {"weights": weights, "terms": top, "k": k, "scores": scores}
 
 
+def too_few(language: str, n: int, distinct: int, terms: int, reason: str) -> str:
+    """Why a language's comments got no themes, in words."""
+    name = LANGUAGE_NAMES.get(language, language)
+    return (
+        f"{name}: {_count(n, 'comment')}, {distinct:,} distinct, "
+        f"{_count(terms, 'distinct word')} ({reason})"
+    )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
+def _shortfall(docs: list[str], rows: np.ndarray, language: str) -> str | None:
+    """Why the comments ``rows`` cannot carry a topic model, or None when they can."""
+    texts = [docs[i] for i in rows]
+    distinct = len(set(texts))
+    terms = len({w for d in set(texts) for w in d.split()})
+    if len(rows) < MIN_LANGUAGE_COMMENTS:
+        reason = f"a topic model needs {MIN_LANGUAGE_COMMENTS} comments or more"
+    elif distinct < MIN_DISTINCT_COMMENTS:
+        reason = f"a topic model needs {MIN_DISTINCT_COMMENTS} different comments or more"
+    elif terms < MIN_TERMS:
+        reason = f"a topic model needs {MIN_TERMS} different content words or more"
+    else:
+        return None
+    return too_few(language, len(rows), distinct, terms, reason)
+
+
 def discover(docs: list[str], languages: np.ndarray, k, random_state: int) -> dict:
-    """NMF themes of each language with at least MIN_LANGUAGE_COMMENTS comments
-    (words differ between languages, so each gets its own themes; a codeframe
-    joins them across languages): comment x theme weights, the terms, the
-    language and the stability scores of each theme's model."""
-    has_words = np.array([bool(d) for d in docs])
-    counts = pd.Series(languages[has_words]).value_counts()
-    chosen = [lang for lang, n in counts.items() if n >= MIN_LANGUAGE_COMMENTS]
-    blocks, terms, theme_language, scores = [], [], [], {}
-    for lang in chosen:
+    """NMF themes of each language with at least MIN_LANGUAGE_COMMENTS comments,
+    MIN_DISTINCT_COMMENTS of them different (words differ between languages, so
+    each gets its own themes; a codeframe joins them across languages): comment
+    x theme weights, the terms, the language, the stability scores of each
+    theme's model, and ``skipped``: why any language got no themes, in words."""
+    has_words = np.array([bool(d) for d in docs], dtype=bool)
+    counts = pd.Series(languages[has_words], dtype=object).value_counts()
+    blocks, terms, theme_language, scores, skipped = [], [], [], {}, []
+    for lang in counts.index:
         rows = np.flatnonzero(has_words & (languages == lang))
-        found = _discover_one(docs, rows, k, random_state)
+        why = _shortfall(docs, rows, lang) if lang != "und" else None
+        if lang == "und":
+            why = f"{LANGUAGE_NAMES['und']}: {len(rows):,} comments without words to theme"
+        if why is None:
+            found = _discover_one(docs, rows, k, random_state)
+            if found["weights"] is None:
+                texts = {docs[i] for i in rows}
+                why = too_few(
+                    lang, len(rows), len(texts), len({w for d in texts for w in d.split()}),
+                    "no word is shared by enough comments to form a theme",
+                )  # fmt: skip
+        if why is not None:
+            skipped.append(why)
+            continue
         block = np.zeros((len(docs), found["k"]), dtype=np.float32)
         block[rows] = found["weights"]
         blocks.append(block)
@@ -184,7 +255,13 @@ def discover(docs: list[str], languages: np.ndarray, k, random_state: int) -> di
         theme_language += [lang] * found["k"]
         scores[lang] = found["scores"]
     weights = np.hstack(blocks) if blocks else np.zeros((len(docs), 0), dtype=np.float32)
-    return {"weights": weights, "terms": terms, "language": theme_language, "scores": scores}
+    return {
+        "weights": weights,
+        "terms": terms,
+        "language": theme_language,
+        "scores": scores,
+        "skipped": skipped,
+    }
 
 
 def mentions_from_weights(weights: np.ndarray) -> np.ndarray:

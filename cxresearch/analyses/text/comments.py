@@ -90,6 +90,17 @@ def _text_columns(study) -> list[tuple[str, str | None, bool]]:
     return columns
 
 
+def has_comments(study) -> bool:
+    """Whether a study has at least one comment that is not blank (in its
+    ``text:`` columns or its ``feedback: text`` column)."""
+    responses = study.responses
+    return any(
+        responses[column].astype("string").str.strip().fillna("").ne("").any()
+        for column, _, _ in _text_columns(study)
+        if column in responses.columns
+    )
+
+
 def collect(
     study_or_texts,
     *,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...cache import SURVEY_PARTS, memoised
 from ...results import Result
 from ...stats import Estimate, quantile_interval, wilson_interval
 from ...tables import Findings
@@ -34,6 +35,7 @@ from .sentiment import LOW_BAND, score_comments
 from .themes import themes as find_themes
 
 COMPLAINT_SHARE = 50.0  # % negative: a complaint theme
+SHOWN = 20  # cases in the people's table
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class FollowUp(Result):
     """Result of :func:`follow_up`. ``table``: the comments needing a reply, most
     severe first (case, respondent only when allowed, touchpoint, theme, score,
     sentiment, severity, comment masked, answered). ``answered``: the share (%)
-    answered with its interval (None without a response column); ``time_to_respond``:
+    answered with its interval (None without a response column); ``share_needing``:
+    the share (%) of comments needing a reply with its Wilson interval; ``time_to_respond``:
     the median hours with interval (None without timestamps)."""
 
     has_plot = False
@@ -49,17 +52,25 @@ class FollowUp(Result):
     table: pd.DataFrame
     needing: int
     comments: int
+    share_needing: Estimate
     answered: Estimate | None
     time_to_respond: Estimate | None
     min_base: int
     confidence: float = 0.95
 
     def display(self) -> pd.DataFrame:
-        return self.table.set_index("case")
+        """The :data:`SHOWN` most severe cases (the whole list is ``table``)."""
+        return self.table.head(SHOWN).set_index("case")
 
     def findings(self, top: int = 3) -> Findings:
         """How many need a reply, how many were answered, and how fast."""
-        lines = [f"{self.needing:,} of {self.comments:,} comments need a reply."]
+        if not self.comments:
+            return Findings((), "No comments to follow up.")
+        p = self.share_needing
+        lines = [
+            f"{self.needing:,} of {self.comments:,} comments need a reply "
+            f"({p.value:.0f}% [{p.low:.0f}, {p.high:.0f}])."
+        ]
         if self.answered is not None:
             a = self.answered
             lines.append(
@@ -74,8 +85,11 @@ class FollowUp(Result):
         return Findings(tuple(lines[:top]))
 
     def caption(self) -> str:
+        shown = f"The {min(SHOWN, len(self.table)):,} most severe of {self.needing:,} cases"
         return (
-            "Most severe first (low score, negative sentiment, complaint theme); contacts masked."
+            f"{shown} (low score, negative sentiment, complaint theme); contacts "
+            f"masked. Shares with Wilson {self.interval}s; median time to respond with a "
+            f"distribution-free {self.interval}."
         )
 
 
@@ -107,8 +121,9 @@ def _answered(values: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=bool)
 
 
+@memoised(parts=SURVEY_PARTS)
 def follow_up(
-    study_or_texts,
+    study,
     *,
     sentiment=None,
     themes=None,
@@ -122,10 +137,10 @@ def follow_up(
     confidence: float = 0.95,
 ) -> FollowUp:
     """The comments that need a reply, most severe first, and how the loop was closed."""
-    comments = collect(study_or_texts, outcome=outcome)
+    comments = collect(study, outcome=outcome)
     if sentiment is None:
         scored, _, _ = score_comments(
-            study_or_texts, comments, labels=None, ratings=None, language="auto",
+            study, comments, labels=None, ratings=None, language="auto",
             random_state=random_state,
         )  # fmt: skip
     else:
@@ -133,7 +148,7 @@ def follow_up(
     found = (
         themes
         if themes is not None
-        else find_themes(study_or_texts, outcome=outcome, random_state=random_state)
+        else find_themes(study, outcome=outcome, random_state=random_state)
     )
     complaint_names = set(found.table.loc[found.table["negative"] > COMPLAINT_SHARE, "theme"])
     complaint = (
@@ -174,22 +189,29 @@ def follow_up(
     )
     if show_ids:
         table.insert(1, "respondent", frame["respondent"].to_numpy()[order])
+    n_needing = int(needs.sum())
+    p_needing = n_needing / len(needs) if len(needs) else np.nan
+    lo_needing, hi_needing = wilson_interval(p_needing, len(needs), confidence)
+    share_needing = Estimate(
+        100 * p_needing, 100 * float(lo_needing), 100 * float(hi_needing), len(needs),
+        "Wilson", float(len(needs)), confidence,
+    )  # fmt: skip
     answered = time_to_respond = None
     if response is not None:
-        flags = _answered(_values(study_or_texts, response, comments, "response"))
+        flags = _answered(_values(study, response, comments, "response"))
         table["answered"] = flags[order]
         n = int(needs.sum())
         p = float(flags[needs].mean()) if n else np.nan
         lo, hi = wilson_interval(p, n, confidence)
         answered = Estimate(
-            100 * p, 100 * float(lo), 100 * float(hi), n, "Wilson", None, confidence
+            100 * p, 100 * float(lo), 100 * float(hi), n, "Wilson", float(n), confidence
         )
     if created is not None and responded is not None:
         start = pd.to_datetime(
-            pd.Series(_values(study_or_texts, created, comments, "created")), errors="coerce"
+            pd.Series(_values(study, created, comments, "created")), errors="coerce"
         )
         end = pd.to_datetime(
-            pd.Series(_values(study_or_texts, responded, comments, "responded")),
+            pd.Series(_values(study, responded, comments, "responded")),
             errors="coerce",
         )
         hours = ((end - start).dt.total_seconds() / 3600).to_numpy()[needs]
@@ -200,8 +222,9 @@ def follow_up(
         )
     return FollowUp(
         table,
-        int(needs.sum()),
+        n_needing,
         len(frame),
+        share_needing,
         answered,
         time_to_respond,
         comments.min_base,

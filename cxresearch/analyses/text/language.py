@@ -41,11 +41,18 @@ library (py3langid only fetches a URL from its command line's ``--url``);
 from __future__ import annotations
 
 import functools
+import mmap
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from ...cache import default_folder
+from ..quotes import mask_contacts
 
 LANGUAGES: tuple[str, ...] = ("pl", "ru", "bg", "ro", "en")
 CYRILLIC_LANGUAGES = frozenset({"ru", "bg"})
@@ -71,6 +78,12 @@ NEGATIONS = {
     "ro": frozenset({"nu", "niciodată", "nimic", "fără", "niciun", "nicio", "nici"}),
 }
 MIN_STOPWORD_LEAD = 2
+HANDLES_AND_LINKS = re.compile(r"https?://\S+|www\.\S+|(?<!\w)[@#]\w+")
+"""@handles, #tags and links: left out of the words (on social media they name the
+brand addressed, not what the comment is about)."""
+MAYBE_EMAIL = re.compile(r"[@＠]|[\[({<]\s*at\s*[\])}>]|\b(?:at|małpa|собака)\b", re.IGNORECASE)
+"""Texts that may hold an e-mail address (written out or spelled): masked
+before their words are used, so no name from an address becomes a theme word."""
 
 
 @functools.cache
@@ -111,14 +124,149 @@ def _identifier(candidates: tuple[str, ...]):
 
 @functools.cache
 def _known(language: str):
-    """A cached test of whether simplemma's dictionary of ``language`` knows a word."""
-    import simplemma
+    """A cached test of whether simplemma's dictionary of ``language`` knows a
+    word (as ``simplemma.is_known``, on the stored dictionaries)."""
+    from simplemma.utils import normalize_token
+
+    lookup = _dictionary_lookup()
 
     @functools.cache
     def known(word: str) -> bool:
-        return simplemma.is_known(word, lang=language)
+        return lookup.get_lemma(normalize_token(word), language) is not None
 
     return known
+
+
+# -- simplemma's dictionaries, stored once per machine and memory-mapped ----------
+STORE_FORMAT = 1
+
+
+def store_folder() -> Path:
+    """Where the decoded dictionaries live: ``lemmas/`` in the cache folder
+    (:func:`cxresearch.cache.default_folder`), per simplemma version."""
+    import simplemma
+
+    return default_folder() / "lemmas" / f"simplemma-{simplemma.__version__}-{STORE_FORMAT}"
+
+
+def _write_store(language: str, folder: Path) -> None:
+    """Decode simplemma's dictionary of ``language`` once (seconds for Polish:
+    3.7 million forms) and write it sorted: keys then values in one blob, and
+    their offsets; written to temporary names, then renamed (atomic)."""
+    from simplemma.strategies.dictionaries.dictionary_factory import _load_dictionary_from_disk
+
+    decoded = _load_dictionary_from_disk(language)
+    keys = sorted(decoded)
+    values = [decoded[k] for k in keys]
+    key_ends = np.cumsum([len(k) for k in keys], dtype=np.int64)
+    value_ends = key_ends[-1] + np.cumsum([len(v) for v in values], dtype=np.int64)
+    offsets = np.concatenate([[0], key_ends, value_ends]).astype(np.int64)
+    folder.mkdir(parents=True, exist_ok=True)
+    blob, index = folder / f"{language}.bin", folder / f"{language}.npy"
+    suffix = f".{os.getpid()}.tmp"
+    Path(str(blob) + suffix).write_bytes(b"".join(keys) + b"".join(values))
+    with open(str(index) + suffix, "wb") as out:
+        np.save(out, offsets)
+    os.replace(str(blob) + suffix, blob)  # the blob first: the index marks a complete store
+    os.replace(str(index) + suffix, index)
+
+
+class StoredDictionary(Mapping):
+    """A simplemma dictionary as a memory-mapped sorted blob: a lookup is a
+    binary search (about 22 steps for Polish), reading a few pages; nothing is
+    loaded up front, and processes share the pages."""
+
+    def __init__(self, blob: Path, index: Path):
+        self._offsets = np.load(index, mmap_mode="r")
+        self._n = (len(self._offsets) - 1) // 2
+        with open(blob, "rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def _find(self, key: str) -> int:
+        target, data, offsets = key.encode(), self._data, self._offsets
+        low, high = 0, self._n
+        while low < high:
+            middle = (low + high) >> 1
+            if data[offsets[middle] : offsets[middle + 1]] < target:
+                low = middle + 1
+            else:
+                high = middle
+        if low < self._n and data[offsets[low] : offsets[low + 1]] == target:
+            return low
+        return -1
+
+    def get(self, key: str, default=None):
+        found = self._find(key)
+        if found < 0:
+            return default
+        start = self._n + found
+        return self._data[self._offsets[start] : self._offsets[start + 1]].decode()
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self):
+        for i in range(self._n):
+            yield self._data[self._offsets[i] : self._offsets[i + 1]].decode()
+
+    def __len__(self) -> int:
+        return self._n
+
+
+class Dictionaries:
+    """simplemma's ``DictionaryFactory`` on stored dictionaries: a language's
+    dictionary is decoded and written on first use on this machine, then
+    memory-mapped (milliseconds); where the cache folder cannot be written,
+    simplemma's own loader (in memory) is used."""
+
+    def __init__(self):
+        self._open: dict[str, Mapping] = {}
+
+    def get_dictionary(self, lang: str) -> Mapping:
+        found = self._open.get(lang)
+        if found is None:
+            found = self._open[lang] = self._load(lang)
+        return found
+
+    @staticmethod
+    def _load(lang: str) -> Mapping:
+        folder = store_folder()
+        blob, index = folder / f"{lang}.bin", folder / f"{lang}.npy"
+        try:
+            if not index.exists():
+                _write_store(lang, folder)
+            return StoredDictionary(blob, index)
+        except (OSError, ValueError):
+            from simplemma.strategies.dictionaries.dictionary_factory import (
+                DEFAULT_DICTIONARY_FACTORY,
+            )
+
+            return DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)
+
+
+@functools.cache
+def _dictionary_lookup():
+    from simplemma.strategies.dictionary_lookup import DictionaryLookupStrategy
+
+    return DictionaryLookupStrategy(_dictionaries())
+
+
+@functools.cache
+def _dictionaries() -> Dictionaries:
+    return Dictionaries()
+
+
+@functools.cache
+def _lemmatizer():
+    """simplemma's default lemmatizer (dictionary, rules, affixes; not greedy)
+    on the stored dictionaries: the same lemmas as ``simplemma.lemmatize``."""
+    from simplemma import Lemmatizer
+    from simplemma.strategies import DefaultStrategy
+
+    return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=_dictionaries()))
 
 
 def words(text: str) -> list[str]:
@@ -206,9 +354,7 @@ def lemma(word: str, language: str) -> str:
     found = table.get(word)
     if found is None:
         if language in LANGUAGES:
-            import simplemma
-
-            found = simplemma.lemmatize(word, lang=language).lower()
+            found = _lemmatizer().lemmatize(word, language).lower()
         else:
             found = word
         table[word] = found
@@ -244,22 +390,45 @@ def prepare_now(texts: Sequence[str], language: str = "auto") -> Prepared:
 
     ``language="auto"`` detects per comment among :data:`LANGUAGES`; a code
     (``"pl"``) sets every comment's language; a tuple of codes restricts the
-    detection to them.
+    detection to them. Each distinct text is worked on once (customers repeat
+    themselves: "ok", "good service"), and each distinct word once per language.
+    E-mail addresses are masked first (:data:`MAYBE_EMAIL` picks the texts to
+    mask; phone numbers have no letters, so they never become words).
     """
+    if isinstance(language, str) and language != "auto" and language not in LANGUAGES:
+        raise ValueError(f"language must be 'auto' or one of {', '.join(LANGUAGES)}")
+    inverse, distinct = pd.factorize(pd.Series(list(texts), dtype=object), sort=False)
+    distinct = [mask_contacts(t) if MAYBE_EMAIL.search(t) else t for t in map(str, distinct)]
+    distinct = [HANDLES_AND_LINKS.sub(" ", t) if "@" in t or "#" in t or "/" in t else t
+                for t in distinct]  # fmt: skip
     if isinstance(language, str) and language != "auto":
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be 'auto' or one of {', '.join(LANGUAGES)}")
-        codes = np.full(len(texts), language, dtype=object)
-        confidence = np.ones(len(texts))
+        codes = np.full(len(distinct), language, dtype=object)
+        confidence = np.ones(len(distinct))
     else:
         chosen = LANGUAGES if language == "auto" else tuple(language)
-        codes, confidence = detect_languages(texts, chosen)
+        codes, confidence = detect_languages(distinct, chosen)
+    lemmas, content = _lemmatise(distinct, codes)
+    lemmas_array, content_array = np.array(lemmas, dtype=object), np.array(content, dtype=object)
+    return Prepared(
+        codes[inverse],
+        confidence[inverse],
+        lemmas_array[inverse].tolist(),
+        content_array[inverse].tolist(),
+    )
+
+
+def _lemmatise(texts: list[str], codes: np.ndarray) -> tuple[list[str], list[str]]:
+    """Every text's lemmas (breaks kept) and content lemmas (no stop-words, no
+    one-letter words), space-joined."""
     lemmas, content = [], []
     for text, code in zip(texts, codes, strict=True):
-        stops = content_stop_words(code)
-        pairs = [(w, w if w in BREAKS else lemma(w, code)) for w in words_and_breaks(text)]
+        stops, table = content_stop_words(code), _lemma_table(code)
+        pairs = []
+        for w in words_and_breaks(text):
+            found = w if w in BREAKS else table.get(w)
+            pairs.append((w, found if found is not None else lemma(w, code)))
         lemmas.append(" ".join(m for _, m in pairs))
         content.append(
             " ".join(m for w, m in pairs if len(m) > 1 and w not in stops and m not in stops)
         )
-    return Prepared(codes, confidence, lemmas, content)
+    return lemmas, content

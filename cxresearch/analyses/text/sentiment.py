@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...cache import SURVEY_PARTS, memoised
 from ...errors import Problem, StudyError
 from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
@@ -127,9 +128,11 @@ class Sentiment(Result):
             for d, g, n in zip(t["dimension"], t["group"], t["n"], strict=True)
         ]
         ax = _axes(ax, height=max(2.0, 0.4 * len(t) + 1))
+        value = t["negative"].to_numpy(float)
+        low = np.minimum(t["negative_low"].to_numpy(float), value)  # float noise at 0% / 100%
+        high = np.maximum(t["negative_high"].to_numpy(float), value)
         _interval_dots(
-            ax, labels, t["negative"], t["negative_low"], t["negative_high"],
-            t["n"] >= self.min_base, None, self.min_base,
+            ax, labels, value, low, high, t["n"] >= self.min_base, None, self.min_base,
         )  # fmt: skip
         ax.set_xlabel(f"negative comments, % ({self.interval}s)")
         ax.set_title("Negative comments by group")
@@ -177,9 +180,13 @@ def rating_bands(values: np.ndarray, scale, is_nps: bool) -> np.ndarray:
 
 
 def _labels_of(study_or_texts, comments: Comments, labels) -> np.ndarray | None:
+    """Hand labels per comment: ``labels=``, else a study's ``feedback: sentiment``
+    column (the labels the reviews or posts came with), else None."""
+    spec = getattr(getattr(study_or_texts, "codebook", None), "feedback", None)
+    if labels is None and spec is not None and spec.sentiment:
+        labels = spec.sentiment
     if labels is None:
         return None
-    spec = getattr(getattr(study_or_texts, "codebook", None), "feedback", None)
     if isinstance(labels, str):
         values = study_column(study_or_texts, labels, comments, "labels")
         if spec is not None and labels == spec.sentiment:
@@ -309,8 +316,9 @@ def shares_by_group(comments: Comments, labels: np.ndarray, confidence: float) -
     return table.astype({"n": int})
 
 
+@memoised(parts=SURVEY_PARTS)
 def sentiment(
-    study_or_texts,
+    study,
     *,
     labels=None,
     ratings=None,
@@ -324,7 +332,7 @@ def sentiment(
     """One sentiment label a comment (negative / neutral / positive), with its
     language, and the shares by brand, touchpoint, segment and wave.
 
-    ``study_or_texts``: a Study (its ``text:`` columns and ``feedback.text``) or
+    ``study``: a Study (its ``text:`` columns and ``feedback.text``) or
     a list or Series of strings. ``labels``: hand labels for some comments (a
     study column name, a Series by respondent id, or a sequence as long as the
     comments with None where unlabelled). ``ratings``: None uses the study's
@@ -332,9 +340,9 @@ def sentiment(
     uses none; or an outcome or column name, or a sequence of scores.
     ``language``: ``"auto"`` (per comment) or one code of ``pl ru bg ro en``.
     """
-    comments = collect(study_or_texts, outcome=outcome, segments=segments, weighted=weighted)
+    comments = collect(study, outcome=outcome, segments=segments, weighted=weighted)
     frame, _, fit = score_comments(
-        study_or_texts, comments, labels=labels, ratings=ratings, language=language,
+        study, comments, labels=labels, ratings=ratings, language=language,
         random_state=random_state,
     )  # fmt: skip
     table = shares_by_group(comments, frame["sentiment"].to_numpy(), confidence)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...cache import SURVEY_PARTS, memoised
 from ...importance import relative_weights, weighted_correlation
 from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
@@ -89,6 +90,7 @@ class ThemeDrivers(Result):
     r2: float
     min_base: int
     confidence: float = 0.95
+    group_sizes: tuple[int, int] = (0, 0)
 
     def display(self) -> pd.DataFrame:
         t = self.table
@@ -107,6 +109,16 @@ class ThemeDrivers(Result):
     def findings(self, top: int = 3) -> Findings:
         """The themes that go with the largest outcome drop, and the words that set
         detractors apart, in words."""
+        lines = list(self.lowering(top).lines)
+        a, b = self.groups
+        said = self.words[(self.words["side"] == a)].head(5)
+        if len(said):
+            words = ", ".join(f"'{w}'" for w in said["word"])
+            lines.append(f"{a.capitalize()} say {words} far more often than {b}.")
+        return Findings(tuple(lines[:top]), "No theme goes with a lower outcome beyond chance.")
+
+    def lowering(self, top: int = 3) -> Findings:
+        """The themes whose mention goes with a lower outcome beyond chance, worst first."""
         t = self.table[(self.table["n"] >= self.min_base) & (self.table["gap_high"] < 0)]
         lines = [
             f"Who mentions '{r.theme}' has {self.outcome} "
@@ -114,12 +126,39 @@ class ThemeDrivers(Result):
             f"(n={r.n:,})."
             for r in t.nsmallest(top, "gap").itertuples()
         ]
+        return Findings(tuple(lines), "No theme goes with a lower outcome beyond chance.")
+
+    def vocabulary(self, top: int = 8) -> Findings:
+        """What each group says more often than the other, in words: the words
+        whose weighted log-odds differ beyond chance, with their counts."""
         a, b = self.groups
-        said = self.words[(self.words["side"] == a)].head(5)
-        if len(said):
-            words = ", ".join(f"'{w}'" for w in said["word"])
-            lines.append(f"{a.capitalize()} say {words} far more often than {b}.")
-        return Findings(tuple(lines[:top]), "No theme goes with a lower outcome beyond chance.")
+        sizes = dict(zip(self.groups, self.group_sizes, strict=True))
+        if min(self.group_sizes) < self.min_base:
+            return Findings(
+                (),
+                f"Too few comments to compare {a} (n={sizes[a]:,}) with {b} (n={sizes[b]:,}); "
+                f"at least {self.min_base} each are needed.",
+            )
+        lines = []
+        for side, other, mine, theirs in (
+            (a, b, "count_a", "count_b"),
+            (b, a, "count_b", "count_a"),
+        ):
+            said = self.words[self.words["side"] == side].head(top)
+            if len(said):
+                listed = ", ".join(
+                    f"'{r.word}' ({getattr(r, mine):,} vs {getattr(r, theirs):,})"
+                    for r in said.itertuples()
+                )
+                lines.append(
+                    f"{side.capitalize()} (n={sizes[side]:,} comments) write {listed} more "
+                    f"often than {other} (n={sizes[other]:,})."
+                )
+        return Findings(
+            tuple(lines),
+            f"No word sets {a} apart from {b} beyond chance "
+            f"({a}: n={sizes[a]:,}, {b}: n={sizes[b]:,} comments).",
+        )
 
     def caption(self) -> str:
         return (
@@ -164,7 +203,8 @@ def _weights_with_interval(x, y, w, confidence: float, random_state: int):
         return raw, low, high, np.nan
 
     def weights_of(rows):
-        r = weighted_correlation(np.column_stack([x[rows][:, keep], y[rows]]), w[rows])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a theme absent from a resample
+            r = weighted_correlation(np.column_stack([x[rows][:, keep], y[rows]]), w[rows])
         r = np.nan_to_num(r)
         return relative_weights(r[:-1, :-1], r[:-1, -1])
 
@@ -183,6 +223,7 @@ def _weights_with_interval(x, y, w, confidence: float, random_state: int):
     return raw, np.clip(low, 0, None), high, r2
 
 
+@memoised(parts=SURVEY_PARTS)
 def theme_drivers(
     study,
     *,
@@ -236,4 +277,7 @@ def theme_drivers(
     )
     top = pd.concat([words.head(TOP_WORDS), words.tail(TOP_WORDS).iloc[::-1]])
     top = top[top["side"] != ""].drop_duplicates("word").reset_index(drop=True)
-    return ThemeDrivers(table, top, comments.outcome, groups, r2, comments.min_base, confidence)
+    return ThemeDrivers(
+        table, top, comments.outcome, groups, r2, comments.min_base, confidence,
+        (int(low_side.sum()), int(high_side.sum())),
+    )  # fmt: skip

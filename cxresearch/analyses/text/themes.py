@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ...cache import SURVEY_PARTS, memoised
 from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
 from ...tables import Findings, format_difference, suppressed_note
@@ -43,6 +44,25 @@ from .sentiment import CLASSES, score_comments
 
 EXAMPLES = 3
 NAME_TERMS = 4
+THEME_COLUMNS = (
+    "share", "share_low", "share_high", "n", *CLASSES, "mention", "other", "gap", "gap_low",
+    "gap_high", "examples",
+)  # fmt: skip
+
+
+def no_themes_note(content: list[str], skipped: list[str]) -> str:
+    """Why no (or not every) comment could be themed, in words."""
+    if not content:
+        return "No comments to find themes in."
+    distinct = set(content)
+    words = {w for d in distinct for w in d.split()}
+    head = (
+        f"Too few distinct comments to find themes: {len(content):,} comments, "
+        f"{len(distinct - {''}):,} distinct, {len(words):,} distinct words."
+    )
+    if not words:
+        return f"{head} No comment has words to theme (only emoji, numbers or stop-words)."
+    return " ".join([head, *(f"{s}." for s in skipped)]) if skipped else head
 
 
 @dataclass(frozen=True)
@@ -66,9 +86,12 @@ class Themes(Result):
     min_base: int
     confidence: float = 0.95
     weighted: bool = False
+    note: str = ""
 
     def display(self) -> pd.DataFrame:
         t = self.table
+        if t.empty:
+            return pd.DataFrame({"themes": [self.note or "No themes."]})
         shown = pd.DataFrame(index=pd.Index(t["theme"], name="theme"))
         shown["touchpoint"] = t["touchpoint"].fillna("").to_numpy()
         small = t["n"].to_numpy() < self.min_base
@@ -98,6 +121,8 @@ class Themes(Result):
 
     def findings(self, top: int = 3) -> Findings:
         """The most mentioned themes with their share, mood and outcome gap."""
+        if self.table.empty:
+            return Findings((), self.note or "No themes.")
         t = self.table[self.table["n"] >= self.min_base]
         lines = []
         for r in t.nlargest(top, "share").itertuples():
@@ -110,7 +135,20 @@ class Themes(Result):
                     f"; {self.outcome} {format_difference(r.gap, r.gap_low, r.gap_high)} vs others"
                 )
             lines.append(line + ".")
-        return Findings(tuple(lines), "No theme has enough comments to report.")
+        return Findings(
+            tuple(lines), self.note if t.empty and self.note else "No theme has enough comments."
+        )
+
+    def quotes(self, top: int = 2) -> Findings:
+        """One example comment (contacts masked) of each of the ``top`` most
+        mentioned themes with a base of at least the minimum."""
+        t = self.table[self.table["n"] >= self.min_base] if len(self.table) else self.table
+        lines = [
+            f"“{r.examples[0]}” ({r.theme}, {r.share:.0f}% of comments)"
+            for r in t.nlargest(top, "share").itertuples()
+            if r.examples
+        ] if len(t) else []  # fmt: skip
+        return Findings(tuple(lines), self.note or "No theme has enough comments to quote.")
 
     def caption(self) -> str:
         how = {
@@ -119,12 +157,18 @@ class Themes(Result):
             "labels": "themes coded by a classifier trained on hand codes (precision and recall "
             "cross-validated)",
         }[self.method]
-        return f"{how.capitalize()}; shares with Wilson {self.interval}s; contacts masked."
+        line = f"{how.capitalize()}; shares with Wilson {self.interval}s; contacts masked."
+        return f"{line} {self.note}" if self.note else line
 
     @literal_text
     def plot(self, ax=None):
         """Every theme's share of comments with its interval."""
         t = self.table.sort_values("share", ascending=False).head(25).reset_index(drop=True)
+        if t.empty:
+            ax = _axes(ax, height=1.5)
+            ax.text(0.5, 0.5, self.note or "No themes.", ha="center", va="center", wrap=True)
+            ax.set_axis_off()
+            return ax
         labels = [f"{name} (n={n:,})" for name, n in zip(t["theme"], t["n"], strict=True)]
         ax = _axes(ax, height=max(2.0, 0.4 * len(t) + 1))
         _interval_dots(
@@ -173,6 +217,8 @@ def theme_table(comments, mentions, names, extra, sentiment_labels, order, confi
         row.update({k: gap[k] for k in ("mention", "other", "gap", "gap_low", "gap_high")})
         row["examples"] = _examples(texts, np.flatnonzero(m), order[:, j])
         rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=["theme", *extra, *THEME_COLUMNS])
     return pd.DataFrame(rows)
 
 
@@ -185,8 +231,9 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+@memoised(parts=SURVEY_PARTS)
 def themes(
-    study_or_texts,
+    study,
     *,
     k="auto",
     codeframe=None,
@@ -206,10 +253,10 @@ def themes(
     names or ``"a; b"`` per comment, None where uncoded). ``sentiment``: a
     :class:`~.sentiment.Sentiment` of the same comments (else one is computed:
     from the study's outcome as ratings, or the lexicon)."""
-    comments = collect(study_or_texts, outcome=outcome, segments=segments, weighted=weighted)
+    comments = collect(study, outcome=outcome, segments=segments, weighted=weighted)
     if sentiment is None:
         scored, prepared, _ = score_comments(
-            study_or_texts, comments, labels=None, ratings=None, language=language,
+            study, comments, labels=None, ratings=None, language=language,
             random_state=random_state,
         )  # fmt: skip
     else:
@@ -236,6 +283,13 @@ def themes(
         used = mentions.any(axis=0)
         mentions, order, names = mentions[:, used], order[:, used], list(np.array(names)[used])
         extra = {key: list(np.array(v, dtype=object)[used]) for key, v in extra.items()}
+    note = ""
+    if method == "nmf" and (found["skipped"] or not names):
+        note = (
+            no_themes_note(list(prepared.content), found["skipped"])
+            if not names
+            else "Not themed: " + "; ".join(found["skipped"]) + "."
+        )
     labels_now = scored["sentiment"].to_numpy()
     table = theme_table(comments, mentions, names, extra, labels_now, order, confidence)
     primary = np.where(mentions.any(axis=1), order.argmax(axis=1) if len(names) else 0, -1)
@@ -252,4 +306,5 @@ def themes(
         comments.min_base,
         confidence,
         comments.weighted,
+        note,
     )
