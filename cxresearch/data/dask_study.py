@@ -1,0 +1,862 @@
+"""A study read lazily with Dask: :func:`load_dask_study` and :class:`DaskStudy`.
+
+For studies larger than memory (tens of millions of respondents): the responses
+are a Parquet file or a folder of Parquet parts, read by
+:func:`dask.dataframe.read_parquet` one partition at a time. Each partition is
+checked and typed by the very code of the in-memory path
+(:mod:`cxresearch.data.checks`) with its rows numbered globally, so a bad value
+in the third part is reported at its row in the whole file, in the same words.
+
+What a partition alone cannot decide is decided over all of them, from small
+per-partition summaries:
+
+- the quality counts (rows, blank rows, "don't know" codes, unanswered answers,
+  "NA"-like text) are sums;
+- the categories of a category column are the union of the partitions'
+  (sorted, waves in the codebook's or natural order), so every partition has
+  the same categories as the in-memory study;
+- duplicate respondent ids are found over the whole id column;
+- the weights' spread (largest / smallest weight, Kish's effective size
+  ``(sum w)^2 / sum w^2``, computed as ``(sum_p m_p S1_p)^2 / sum_p m_p^2 S2_p``
+  from each partition's largest weight ``m_p``, ``S1_p = sum w / m_p`` and
+  ``S2_p = sum (w / m_p)^2``, so that no sum overflows) and the study's brand
+  are checked once for the whole file.
+
+``study.responses`` is a lazy :class:`dask.dataframe.DataFrame`: nothing is held
+in memory but the summaries; computing from it checks each partition again as
+it is read (the checks are cheap next to the reading).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+
+from ..errors import MAX_ROWS_SHOWN, Problem, StudyError
+from .checks import (
+    MAX_WEIGHT_RATIO,
+    WARN_WEIGHT_RATIO,
+    _blank_rows,
+    _ResponsesChecker,
+    check_benchmark,
+    check_events,
+)
+from .codebook import Codebook
+from .quality import DataQuality
+from .readers import (
+    NA_LIKE,
+    PARQUET_SUFFIXES,
+    RawTable,
+    _parquet_schema,
+    _schema_difference,
+    _types,
+    parquet_parts,
+    read_table,
+)
+from .study import Study, _DataPlaces
+from .waves import natural_order
+
+ENGINE = "dask"
+_INVISIBLE_NOTE = re.compile(
+    r"^(column '.*': invisible formatting characters .* removed from )"
+    r"([\d,]+)( values)$"
+)
+_STUDY_CODES_NOTE = "the study's \"don't know\" codes ("
+_WEIGHT_RATIO_ERROR = "the largest weight is "
+_DUPLICATE_IDS = "duplicate respondent ids"
+
+
+@dataclass(frozen=True)
+class DaskStudy:
+    """A study whose responses are a lazy Dask data frame (:func:`load_dask_study`).
+
+    The same attributes and methods as :class:`~cxresearch.data.study.Study`
+    that analyses use (``codebook``, ``responses``, ``events``, ``quality``,
+    ``benchmark``, ``name``, ``brand``, ``n``, ``weights()``, ``outcome()``,
+    ``has()``, ``supports()``, ``resolve_column()``), with ``engine = "dask"``;
+    ``compute(...)`` computes Dask collections on the study's scheduler.
+
+    Attributes
+    ----------
+    responses : dask.dataframe.DataFrame
+        Indexed by respondent id, typed as the in-memory study (the same
+        dtypes and, for categories, the same categories in every partition).
+    events : dask.dataframe.DataFrame or None
+    scheduler : str or None
+        ``None`` (Dask's default), a local scheduler's name (``"threads"``,
+        ``"processes"``, ``"synchronous"``) or a ``distributed`` scheduler's address.
+    distinct : dict
+        Column -> its distinct values (the brand and wave columns), as the
+        whole-column questions of :meth:`supports` need them.
+    """
+
+    codebook: Codebook
+    responses: dd.DataFrame
+    events: dd.DataFrame | None
+    quality: DataQuality
+    benchmark: pd.DataFrame | None = None
+    scheduler: str | None = None
+    distinct: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    client: object | None = field(default=None, repr=False, compare=False)
+    engine: str = ENGINE
+
+    @property
+    def name(self) -> str:
+        return self.codebook.name
+
+    @property
+    def brand(self) -> str | None:
+        return self.codebook.brand
+
+    @property
+    def n(self) -> int:
+        return self.quality.rows_kept
+
+    def weights(self) -> dd.Series | None:
+        """The survey weights (lazy), or None when the study is unweighted."""
+        column = self.codebook.weight
+        return None if column is None else self.responses[column]
+
+    def outcome(self, name: str) -> dd.Series:
+        """The answers to an outcome by its codebook name (lazy)."""
+        return Study.outcome(self, name)
+
+    def has(self, role: str) -> bool:
+        return Study.has(self, role)
+
+    def supports(self, requirement: str) -> bool:
+        """As :meth:`Study.supports`; the questions about whole columns (two brands,
+        two waves) are answered from the distinct values found while loading."""
+        return Study.supports(_Distinct(self), requirement)
+
+    def resolve_column(self, name: str) -> str:
+        return Study.resolve_column(self, name)
+
+    def compute(self, *collections):
+        """``dask.compute(*collections)`` on the study's scheduler."""
+        return dask.compute(*collections, scheduler=self.client or self.scheduler)
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """What :meth:`Study.supports` reads, with ``responses`` a small frame of the
+    distinct values of the brand and wave columns (so its logic is reused as it is)."""
+
+    codebook: Codebook
+    responses: pd.DataFrame
+    events: object
+    benchmark: object
+    n: int
+    brand: str | None
+
+    def __init__(self, study: DaskStudy):
+        columns = {c: pd.Series(v, dtype="string") for c, v in study.distinct.items()}
+        object.__setattr__(self, "codebook", study.codebook)
+        object.__setattr__(self, "responses", pd.DataFrame(columns))
+        object.__setattr__(self, "events", study.events)
+        object.__setattr__(self, "benchmark", study.benchmark)
+        object.__setattr__(self, "n", study.n)
+        object.__setattr__(self, "brand", study.brand)
+
+
+def load_dask_study(
+    path: str | Path,
+    *,
+    min_base: int | None = None,
+    brand: str | None = None,
+    data_dirs: Iterable[str | Path] = (),
+    scheduler: str | None = None,
+) -> DaskStudy:
+    """Read and check a study lazily with Dask; return a :class:`DaskStudy`.
+
+    Parameters
+    ----------
+    path, min_base, brand, data_dirs
+        As :func:`cxresearch.load_study` (the same data-folder rule: data files
+        outside the study folder only from allowed folders).
+    scheduler : str, optional
+        A ``distributed`` scheduler's address (``"tcp://127.0.0.1:8786"``) or a
+        local scheduler's name (``"threads"``, ``"processes"``,
+        ``"synchronous"``); None: Dask's default.
+
+    Raises
+    ------
+    StudyError
+        As :func:`cxresearch.load_study`, with rows numbered in the whole data
+        set; also when a data file is not Parquet (the Dask engine reads Parquet).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "study.yaml"
+    codebook = Codebook.from_yaml(path)
+    if min_base is not None or brand is not None:
+        codebook = replace(
+            codebook,
+            min_base=codebook.min_base if min_base is None else int(min_base),
+            brand=codebook.brand if brand is None else str(brand),
+        )
+    client = _client(scheduler)
+    run = _Runner(scheduler, client)
+    places = _DataPlaces(codebook, data_dirs)
+    file, name = places.find(codebook.responses, "responses")
+    source = _LazyParquet.open(file, name)
+    responses, quality, distinct = _ResponsesLoader(codebook, source, run).load()
+    events = None
+    if codebook.events is not None:
+        file, name = places.find(codebook.events.file, "events.file")
+        events, quality = _load_events(codebook, _LazyParquet.open(file, name), quality, run)
+    benchmark = None
+    if codebook.benchmark is not None:  # a small file of aggregates: read in memory
+        spec = codebook.benchmark
+        file, name = places.find(spec.file, "benchmark.file")
+        benchmark = check_benchmark(
+            read_table(file, (spec.brand, spec.measure), name=name), codebook
+        )
+    return DaskStudy(
+        codebook=codebook,
+        responses=responses,
+        events=events,
+        quality=quality,
+        benchmark=benchmark,
+        scheduler=scheduler,
+        distinct=distinct,
+        client=client,
+    )
+
+
+def _client(scheduler: str | None):
+    """A ``distributed`` client for a scheduler address; None for local schedulers."""
+    if scheduler is None or "://" not in scheduler:
+        return None
+    import distributed  # optional: only for a scheduler address
+
+    return distributed.Client(scheduler, set_as_default=False)
+
+
+@dataclass(frozen=True)
+class _Runner:
+    scheduler: str | None
+    client: object | None
+
+    def __call__(self, *collections):
+        return dask.compute(*collections, scheduler=self.client or self.scheduler)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the in-memory reader records of a data file (the shown name, the
+    header, the read note): all a partition's check needs besides its rows."""
+
+    file: str
+    header: tuple[str, ...]
+    note: str
+
+    def raw(self, frame: pd.DataFrame, offset: int) -> RawTable:
+        """A partition as the checks take it, rows numbered from ``offset``."""
+        frame = frame.reset_index(drop=True)
+        frame.index = pd.RangeIndex(offset, offset + len(frame))
+        return RawTable(frame, self.file, "parquet", None, (self.note,), header=self.header)
+
+
+@dataclass(frozen=True)
+class _LazyParquet:
+    """A Parquet file or folder of parts as a lazy frame, and its :class:`_Parts`."""
+
+    frame: dd.DataFrame
+    parts: _Parts
+
+    @property
+    def file(self) -> str:
+        return self.parts.file
+
+    @property
+    def note(self) -> str:
+        return self.parts.note
+
+    def raw(self, frame: pd.DataFrame, offset: int) -> RawTable:
+        return self.parts.raw(frame, offset)
+
+    @classmethod
+    def open(cls, path: Path, shown: str) -> _LazyParquet:
+        if not path.exists():
+            raise StudyError(Problem(shown, "the data file does not exist"))
+        if path.is_dir():
+            parts = parquet_parts(path)
+            if not parts:
+                raise StudyError(
+                    Problem(
+                        shown,
+                        "this is a folder without Parquet parts (*.parquet): a folder given "
+                        "as a data file must hold the parts of one Parquet data set",
+                    )
+                )
+            _check_schemas(parts, shown)
+            note = f"read as a folder of {len(parts)} Parquet parts"
+        elif path.suffix.lower() in PARQUET_SUFFIXES:
+            parts, note = [path], "read as Parquet"
+            _parquet_schema(path, shown)
+        else:
+            raise StudyError(
+                Problem(
+                    shown,
+                    f"the Dask engine reads Parquet (a .parquet file or a folder of parts), "
+                    f"not '{path.suffix or path.name}' files: convert the file once (for "
+                    "example pandas.read_csv(...).to_parquet(...)) or load the study with "
+                    "engine='pandas'",
+                )
+            )
+        header = tuple(_parquet_schema(parts[0], shown).names)
+        try:
+            # plain pandas dtypes, as pyarrow's to_pandas gives the in-memory reader
+            with dask.config.set({"dataframe.convert-string": False}):
+                frame = dd.read_parquet([str(p) for p in parts])
+        except Exception as exc:  # the reader's own message, under our file name
+            raise StudyError(Problem(shown, f"the file cannot be read: {exc}")) from None
+        return cls(frame, _Parts(shown, header, note))
+
+
+def _check_schemas(parts: list[Path], shown: str) -> None:
+    """Every part has the columns and kinds of values of the first (the rule of
+    the in-memory reader, in its words)."""
+    schemas = [_parquet_schema(part, f"{shown}/{part.name}") for part in parts]
+    problems = [
+        Problem(f"{shown}/{part.name}", _schema_difference(schema, schemas[0], parts[0].name))
+        for part, schema in zip(parts[1:], schemas[1:], strict=True)
+        if _types(schema) != _types(schemas[0])
+        or (len(set(schema.names)) < len(schema.names) and schema.names != schemas[0].names)
+    ]
+    if problems:
+        raise StudyError(problems)
+
+
+# --- one partition -------------------------------------------------------------------
+
+
+@dataclass
+class _PartSummary:
+    """What the loader keeps of one checked partition (small, whatever its size)."""
+
+    rows_read: int
+    blank: int = 0
+    problems: tuple[Problem, ...] = ()
+    quality: DataQuality | None = None
+    study_codes_found: dict[str, int] = field(default_factory=dict)
+    dtypes: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    distinct: dict[str, list[str]] = field(default_factory=dict)
+    weights: tuple[int, float, float, float, float] | None = None  # n, min, max, S1, S2
+    meta: pd.DataFrame | None = None
+
+    @property
+    def typed(self) -> bool:
+        return self.quality is not None
+
+
+def _check_part(
+    source: _Parts, frame: pd.DataFrame, offset: int, codebook: Codebook
+) -> tuple[_ResponsesChecker | None, pd.DataFrame | None, DataQuality | None, int]:
+    """Check one partition with the in-memory checks: (checker, typed rows,
+    quality, blank rows); no checker for an empty or all-blank partition."""
+    raw = source.raw(frame, offset)
+    if len(raw.frame) == 0 or raw.frame.shape[1] == 0:
+        return None, None, None, 0
+    blank = int(_blank_rows(raw.frame).sum())
+    if blank == len(raw.frame):
+        return None, None, None, blank
+    checker = _ResponsesChecker(raw, codebook)
+    out, quality = checker.run()
+    return checker, out, quality, blank
+
+
+def _summarise(frame: pd.DataFrame, source: _Parts, codebook: Codebook) -> _PartSummary:
+    """Check a partition (rows numbered from 0: problems are renumbered later)."""
+    try:
+        checker, out, quality, blank = _check_part(source, frame, 0, codebook)
+    except StudyError as error:
+        return _PartSummary(len(frame), problems=error.problems)
+    if checker is None:
+        return _PartSummary(len(frame), blank=blank)
+    summary = _PartSummary(
+        len(frame),
+        blank=blank,
+        quality=quality,
+        study_codes_found=dict(checker.study_codes_found),
+        dtypes={c: str(out[c].dtype) for c in out.columns},
+        categories={
+            c: [str(v) for v in out[c].cat.categories]
+            for c in out.columns
+            if isinstance(out[c].dtype, pd.CategoricalDtype)
+        },
+        distinct={
+            c: [str(v) for v in out[c].dropna().unique()]
+            for c in (codebook.brand_column, codebook.wave)
+            if c is not None and c in out
+        },
+        meta=out.iloc[:0],
+    )
+    if codebook.weight is not None and codebook.weight in out:
+        w = out[codebook.weight].to_numpy(dtype=float)
+        top = float(w.max())
+        scaled = w / top
+        summary.weights = (len(w), float(w.min()), top, float(scaled.sum()), float(scaled @ scaled))
+    return summary
+
+
+def _typed_part(
+    frame: pd.DataFrame,
+    source: _Parts,
+    codebook: Codebook,
+    offsets: tuple[int, ...],
+    fixes: dict[str, pd.api.extensions.ExtensionDtype | str],
+    meta: pd.DataFrame,
+    partition_info=None,
+) -> pd.DataFrame:
+    """One partition checked, typed and given the study-wide dtypes (categories)."""
+    number = 0 if partition_info is None else partition_info["number"]
+    checker, out, _, _ = _check_part(source, frame, offsets[number], codebook)
+    if checker is None:
+        return meta
+    return out.astype(fixes) if fixes else out
+
+
+def _stripped_ids(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Respondent ids as :meth:`_ResponsesChecker.ids` reads them."""
+    return frame[column].astype("string").str.strip()
+
+
+def _rows_with_ids(
+    frame: pd.DataFrame, column: str, ids: frozenset, offsets: tuple[int, ...], partition_info=None
+) -> pd.DataFrame:
+    """The rows (globally numbered) whose id is one of ``ids``."""
+    offset = offsets[0 if partition_info is None else partition_info["number"]]
+    part = frame[[column]].reset_index(drop=True)
+    part.index = pd.RangeIndex(offset, offset + len(part))
+    return part[_stripped_ids(part, column).isin(ids).fillna(False).astype(bool)]
+
+
+def _weight_column(
+    frame: pd.DataFrame, column: str, offsets: tuple[int, ...], partition_info=None
+) -> pd.Series:
+    offset = offsets[0 if partition_info is None else partition_info["number"]]
+    values = frame[column].reset_index(drop=True)
+    values.index = pd.RangeIndex(offset, offset + len(values))
+    return values
+
+
+# --- the whole file ------------------------------------------------------------------
+
+
+class _ResponsesLoader:
+    """Checks every partition, then what only the whole file can tell."""
+
+    def __init__(self, codebook: Codebook, source: _LazyParquet, run: _Runner):
+        self.codebook = codebook
+        self.partition_codebook = replace(codebook, brand=None)  # the brand: whole file
+        self.source = source
+        self.run = run
+        self.reference = _ResponsesChecker(source.raw(source.frame._meta, 0), codebook)
+
+    def load(self) -> tuple[dd.DataFrame, DataQuality, dict[str, tuple[str, ...]]]:
+        frame = self.source.frame
+        parts = frame.to_delayed()
+        summaries = self.run(
+            *[
+                dask.delayed(_summarise)(p, self.source.parts, self.partition_codebook)
+                for p in parts
+            ]
+        )
+        offsets = tuple(int(x) for x in np.cumsum([0, *(s.rows_read for s in summaries)])[:-1])
+        self.check_not_empty(summaries)
+        failed = [i for i, s in enumerate(summaries) if not s.typed and s.problems]
+        problems = self.rerun(failed, offsets) if failed else []
+        problems += self.duplicate_ids(offsets)
+        if problems:
+            raise StudyError(problems)
+        typed = [s for s in summaries if s.typed]
+        fixes = self.study_dtypes(typed)
+        weights = self.weight_spread(typed, offsets)
+        distinct = self.distinct(typed)
+        self.check_brand(distinct)
+        meta = typed[0].meta.astype(fixes) if fixes else typed[0].meta
+        responses = frame.map_partitions(
+            _typed_part,
+            self.source.parts,
+            self.partition_codebook,
+            offsets,
+            fixes,
+            meta,
+            meta=meta,
+            align_dataframes=False,
+        )
+        quality = self.quality(summaries, weights)
+        return responses, quality, {c: tuple(v) for c, v in distinct.items()}
+
+    def check_not_empty(self, summaries: list[_PartSummary]) -> None:
+        if any(s.typed or s.problems for s in summaries):
+            return
+        if sum(s.rows_read for s in summaries) == 0:
+            raise StudyError(Problem(self.source.file, "the file has no data rows"))
+        raise StudyError(
+            Problem(self.source.file, "the file has no data rows (all rows are blank)")
+        )
+
+    def rerun(self, failed: list[int], offsets: tuple[int, ...]) -> list[Problem]:
+        """The problems of the failed partitions, found again on all of them at once
+        (numbered globally): each problem then lists its rows and examples over the
+        whole file, as the in-memory check does. The checks of the whole file
+        (duplicate ids, the weights' spread) are left to the loader."""
+        frames = self.run(*[self.source.frame.partitions[i] for i in failed])
+        raws = [self.source.raw(f, offsets[i]) for f, i in zip(frames, failed, strict=True)]
+        together = replace(raws[0], frame=pd.concat([r.frame for r in raws]))
+        try:
+            _ResponsesChecker(together, self.partition_codebook).run()
+        except StudyError as error:
+            kept = [p for p in error.problems if not self.whole_file_problem(p)]
+            if any(self.is_weight_spread(p) for p in error.problems):
+                return self.with_weight_spread(kept, offsets)
+            return kept
+        return []  # (not reached: a failed partition fails again)
+
+    def with_weight_spread(self, problems: list[Problem], offsets: tuple[int, ...]):
+        """``problems`` with the weights' spread over the whole file where the
+        in-memory check lists it: after the answers' problems, before the
+        categories' and the ids'."""
+        checker = self.reference
+        later = {*checker.category_columns(), *checker.text_columns(), self.codebook.id}
+        at = next((i for i, p in enumerate(problems) if p.column in later), len(problems))
+        return [*problems[:at], *self.weight_spread_problems(offsets), *problems[at:]]
+
+    def is_weight_spread(self, problem: Problem) -> bool:
+        return problem.column == self.codebook.weight and problem.message.startswith(
+            _WEIGHT_RATIO_ERROR
+        )
+
+    def whole_file_problem(self, problem: Problem) -> bool:
+        cb = self.codebook
+        duplicate = problem.column == cb.id and problem.message.startswith(_DUPLICATE_IDS)
+        return duplicate or self.is_weight_spread(problem)
+
+    def duplicate_ids(self, offsets: tuple[int, ...]) -> list[Problem]:
+        """Ids that repeat anywhere in the file, with the in-memory check's words."""
+        column = self.codebook.id
+        frame = self.source.frame
+        if column is None or column not in frame.columns:
+            return []
+        ids = frame.map_partitions(_stripped_ids, column, meta=(column, "string"))
+        (counts,) = self.run(ids.value_counts())
+        repeated = counts[counts > 1].index
+        repeated = frozenset(
+            v for v in repeated if v != "" and str(v).lower() not in NA_LIKE and not pd.isna(v)
+        )
+        if not repeated:
+            return []
+        meta = frame._meta[[column]]
+        rows = frame.map_partitions(
+            _rows_with_ids, column, repeated, offsets, meta=meta, align_dataframes=False
+        )
+        (found,) = self.run(rows)
+        checker = _ResponsesChecker(self.source.raw(found, 0), self.codebook)
+        checker.ids(found.sort_index())
+        return [p for p in checker.problems if p.message.startswith(_DUPLICATE_IDS)]
+
+    def study_dtypes(self, typed: list[_PartSummary]) -> dict:
+        """Per column whose partitions differ, the dtype of the whole study: its
+        categories (the union: sorted, waves in order), or numbers (float when a
+        partition has fractions)."""
+        fixes = {}
+        for column in typed[0].dtypes:
+            kinds = {s.dtypes[column] for s in typed}
+            if "category" in kinds:
+                fixes[column] = self.category_dtype(column, typed, kinds)
+            elif kinds == {"Int64", "float64"}:
+                fixes[column] = "float64"
+            elif len(kinds) > 1:
+                raise self.disagreement(column, kinds)
+        return fixes
+
+    def category_dtype(self, column: str, typed: list[_PartSummary], kinds: set[str]):
+        values = dict.fromkeys(v for s in typed for v in s.categories.get(column, ()))
+        if kinds != {"category"}:
+            if values:  # text in some partitions, numbers in others
+                raise self.disagreement(column, kinds)
+            return "float64" if "float64" in kinds else "Int64"
+        if column == self.codebook.wave:
+            order = list(self.codebook.waves) or natural_order(values)
+            return pd.CategoricalDtype(pd.Index(order, dtype="string"), ordered=True)
+        categories = pd.Index(sorted(values), dtype=typed[0].meta[column].cat.categories.dtype)
+        return pd.CategoricalDtype(categories)
+
+    def disagreement(self, column: str, kinds: set[str]) -> StudyError:
+        return StudyError(
+            Problem(
+                self.source.file,
+                f"the partitions of the data set hold different kinds of values in this "
+                f"column ({', '.join(sorted(kinds))}): the Dask engine types each partition "
+                "alone, so store the column with one kind of value (text for labels) in "
+                "every part, or load the study with engine='pandas'",
+                column,
+            )
+        )
+
+    def weight_spread(
+        self, typed: list[_PartSummary], offsets: tuple[int, ...]
+    ) -> tuple[float, float] | None:
+        """The largest weight over the smallest and Kish's effective size over the
+        whole file; too wide a spread is the in-memory check's error, found on
+        the weight column alone."""
+        stats = [s.weights for s in typed if s.weights is not None]
+        if not stats:
+            return None
+        low = min(s[1] for s in stats)
+        top = max(s[2] for s in stats)
+        ratio = top / low
+        if ratio > MAX_WEIGHT_RATIO:
+            raise StudyError(self.weight_spread_problems(offsets))
+        s1 = sum(s[3] * (s[2] / top) for s in stats)
+        s2 = sum(s[4] * (s[2] / top) ** 2 for s in stats)
+        return ratio, s1**2 / s2
+
+    def weight_spread_problems(self, offsets: tuple[int, ...]) -> list[Problem]:
+        """The in-memory check of the weights run on the weight column alone."""
+        column = self.codebook.weight
+        frame = self.source.frame
+        meta = frame._meta[column]
+        values = frame.map_partitions(
+            _weight_column, column, offsets, meta=meta, align_dataframes=False
+        )
+        (weights,) = self.run(values)
+        checker = _ResponsesChecker(self.source.raw(frame._meta, 0), self.codebook)
+        checker.weights(weights)
+        return checker.problems
+
+    def distinct(self, typed: list[_PartSummary]) -> dict[str, list[str]]:
+        columns = dict.fromkeys(c for s in typed for c in s.distinct)
+        return {
+            c: list(dict.fromkeys(v for s in typed for v in s.distinct.get(c, ()))) for c in columns
+        }
+
+    def check_brand(self, distinct: dict[str, list[str]]) -> None:
+        """The study's brand among the brands of the whole file (the in-memory
+        check, on one row per brand in order of first appearance)."""
+        column = self.codebook.brand_column
+        if column is None or self.codebook.brand is None or column not in distinct:
+            return
+        checker = _ResponsesChecker(self.source.raw(self.source.frame._meta, 0), self.codebook)
+        checker.check_brand(pd.DataFrame({column: pd.Series(distinct[column], dtype="string")}))
+        if checker.problems:
+            raise StudyError(checker.problems)
+
+    # --- the quality record, summed -------------------------------------------------
+
+    def quality(
+        self, summaries: list[_PartSummary], weights: tuple[float, float] | None
+    ) -> DataQuality:
+        typed = [s for s in summaries if s.typed]
+        qualities = [s.quality for s in typed]
+        order = self.column_order()
+        rows_kept = sum(q.rows_kept for q in qualities)
+        blank = sum(s.blank for s in summaries)
+        unanswered = _summed([q.unanswered for q in qualities], order)
+        ratio, effective_n = weights if weights is not None else (None, None)
+        return DataQuality(
+            source=self.source.file,
+            read_notes=(self.source.note,),
+            rows_read=sum(s.rows_read for s in summaries),
+            rows_kept=rows_kept,
+            dropped={"blank rows": blank} if blank else {},
+            dont_know=_summed([q.dont_know for q in qualities], order),
+            unanswered=unanswered,
+            notes=self.notes(typed),
+            na_like=self.na_like(qualities, order),
+            na_like_kept=tuple(c for c in order if any(c in q.na_like_kept for q in qualities)),
+            weight_ratio=ratio,
+            effective_n=effective_n,
+            warnings=self.warnings(typed, unanswered, rows_kept, weights),
+        )
+
+    def column_order(self) -> list[str]:
+        """The columns in the order the in-memory check meets them."""
+        cb, checker = self.codebook, self.reference
+        columns = [*cb.scale_items(), *cb.binary_items(), *(op.column for op in cb.operational)]
+        columns += [cb.weight, *checker.category_columns(), *checker.text_columns()]
+        return list(dict.fromkeys(c for c in columns if c is not None))
+
+    def notes(self, typed: list[_PartSummary]) -> tuple[str, ...]:
+        """Each partition's notes once; counts of removed invisible characters summed;
+        the note on the study's "don't know" codes rebuilt from the summed counts."""
+        notes: dict[str, int | None] = {}
+        for summary in typed:
+            for note in summary.quality.notes:
+                if note.startswith(_STUDY_CODES_NOTE):
+                    continue
+                match = _INVISIBLE_NOTE.match(note)
+                if match is None:
+                    notes.setdefault(note, None)
+                    continue
+                key = match.group(1) + "{}" + match.group(3)
+                notes[key] = (notes.get(key) or 0) + int(match.group(2).replace(",", ""))
+        shown = [note if n is None else note.format(f"{n:,}") for note, n in notes.items()]
+        rank = {c: i for i, c in enumerate(self.reference.category_columns())}
+
+        def place(note: str) -> tuple[int, int]:
+            if _INVISIBLE_NOTE.match(note):
+                column = note.split("'")[1]
+                return 1, rank.get(column, len(rank))
+            return (2, 0) if note.startswith("the file has no id column") else (0, 0)
+
+        shown.sort(key=place)
+        found = _summed([s.study_codes_found for s in typed], self.column_order())
+        rebuilt = _ResponsesChecker(self.source.raw(self.source.frame._meta, 0), self.codebook)
+        rebuilt.study_codes_found = {c: n for c, n in found.items() if n}
+        rebuilt.note_study_codes()
+        return tuple(shown + rebuilt.notes)
+
+    def na_like(self, qualities: list[DataQuality], order: list[str]) -> dict:
+        columns = _summed([{c: 0 for c in q.na_like} for q in qualities], order)
+        merged = {}
+        for column in columns:
+            counts = _summed([q.na_like.get(column, {}) for q in qualities], [])
+            merged[column] = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+            kept = {column in q.na_like_kept for q in qualities if column in q.na_like}
+            if len(kept) > 1:
+                raise StudyError(
+                    Problem(
+                        self.source.file,
+                        "'NA'-like text is a category in some partitions and a missing "
+                        "value in others (where it is the only text): the Dask engine "
+                        "decides per partition, so load this study with engine='pandas'",
+                        column,
+                    )
+                )
+        return merged
+
+    def warnings(
+        self,
+        typed: list[_PartSummary],
+        unanswered: dict[str, int],
+        rows_kept: int,
+        weights: tuple[float, float] | None,
+    ) -> tuple[str, ...]:
+        """The warnings of the whole file. Their words are those of
+        :meth:`_ResponsesChecker.weights` and :meth:`_ResponsesChecker.warn_unanswered`
+        (a test compares the two engines' quality records on such studies)."""
+        out = []
+        if weights is not None:
+            ratio, effective_n = weights
+            if ratio > WARN_WEIGHT_RATIO or effective_n < rows_kept / 2:
+                out.append(
+                    f"extreme weights: the largest is {ratio:,.0f} times the smallest and the "
+                    f"effective sample size (Kish) is {effective_n:,.0f} of {rows_kept:,}: "
+                    "weighted results rest on fewer respondents than their bases say"
+                )
+        for column in self.reference.answer_columns():
+            if column in unanswered and unanswered[column] == rows_kept:
+                out.append(
+                    f"'{column}' has no answer at all (every one of {rows_kept:,} respondents "
+                    'left it blank or answered with a "don\'t know" code)'
+                )
+        partition_only = ("extreme weights:", "' has no answer at all (every one of ")
+        others = dict.fromkeys(
+            w
+            for s in typed
+            for w in s.quality.warnings
+            if not w.startswith(partition_only[0]) and partition_only[1] not in w
+        )
+        return (*out[:1], *others, *out[1:]) if weights is not None else (*others, *out)
+
+
+def _summed(dicts: list[dict], order: list[str]) -> dict:
+    """Dictionaries of counts added up; keys in ``order`` first, then as met."""
+    total: dict = {}
+    for counts in dicts:
+        for key, n in counts.items():
+            total[key] = total.get(key, 0) + int(n)
+    rank = {c: i for i, c in enumerate(order)}
+    return dict(sorted(total.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def _events_part(
+    frame: pd.DataFrame, source: _Parts, codebook: Codebook, offset: int
+) -> tuple[pd.DataFrame | None, DataQuality | None, tuple[Problem, ...], int]:
+    """One partition of the events checked by :func:`check_events` (rows of its
+    problems renumbered from ``offset``)."""
+    if len(frame) == 0:
+        return None, None, (), 0
+    empty = DataQuality(source="", read_notes=(), rows_read=0, rows_kept=0)
+    try:
+        out, quality = check_events(source.raw(frame, 0), codebook, empty)
+    except StudyError as error:
+        shifted = tuple(replace(p, rows=tuple(r + offset for r in p.rows)) for p in error.problems)
+        return None, None, shifted, len(frame)
+    return out, quality, (), len(frame)
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """The problems of several partitions, one per file, column and message: the
+    first rows shown, all of them counted."""
+    merged: dict[tuple, Problem] = {}
+    for p in problems:
+        key = (p.file, p.column, p.message)
+        if key in merged:
+            first = merged[key]
+            rows = (first.rows + p.rows)[: len(first.rows) + len(p.rows)]
+            p = replace(first, rows=rows[:MAX_ROWS_SHOWN], n_rows=first.n_rows + p.n_rows)
+        merged[key] = p
+    return list(merged.values())
+
+
+def _events_summary(frame, source, codebook):
+    out, quality, problems, n = _events_part(frame, source, codebook, 0)
+    return (None if out is None else out.iloc[:0]), quality, problems, n
+
+
+def _events_typed(frame, source, codebook, meta, partition_info=None):
+    out, _, _, _ = _events_part(frame, source, codebook, 0)
+    return meta if out is None else out
+
+
+def _load_events(
+    codebook: Codebook, source: _LazyParquet, quality: DataQuality, run: _Runner
+) -> tuple[dd.DataFrame, DataQuality]:
+    """The web events, checked partition by partition with :func:`check_events`;
+    the counts of read, kept and dropped events summed."""
+    parts = source.frame.to_delayed()
+    summaries = run(*[dask.delayed(_events_summary)(p, source.parts, codebook) for p in parts])
+    offsets = np.cumsum([0, *(s[3] for s in summaries)])[:-1]
+    problems = _merged(
+        [
+            replace(p, rows=tuple(r + int(offset) for r in p.rows))
+            for (_, _, found, _), offset in zip(summaries, offsets, strict=True)
+            for p in found
+        ]
+    )
+    if problems:
+        raise StudyError(problems)
+    typed = [s for s in summaries if s[1] is not None]
+    if not typed:
+        raise StudyError(Problem(source.file, "the events file has no rows"))
+    meta = typed[0][0]
+    events = source.frame.map_partitions(
+        _events_typed, source.parts, codebook, meta, meta=meta, align_dataframes=False
+    )
+    dropped = _summed([s[1].events_dropped for s in typed], [])
+    return events, replace(
+        quality,
+        events_source=source.file,
+        events_read=sum(s[3] for s in summaries),
+        events_kept=sum(s[1].events_kept for s in typed),
+        events_dropped=dropped,
+    )

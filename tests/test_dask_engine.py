@@ -1,0 +1,251 @@
+"""The Dask engine: a study read lazily from Parquet parts is checked with the same
+rules and words as in memory, and its KPI table equals the in-memory one."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxresearch as cx
+
+pytest.importorskip("dask.dataframe")
+pytest.importorskip("distributed")
+
+from cxresearch.analyses.sufficient import kpis_dask  # noqa: E402
+from cxresearch.data.dask_study import load_dask_study  # noqa: E402
+
+PARTS = 4
+N = 2000
+
+
+def write_parts(frame: pd.DataFrame, folder: Path, parts: int = PARTS) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
+
+
+def parquet_study(folder: Path, edit=None) -> Path:
+    """The demo study with its responses as a folder of Parquet parts (``edit``
+    changes the responses first)."""
+    path = cx.make_demo_study(folder, n=N, random_state=3, events=False)
+    raw = pd.read_csv(folder / "responses.csv", dtype={"respondent_id": str})
+    if edit is not None:
+        edit(raw)
+    write_parts(raw, folder / "parts")
+    (folder / "responses.csv").unlink()
+    path.write_text(path.read_text().replace("responses: responses.csv", "responses: parts"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def study_path(tmp_path_factory) -> Path:
+    return parquet_study(tmp_path_factory.mktemp("dask"))
+
+
+@pytest.fixture(scope="module")
+def both(study_path):
+    return cx.load_study(study_path), load_dask_study(study_path, scheduler="synchronous")
+
+
+def assert_same_quality(a, b):
+    assert dataclasses.replace(a, effective_n=None) == dataclasses.replace(b, effective_n=None)
+    assert a.effective_n == pytest.approx(b.effective_n, rel=1e-12)
+
+
+def test_a_dask_study_has_the_quality_record_of_the_in_memory_study(both):
+    memory, lazy = both
+    assert lazy.engine == "dask"
+    assert lazy.responses.npartitions == PARTS
+    assert_same_quality(memory.quality, lazy.quality)
+    assert lazy.n == memory.n == N
+
+
+def test_its_responses_are_typed_as_in_memory_with_one_set_of_categories(both):
+    memory, lazy = both
+    pd.testing.assert_frame_equal(lazy.responses.compute(), memory.responses)
+    brands = lazy.responses.partitions[0].compute()["brand_rated"].cat.categories
+    assert list(brands) == list(memory.responses["brand_rated"].cat.categories)
+
+
+def test_it_answers_what_the_study_supports_as_in_memory(both):
+    memory, lazy = both
+    for need in ("brands", "waves", "segments", "loyalty", "events", "touchpoints"):
+        assert lazy.supports(need) == memory.supports(need), need
+    assert lazy.has("weight") and not lazy.has("events")
+    assert lazy.weights().compute().equals(memory.weights())
+
+
+@pytest.mark.parametrize("by", [None, "brand", ["brand", "wave"], "tenure_years", "region"])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_kpis_from_partition_sums_equal_the_in_memory_table(both, by, weighted):
+    memory, lazy = both
+    expected = cx.kpis(memory, by=by, weighted=weighted)
+    got = kpis_dask(lazy, by=by, weighted=weighted)
+    pd.testing.assert_frame_equal(got.table, expected.table, rtol=1e-9)
+    assert (got.by, got.weighted, got.min_base) == (
+        expected.by,
+        expected.weighted,
+        expected.min_base,
+    )
+
+
+def test_kpis_at_another_confidence_equal_too(both):
+    memory, lazy = both
+    expected = cx.kpis(memory, by="wave", confidence=0.8)
+    pd.testing.assert_frame_equal(
+        kpis_dask(lazy, by="wave", confidence=0.8).table, expected.table, rtol=1e-9
+    )
+
+
+def errors_of(path: Path) -> tuple[str, str]:
+    with pytest.raises(cx.StudyError) as memory:
+        cx.load_study(path)
+    with pytest.raises(cx.StudyError) as lazy:
+        load_dask_study(path, scheduler="synchronous")
+    return str(memory.value), str(lazy.value)
+
+
+def test_a_bad_value_in_the_third_part_is_named_at_its_row_in_the_whole_file(tmp_path):
+    def spoil(raw):
+        raw.loc[1000 + 7, "recommend"] = 11  # part 3 holds rows 1001..1500
+        raw.loc[1400, "overall_satisfaction"] = 9
+
+    memory, lazy = errors_of(parquet_study(tmp_path, spoil))
+    assert lazy == memory
+    assert "column 'recommend': values outside the scale 0-10: 11 (data rows 1008)" in lazy
+    assert "(data rows 1401)" in lazy
+
+
+def test_bad_values_in_two_parts_make_one_problem_listing_both(tmp_path):
+    def spoil(raw):
+        raw.loc[[10, 1900], "recommend"] = [12, 11]
+
+    memory, lazy = errors_of(parquet_study(tmp_path, spoil))
+    assert lazy == memory
+    assert "values outside the scale 0-10: 12, 11 (data rows 11, 1901)" in lazy
+
+
+def test_an_id_repeated_in_two_parts_is_a_duplicate_of_the_whole_file(tmp_path):
+    def spoil(raw):
+        raw.loc[1600, "respondent_id"] = raw.loc[3, "respondent_id"]
+
+    memory, lazy = errors_of(parquet_study(tmp_path, spoil))
+    assert lazy == memory
+    assert "duplicate respondent ids" in lazy and "(data rows 4, 1601)" in lazy
+
+
+def test_the_brand_need_only_be_in_some_part(tmp_path):
+    def competitors_first(raw):
+        order = np.argsort((raw["brand_rated"] == "Acme").to_numpy(), kind="stable")
+        raw[:] = raw.iloc[order].to_numpy()
+
+    path = parquet_study(tmp_path, competitors_first)
+    lazy = load_dask_study(path, scheduler="synchronous")
+    memory = cx.load_study(path)
+    assert lazy.brand == "Acme"
+    pd.testing.assert_frame_equal(
+        kpis_dask(lazy, by="brand").table, cx.kpis(memory, by="brand").table, rtol=1e-9
+    )
+
+
+def test_a_brand_in_no_part_is_the_in_memory_error(tmp_path):
+    path = parquet_study(tmp_path)
+    path.write_text(path.read_text().replace("brand: Acme", "brand: acme"))
+    memory, lazy = errors_of(path)
+    assert lazy == memory and "did you mean 'Acme'?" in lazy
+
+
+def test_the_warnings_of_the_whole_file_are_those_of_memory(tmp_path):
+    def spoil(raw):
+        raw.loc[1500:, "weight"] *= 500  # only the last part has the heavy weights
+        raw["perf_queue"] = np.nan  # nobody answered
+
+    path = parquet_study(tmp_path, spoil)
+    memory = cx.load_study(path)
+    lazy = load_dask_study(path, scheduler="synchronous")
+    assert any(w.startswith("extreme weights") for w in memory.quality.warnings)
+    assert any("'perf_queue' has no answer at all" in w for w in memory.quality.warnings)
+    assert_same_quality(memory.quality, lazy.quality)
+
+
+def test_weights_too_spread_over_the_whole_file_are_the_in_memory_error(tmp_path):
+    def spoil(raw):  # no part alone is spread, the file is
+        raw.loc[:499, "weight"] *= 1e-4
+        raw.loc[1500:, "weight"] *= 1e4
+
+    memory, lazy = errors_of(parquet_study(tmp_path, spoil))
+    assert lazy == memory and "the largest weight is" in lazy and "(data rows 1, 2, 3" in lazy
+
+
+@pytest.mark.parametrize("also_bad_score", [False, True])
+def test_weights_too_spread_within_one_part_are_the_in_memory_error(tmp_path, also_bad_score):
+    def spoil(raw):
+        raw.loc[1999, "weight"] = 1e7
+        if also_bad_score:
+            raw.loc[5, "recommend"] = 11
+
+    memory, lazy = errors_of(parquet_study(tmp_path, spoil))
+    assert lazy == memory and "the largest weight is" in lazy and "(data rows 2000)" in lazy
+
+
+def test_a_csv_study_is_refused_in_words(tmp_path):
+    path = cx.make_demo_study(tmp_path, n=100, random_state=3, events=False)
+    with pytest.raises(cx.StudyError, match="the Dask engine reads Parquet"):
+        load_dask_study(path)
+
+
+def test_parts_outside_the_study_folder_need_an_allowed_folder(tmp_path):
+    path = parquet_study(tmp_path / "study")
+    shutil.move(tmp_path / "study" / "parts", tmp_path / "elsewhere")
+    path.write_text(path.read_text().replace("responses: parts", "responses: ../elsewhere"))
+    with pytest.raises(cx.StudyError, match="is outside the study folder"):
+        load_dask_study(path)
+    lazy = load_dask_study(path, data_dirs=[tmp_path / "elsewhere"], scheduler="synchronous")
+    assert lazy.n == N
+
+
+def test_parts_with_different_schemas_are_refused_as_in_memory(tmp_path):
+    path = parquet_study(tmp_path)
+    part = tmp_path / "parts" / "part-2.parquet"
+    frame = pd.read_parquet(part)
+    frame["recommend"] = frame["recommend"].astype("string")
+    frame.to_parquet(part)
+    memory, lazy = errors_of(path)
+    assert lazy == memory and "do not share one schema" in lazy
+
+
+@pytest.mark.slow
+def test_on_a_local_cluster_of_two_worker_processes_over_tcp(both, study_path):
+    distributed = pytest.importorskip("distributed")
+    memory, _ = both
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        lazy = load_dask_study(study_path, scheduler=cluster.scheduler_address)
+        try:
+            assert_same_quality(memory.quality, lazy.quality)
+            got = kpis_dask(lazy, by="brand")
+            pd.testing.assert_frame_equal(got.table, cx.kpis(memory, by="brand").table, rtol=1e-9)
+        finally:
+            lazy.client.close()
+
+
+def test_web_events_in_parts_are_checked_and_counted_as_in_memory(tmp_path):
+    path = cx.make_demo_study(tmp_path, n=300, random_state=3, events=True)
+    write_parts(pd.read_parquet(tmp_path / "web_events.parquet"), tmp_path / "events", 3)
+    raw = pd.read_csv(tmp_path / "responses.csv", dtype={"respondent_id": str})
+    write_parts(raw, tmp_path / "parts", 2)
+    text = path.read_text().replace("responses: responses.csv", "responses: parts")
+    path.write_text(text.replace("file: web_events.parquet", "file: events"))
+    memory = cx.load_study(path)
+    lazy = load_dask_study(path, scheduler="synchronous")
+    assert lazy.quality.events_kept == memory.quality.events_kept > 0
+    assert_same_quality(memory.quality, lazy.quality)
+    assert lazy.supports("events")
+    pd.testing.assert_frame_equal(lazy.events.compute().reset_index(drop=True), memory.events)
