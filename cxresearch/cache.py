@@ -158,7 +158,7 @@ def memoised(
                 key = call_key(name, arguments, parts)
             except Uncacheable:
                 return fn(*args, **kwargs)
-            return _stored_or_computed(folder, name, key, lambda: fn(*args, **kwargs))
+            return stored_or_computed(folder, name, key, lambda: fn(*args, **kwargs))
 
         wrapper.__wrapped_uncached__ = fn  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -166,7 +166,7 @@ def memoised(
     return decorate(function) if function is not None else decorate
 
 
-def _stored_or_computed(folder: Path, name: str, key: str, compute: Callable[[], Any]):
+def stored_or_computed(folder: Path, name: str, key: str, compute: Callable[[], Any]):
     """The result stored under ``key``, or computed (once across processes:
     the others wait on the key's lock) and stored."""
     from filelock import FileLock  # third-party, loaded when a cache is in use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -208,3 +209,22 @@ def test_a_segmentation_shares_its_fit_across_stability_settings(demo, tmp_path)
     assert len(fits) == 1
     pd.testing.assert_series_equal(with_stability.labels, labels_only.labels)
     assert folder.stat().st_mode & 0o777 == 0o700, "results are pickles: only the user may write"
+
+
+def test_a_study_is_loaded_once_while_its_files_are_unchanged(demo_path, tmp_path):
+    folder = tmp_path / "results"
+    study_folder = tmp_path / "study"
+    shutil.copytree(demo_path.parent, study_folder)
+    with use_cache(folder):
+        first = cx.load_study(study_folder)
+        again = cx.load_study(study_folder / "study.yaml")
+        other_base = cx.load_study(study_folder, min_base=7)
+        responses = study_folder / "responses.csv"
+        lines = responses.read_text().splitlines(keepends=True)
+        responses.write_text("".join(lines[:-1]))  # one respondent fewer
+        changed = cx.load_study(study_folder)
+    loads = [r for r in computed(folder) if r["function"] == "load_study"]
+    assert len(loads) == 3
+    pd.testing.assert_frame_equal(first.responses, again.responses)
+    assert first.quality == again.quality and other_base.codebook.min_base == 7
+    assert changed.n == first.n - 1

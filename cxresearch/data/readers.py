@@ -22,6 +22,7 @@ header's (with the encoding and the delimiter tried).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io as _io
 import itertools
 import re
@@ -144,6 +145,17 @@ def read_table(
     raise StudyError(
         Problem(shown, f"unknown file type '{suffix}'; use .csv, .xlsx, .sav or .parquet")
     )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a data file's bytes, or of a Parquet folder's parts in order."""
+    parts = parquet_parts(path) if path.is_dir() else [path]  # never a recursive walk
+    digest = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def parquet_parts(folder: Path) -> list[Path]:

@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..cache import active_folder, call_key, stored_or_computed
 from ..errors import Problem, StudyError
 from .checks import check_benchmark, check_events, check_responses
 from .codebook import STAGES, Codebook
 from .quality import DataQuality
-from .readers import category_columns_of, parquet_parts, read_table, text_columns_of
+from .readers import (
+    category_columns_of,
+    file_sha256,
+    parquet_parts,
+    read_table,
+    text_columns_of,
+)
 
 MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
 LOYALTY_LINKS = ("retained", "referral", "loyalty")  # outcomes NPS is linked to
@@ -260,6 +267,15 @@ def load_study(
             brand=codebook.brand if brand is None else str(brand),
         )
     places = _DataPlaces(codebook, data_dirs)
+    folder = active_folder()
+    key = _load_key(codebook, places) if folder is not None else None
+    if key is None:
+        return _read_study(codebook, places)
+    return stored_or_computed(folder, "load_study", key, lambda: _read_study(codebook, places))
+
+
+def _read_study(codebook: Codebook, places: _DataPlaces) -> Study:
+    """Read, check and type the study's data files."""
     file, name = places.find(codebook.responses, "responses")
     raw = read_table(
         file,
@@ -287,6 +303,22 @@ def load_study(
         quality=quality,
         benchmark=benchmark,
     )
+
+
+def _load_key(codebook: Codebook, places: _DataPlaces) -> str | None:
+    """The results-cache key of a load: the codebook (with the overrides) and
+    every data file it reads, by content. None when a file cannot be found or
+    read: then the load runs uncached and says what is wrong."""
+    specs = [(codebook.responses, "responses")]
+    if codebook.events is not None:
+        specs.append((codebook.events.file, "events.file"))
+    if codebook.benchmark is not None:
+        specs.append((codebook.benchmark.file, "benchmark.file"))
+    try:
+        files = {role: file_sha256(places.find(spec, role)[0]) for spec, role in specs}
+    except (StudyError, OSError):
+        return None
+    return call_key("cxresearch.data.study.load_study", {"codebook": codebook, "files": files})
 
 
 class _DataPlaces:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..data.readers import parquet_parts
+from ..data.readers import file_sha256
 from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
 from .execute import execute_all
@@ -51,13 +51,7 @@ def data_fingerprint(codebook) -> tuple[str, list[dict[str, str]]]:
     paths = [codebook.path, codebook.responses_path]
     if codebook.events_path is not None:
         paths.append(codebook.events_path)
-    files = []
-    for path in paths:
-        parts = parquet_parts(path) if path.is_dir() else [path]  # never a recursive walk
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(part.read_bytes())
-        files.append({"name": path.name, "sha256": digest.hexdigest()})
+    files = [{"name": path.name, "sha256": file_sha256(path)} for path in paths]
     overall = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()
     return overall, files
 
