@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import log_ndtr
 
+from .._lazy import LazyModule
 from ..data.codebook import BinaryItem
 from ..errors import Problem, StudyError
 from ..importance import (
@@ -32,6 +31,9 @@ from ..importance import (
     relative_weights,
     shapley_r2,
 )
+
+_optimize = LazyModule("scipy.optimize")  # loaded when a censored model is fitted
+_special = LazyModule("scipy.special")
 
 MIN_ANSWERS = 3  # a touchpoint with fewer answers (or no variance) leaves the model
 CHUNK = 65536
@@ -444,7 +446,7 @@ def tobit_fit(
     likelihood = _TobitLikelihood(x, y, w, low, high)
     try:
         with np.errstate(all="ignore"):
-            result = minimize(
+            result = _optimize.minimize(
                 likelihood.loss,
                 theta,
                 jac=True,
@@ -497,7 +499,7 @@ def _tobit_terms(theta, x, y, lower, upper, low, high) -> _TobitTerms:
     b, sigma = theta[:-1], np.exp(theta[-1])
     mu = x @ b
     z = np.where(lower, (low - mu) / sigma, np.where(upper, (mu - high) / sigma, (y - mu) / sigma))
-    log_cdf = log_ndtr(z)
+    log_cdf = _special.log_ndtr(z)
     log_pdf = -0.5 * z * z - 0.5 * np.log(2 * np.pi)
     return _TobitTerms(sigma, z, log_cdf, log_pdf, np.exp(log_pdf - log_cdf))
 
@@ -860,7 +862,9 @@ def _upper_tail_share(mean: np.ndarray, sigma: float, edge: float, cut) -> np.nd
     """``P(y >= cut | y >= edge)`` for ``y ~ N(mean, sigma^2)``, in logs (stable far
     in the tail): ``Phi((mean - max(cut, edge)) / sigma) / Phi((mean - edge) / sigma)``."""
     cut = np.maximum(cut, edge)
-    return np.exp(log_ndtr((mean - cut) / sigma) - log_ndtr((mean - edge) / sigma))
+    return np.exp(
+        _special.log_ndtr((mean - cut) / sigma) - _special.log_ndtr((mean - edge) / sigma)
+    )
 
 
 def _goal_value(

@@ -16,14 +16,16 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from .._lazy import LazyModule
 from ..errors import Problem, StudyError, problem_at_rows
 from .codebook import BinaryItem, Codebook, ScaleItem
 from .quality import DataQuality
 from .readers import NA_LIKE, RawTable
 from .waves import natural_key, natural_order
+
+pa = LazyModule("pyarrow")  # loaded when text columns are checked
+pc = LazyModule("pyarrow.compute")
 
 MAX_WEIGHT_RATIO = 1e6  # largest / smallest weight beyond which weights are an error
 WARN_WEIGHT_RATIO = 100  # ... beyond which they are a warning in the quality record

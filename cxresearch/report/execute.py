@@ -53,6 +53,9 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
             progress_bar=False,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter
             kernel_manager_class=manager_class,
+            # Every cell has run and its outputs are in: a graceful shutdown only
+            # waits for the kernel to exit, which took 2.6 s in one run of five.
+            shutdown_kernel="immediate",
         )
 
     def worker() -> None:

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ...data.items import DEFAULT_MIN_BASE, Scale, ScaleItem
 from ...errors import Problem, StudyError
-from ...stats import kish_effective_n, wilson_interval, z_value
+from ...stats import kish_effective_n, t_quantile, wilson_interval, z_value
 from .._common import default_outcome, segment_labels
 
 DIMENSIONS = ("brand", "touchpoint", "segment", "wave")
@@ -271,7 +270,7 @@ def outcome_gap(
         vb = float(np.average((x[~m] - b) ** 2, weights=w[~m])) * nb / max(nb - 1, 1)
         se2 = va / na + vb / nb
         df = se2**2 / ((va / na) ** 2 / max(na - 1, 1) + (vb / nb) ** 2 / max(nb - 1, 1))
-        half = float(_st.t.ppf(0.5 + confidence / 2, df) * np.sqrt(se2))
+        half = float(t_quantile(0.5 + confidence / 2, df) * np.sqrt(se2))
     return {
         **row,
         "mention": a,
