@@ -110,6 +110,9 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_gaps_drivers.py
 	$(BIN)/python benchmarks/bench_segments.py
 	$(BIN)/python benchmarks/bench_funnel.py
+	$(BIN)/python benchmarks/bench_text.py
+	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/ratios.py
 
 lab: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
