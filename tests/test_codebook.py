@@ -185,7 +185,7 @@ def test_a_typo_in_a_key_at_any_depth_is_named_with_a_did_you_mean(
 def test_an_unknown_key_with_no_close_match_lists_what_is_allowed(tmp_path):
     err = codebook_error(write_codebook(tmp_path, banana="yellow"))
     assert "did you mean" not in str(err)
-    assert "allowed: benchmark, brand, columns" in str(err)
+    assert "allowed: benchmark, brand, codeframe, colours, columns" in str(err)
 
 
 @pytest.mark.parametrize("quoted", ["false", "no", "yes", "False"])
@@ -423,3 +423,99 @@ def test_problems_of_every_kind_are_reported_together(tmp_path):
     err = codebook_error(write_text(tmp_path, text))
     assert {p.column for p in err.problems} == {"brand", "min_base", "taget"}
     assert str(err).startswith("3 problems in the study:")
+
+
+# --- the brand's colours and the codeframe (issues 16 and 18) ---------------------
+
+TEXT = [{"column": "comment", "touchpoint": None}]
+CODEFRAME = [
+    {"theme": "slow site", "keywords": ["slow", "load*"], "touchpoint": "website"},
+    {"theme": "price", "keywords": ["expensive", "cena", "цена"]},
+]
+
+
+def test_colours_and_a_codeframe_parse(tmp_path):
+    cb = cx.Codebook.from_yaml(
+        write_codebook(tmp_path, colours=["#003366", "#FF9900"], text=TEXT, codeframe=CODEFRAME)
+    )
+    assert cb.colours == ("#003366", "#ff9900")
+    assert [(t.theme, t.keywords, t.touchpoint) for t in cb.codeframe] == [
+        ("slow site", ("slow", "load*"), "website"),
+        ("price", ("expensive", "cena", "цена"), None),
+    ]
+
+
+def test_a_codebook_without_them_has_none(tmp_path):
+    cb = cx.Codebook.from_yaml(write_codebook(tmp_path))
+    assert cb.colours == () and cb.codeframe == ()
+
+
+@pytest.mark.parametrize(
+    "colours, key, words",
+    [
+        ("#003366", "colours", "must be a list of 1 to 12 colours"),
+        ([], "colours", "must be a list of 1 to 12 colours"),
+        (["#000000"] * 13, "colours", "must be a list of 1 to 12 colours"),
+        (["#003366", "red"], "colours[1]", "must be a colour written #rrggbb"),
+        (["003366"], "colours[0]", "did you mean '#003366'?"),
+        (["#f90"], "colours[0]", "did you mean '#ff9900'?"),
+        (["#00336g"], "colours[0]", "not '#00336g'"),
+        ([None], "colours[0]", "write colours in quotes"),
+        ([3366], "colours[0]", "not 3366"),
+    ],
+)
+def test_bad_colours_are_named(tmp_path, colours, key, words):
+    err = codebook_error(write_codebook(tmp_path, colours=colours))
+    assert "study.yaml" in str(err)
+    assert err.column == key and words in str(err)
+
+
+def test_an_unquoted_colour_reads_as_a_comment_and_is_explained(tmp_path):
+    err = codebook_error(write_text(tmp_path, BASIC_TEXT + "colours:\n  - #003366\n"))
+    assert err.column == "colours[0]" and "unquoted, # starts a comment" in str(err)
+
+
+def test_colors_spelled_the_american_way_gets_a_did_you_mean(tmp_path):
+    err = codebook_error(write_codebook(tmp_path, colors=["#003366"]))
+    assert err.column == "colors" and "did you mean 'colours'?" in str(err)
+
+
+@pytest.mark.parametrize(
+    "codeframe, key, words",
+    [
+        ({"price": ["cheap"]}, "codeframe", "must be a list of themes"),
+        ([], "codeframe", "must be a list of themes"),
+        (["price"], "codeframe[0]", "must be a theme"),
+        ([{"keywords": ["cheap"]}], "codeframe[0].theme", "each theme needs a name"),
+        ([{"theme": "price"}], "codeframe.price.keywords", "this key is required"),
+        ([{"theme": "price", "keywords": "cheap"}], "codeframe.price.keywords", "[cheap]"),
+        ([{"theme": "price", "keywords": []}], "codeframe.price.keywords", "a list of keywords"),
+        ([{"theme": "price", "keywords": ["ok", ""]}], "codeframe.price.keywords", "''"),
+        ([{"theme": "price", "keywords": ["*"]}], "codeframe.price.keywords", "with letters"),
+        ([{"theme": "price", "keywords": [7.5, "x"]}], "codeframe.price.keywords", "7.5"),
+        (
+            [{"theme": "web", "keywords": ["slow"], "touchpoint": "websit"}],
+            "codeframe.web.touchpoint",
+            "names no declared touchpoint: 'websit'; did you mean 'website'?",
+        ),
+        (
+            [{"theme": "web", "keywords": ["slow"], "touchpiont": "website"}],
+            "codeframe.web.touchpiont",
+            "did you mean 'touchpoint'?",
+        ),
+        (
+            [{"theme": "a", "keywords": ["x"]}, {"theme": "a", "keywords": ["y"]}],
+            "codeframe.a.theme",
+            "named twice",
+        ),
+    ],
+)
+def test_bad_codeframes_are_named(tmp_path, codeframe, key, words):
+    err = codebook_error(write_codebook(tmp_path, text=TEXT, codeframe=codeframe))
+    assert "study.yaml" in str(err)
+    assert err.column == key and words in str(err)
+
+
+def test_a_codeframe_needs_comments_to_code(tmp_path):
+    err = codebook_error(write_codebook(tmp_path, codeframe=CODEFRAME))
+    assert err.column == "codeframe" and "add a text: column" in str(err)

@@ -21,7 +21,7 @@ import pytest
 import cxresearch as cx
 from cxresearch.cli import main
 from cxresearch.errors import CxError
-from cxresearch.report.export import deliverables, find_chromium, write_atomically
+from cxresearch.report.export import deliverables, find_chromium, write_atomically, write_deck
 from cxresearch.report.export.pdf import CHROMIUM_ENVIRONMENT
 from cxresearch.report.export.workbook import Sheet, save_sheets
 
@@ -297,3 +297,23 @@ def test_a_slide_renders_as_an_image(exported, tmp_path):
     assert len(reader.pages) == len(
         pytest.importorskip("pptx").Presentation(exported["pptx"]).slides
     )
+
+
+@pytest.mark.slow
+def test_the_codebooks_colours_paint_the_deck(tmp_path):
+    pptx = pytest.importorskip("pptx")
+    path = cx.make_demo_study(tmp_path / "study", n=200, random_state=5)
+    with path.open("a", encoding="utf-8") as codebook:
+        codebook.write('colours: ["#0A3D62", "#e58e26"]\n')
+    results = deliverables(path, cache=False)
+    assert results.colours() == ("#0a3d62", "#e58e26")
+    deck = pptx.Presentation(write_deck(results, tmp_path / "deck.pptx"))
+
+    def accent_bars(slide) -> list[str]:  # the thin rectangles under the titles
+        thin = [s for s in slide.shapes if s.shape_type == 1 and s.height < 0.1 * 914400]
+        return [str(s.fill.fore_color.rgb) for s in thin]
+
+    assert accent_bars(deck.slides[0]) == ["0A3D62"]  # the title slide's
+    assert all(accent_bars(slide) == ["0A3D62"] for slide in deck.slides)
+    headline = deck.slides[1].shapes.title.text_frame.paragraphs[0].runs[0]
+    assert str(headline.font.color.rgb) == "0A3D62"

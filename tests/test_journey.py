@@ -7,16 +7,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA, with_min_base
+from conftest import SHARED_DATA, with_min_base, write_study
 from scipy import stats
 
 import cxresearch as cx
 from cxresearch.analyses.feedback import reviews, smileys
 from cxresearch.analyses.funnel import funnel
-from cxresearch.analyses.journey import journey
+from cxresearch.analyses.journey import THEME_COLUMNS, journey
 from cxresearch.analyses.loyalty import loyalty_links
 from cxresearch.analyses.operations import operations, quantile_interval
 from cxresearch.analyses.quotes import mask_contacts, quotes
+from cxresearch.analyses.text._planted import planted_comments
 from cxresearch.stats import wilson_interval
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -270,3 +271,94 @@ def test_real_telco_churn_by_contract_and_support():
     assert churn["Month-to-month"] > churn["One year"] > churn["Two year"]
     assert (contract["low"] < contract["value"]).all() and (contract["n"] > 1000).all()
     assert 100 - support.loc["No", "value"] > 100 - support.loc["Yes", "value"]
+
+
+# -- themes on the journey (issue 16) ------------------------------------------------------
+DELIVERY_NEGATIVE, OTHER_NEGATIVE = 0.8, 0.3  # planted shares of negative comments
+
+
+def commented_study(folder, n=900, codeframe=True):
+    """Planted English comments: delivery comments negative at 80%, the rest at
+    30%; the codeframe maps the delivery theme to the delivery touchpoint and
+    the staff theme to the store (scores follow each comment's sentiment)."""
+    from_delivery = planted_comments(2 * n, ("en",), DELIVERY_NEGATIVE, random_state=11)
+    from_others = planted_comments(2 * n, ("en",), OTHER_NEGATIVE, random_state=12)
+    d = pd.concat(
+        [from_delivery[from_delivery["topic"] == "delivery"].head(n // 4),
+         from_others[from_others["topic"] != "delivery"].head(n - n // 4)]
+    ).sample(frac=1, random_state=13).reset_index(drop=True)  # fmt: skip
+    rng = np.random.default_rng(14)
+    rows = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "recommend": d["score"],
+            "comment": d["text"],
+            **{c: rng.integers(1, 8, n) for c in ("exp_del", "perf_del", "exp_st", "perf_st")},
+        }
+    )
+    codebook = {
+        "name": "Commented journey",
+        "min_base": 30,
+        "responses": "responses.csv",
+        "columns": {"id": "id"},
+        "outcomes": {"nps": {"column": "recommend", "scale": [0, 10]}},
+        "touchpoints": [
+            {"id": "store", "experience": {"column": "perf_st", "scale": [1, 7]},
+             "expectation": {"column": "exp_st", "scale": [1, 7]}},
+            {"id": "delivery", "experience": {"column": "perf_del", "scale": [1, 7]},
+             "expectation": {"column": "exp_del", "scale": [1, 7]}},
+        ],
+        "text": [{"column": "comment"}],
+    }  # fmt: skip
+    if codeframe:
+        codebook["codeframe"] = [
+            {"theme": "delivery", "keywords": ["deliver*", "courier", "parcel", "package"],
+             "touchpoint": "delivery"},
+            {"theme": "staff", "keywords": ["staff", "consultant", "employee"],
+             "touchpoint": "store"},
+            {"theme": "price", "keywords": ["price", "expensive", "cheap"]},
+        ]  # fmt: skip
+    return cx.load_study(write_study(folder, rows, codebook)), d
+
+
+def test_the_journey_recovers_the_planted_share_of_negative_delivery_comments(tmp_path):
+    study, d = commented_study(tmp_path)
+    result = journey(study)
+    t = result.table.set_index("touchpoint")
+    delivery = t.loc["delivery"]
+    assert (
+        delivery["theme_negative_low"] < 100 * DELIVERY_NEGATIVE < delivery["theme_negative_high"]
+    )
+    truth = 100 * (d["topic"] == "delivery").mean()
+    assert delivery["theme_share_low"] < truth < delivery["theme_share_high"]
+    assert delivery["comments"] == len(d) and delivery["theme_n"] >= 30
+    # the interval is Wilson's on the mentioning comments (unweighted: n is the base)
+    low, high = wilson_interval(delivery["theme_negative"] / 100, delivery["theme_n"])
+    assert (delivery["theme_negative_low"], delivery["theme_negative_high"]) == pytest.approx(
+        (100 * low, 100 * high)
+    )
+    store = t.loc["store"]
+    assert store["theme_negative_low"] < 100 * OTHER_NEGATIVE < store["theme_negative_high"]
+    lines = [line for line in result.pain_points().lines if "of them negative" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"{delivery['label']}: ")
+    assert f"{delivery['theme_negative']:.0f}% [{delivery['theme_negative_low']:.0f}%" in lines[0]
+    assert f"(n={delivery['theme_n']:,})" in lines[0]
+    shown = result.display()
+    assert any(c.startswith("negative % of them") for c in shown.columns)
+    assert "codeframe themes" in result.caption()
+
+
+def test_comment_themes_are_suppressed_below_the_minimum_base(tmp_path):
+    study, _ = commented_study(tmp_path)
+    result = journey(with_min_base(study, 10**6))
+    assert not [line for line in result.pain_points().lines if "of them negative" in line]
+    shown = result.display()
+    column = next(c for c in shown.columns if c.startswith("negative % of them"))
+    assert shown[column].str.startswith("suppressed").all()
+
+
+def test_without_a_codeframe_the_journey_has_no_comment_columns(tmp_path):
+    study, _ = commented_study(tmp_path, codeframe=False)
+    result = journey(study)
+    assert not set(THEME_COLUMNS) & set(result.table.columns)
+    assert "codeframe" not in result.caption()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
-from text_helpers import planted_study
+from conftest import SHARED_DATA, write_study
+from text_helpers import TEXT_CODEBOOK, planted_study
 
+import cxresearch as cx
 from cxresearch.analyses.text import themes
 from cxresearch.analyses.text._planted import TOPICS, planted_comments
 
@@ -92,3 +93,25 @@ def test_tweet_reasons_coded_from_a_labelled_third():
     by_theme = result.table.set_index("theme")
     assert by_theme.loc["Lost Luggage", "recall"] > 0.6
     assert by_theme.loc["Late Flight", "precision"] > 0.6
+
+
+def test_the_codebooks_codeframe_codes_by_default_and_an_argument_wins(tmp_path):
+    frame = [
+        {"theme": "delivery", "keywords": ["delivery", "courier", "parcel", "package"]},
+        {"theme": "price", "keywords": ["price", "expensive", "cheap"]},
+    ]
+    study, d = planted_study(tmp_path, n=300, random_state=6)
+    rows = pd.read_csv(tmp_path / "responses.csv")  # the same answers, with a codeframe
+    declared = cx.load_study(write_study(tmp_path / "cf", rows, TEXT_CODEBOOK, codeframe=frame))
+    assert themes(study).method == "nmf"  # no codeframe in the codebook: the topic model
+    coded = themes(declared)
+    assert coded.method == "codeframe" and list(coded.mentions.columns) == ["delivery", "price"]
+    delivery = coded.mentions["delivery"].to_numpy()
+    assert (delivery == (d["topic"] == "delivery").to_numpy()).mean() > 0.97
+    assert coded.table.equals(themes(declared, codeframe=frame_as_mapping(frame)).table)
+    assert list(themes(declared, codeframe=CODEFRAME).mentions.columns) == ["delivery", "price"]
+    assert themes(declared, codeframe={"app": ["app"]}).table["theme"].tolist() == ["app"]
+
+
+def frame_as_mapping(frame):
+    return {t["theme"]: {"keywords": t["keywords"], "touchpoint": None} for t in frame}

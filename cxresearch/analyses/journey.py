@@ -9,6 +9,14 @@ the brand meets expectations) and reach the share of respondents who used the
 touchpoint. It reads as the expected loss:
 how much the touchpoint matters, times how far the brand falls short there,
 times how many customers meet it. Without drivers, importance counts as 1.
+
+Comments (when the codebook's ``codeframe:`` maps themes to touchpoints): per
+touchpoint, the share of the journey's respondents' comments that mention one
+of its themes (``cx.themes(study)``) and, among those, the share of negative
+ones (``cx.sentiment(study)``), both weighted means with Wilson intervals on
+Kish's effective n (Wilson 1927; Kish 1965). A touchpoint whose themes are
+mentioned mostly negatively (the interval of the negative share above 50%) is
+a pain point in words, beside the pain scores.
 """
 
 from __future__ import annotations
@@ -25,6 +33,15 @@ from ..tables import Findings, suppressed_note
 from ._common import default_outcome, require, segment_labels, survey_weights
 from .drivers import drivers as estimate_drivers
 from .gaps import gaps
+from .text.comments import share_rows
+from .text.sentiment import sentiment as comment_sentiment
+from .text.themes import themes as comment_themes
+
+THEME_COLUMNS = (
+    "comments", "theme_share", "theme_share_low", "theme_share_high",
+    "theme_n", "theme_negative", "theme_negative_low", "theme_negative_high",
+)  # fmt: skip
+MOSTLY = 50.0  # % negative the interval must exceed for a touchpoint's comments to be a pain point
 
 
 @dataclass(frozen=True)
@@ -32,7 +49,11 @@ class Journey(Result):
     """Result of :func:`journey`: ``table`` has one row per touchpoint (and group)
     in journey order: ``stage``, ``reach``, ``expectation``, ``experience``,
     ``gap`` (with ``gap_low``/``gap_high``), ``emotion`` (mean, 1 = sad ... 3 =
-    happy on smiley items), ``importance``, ``pain`` and ``below_min_base``."""
+    happy on smiley items), ``importance``, ``pain`` and ``below_min_base``;
+    with a codeframe mapping themes to touchpoints also :data:`THEME_COLUMNS`:
+    the base of ``comments``, the ``theme_share`` (%) of them mentioning the
+    touchpoint's themes, the ``theme_n`` mentioning and the ``theme_negative``
+    share (%) among those, each share with its interval (NaN without themes)."""
 
     table: pd.DataFrame
     by: str | None
@@ -53,7 +74,33 @@ class Journey(Result):
                 f"{row['reach']:.0%} (gap {row['gap']:+.2f} [{row['gap_low']:+.2f}, "
                 f"{row['gap_high']:+.2f}], n={row['n']:,})"
             )
+        lines += self.negative_comments(top)
         return Findings(tuple(lines), "No touchpoint falls short of expectations.")
+
+    @property
+    def has_themes(self) -> bool:
+        """Whether the table carries the comments' themes per touchpoint."""
+        return "theme_negative" in self.table
+
+    def negative_comments(self, top: int = 5) -> list[str]:
+        """The touchpoints whose themes are mentioned mostly negatively (the
+        interval of the negative share above :data:`MOSTLY` %), in words."""
+        if not self.has_themes:
+            return []
+        t = self.table
+        t = t[(t["theme_n"] >= self.min_base) & (t["theme_negative_low"] > MOSTLY)].copy()
+        t["weight"] = t["theme_share"] * t["theme_negative"]
+        lines = []
+        for row in t.nlargest(top, "weight").to_dict("records"):
+            group = f"{row[self.by]}: " if self.by else ""
+            lines.append(
+                f"{group}{row['label']}: {row['theme_share']:.0f}% [{row['theme_share_low']:.0f}%, "
+                f"{row['theme_share_high']:.0f}%] of comments mention it "
+                f"(n={int(row['comments']):,}), {row['theme_negative']:.0f}% "
+                f"[{row['theme_negative_low']:.0f}%, {row['theme_negative_high']:.0f}%] "
+                f"of them negative (n={int(row['theme_n']):,})"
+            )
+        return lines
 
     pain_points = findings  # the name of 0.1
 
@@ -92,7 +139,23 @@ class Journey(Result):
         small = t["below_min_base"].to_numpy()
         for column in ("expectation", "experience", gap_column, "pain"):
             shown.loc[small, column] = [suppressed_note(n, self.min_base) for n in t["n"][small]]
+        if self.has_themes:
+            for name, part, base in (
+                ("comments mentioning %", "theme_share", "comments"),
+                ("negative % of them", "theme_negative", "theme_n"),
+            ):
+                shown[f"{name} [{self.interval}]"] = [
+                    self._share_text(r[part], r[f"{part}_low"], r[f"{part}_high"], r[base])
+                    for r in t.to_dict("records")
+                ]
         return shown
+
+    def _share_text(self, value: float, low: float, high: float, n: float) -> str:
+        if np.isnan(n):
+            return "-"
+        if n < self.min_base:
+            return suppressed_note(int(n), self.min_base)
+        return f"{value:.0f} [{low:.0f}, {high:.0f}] n={int(n):,}"
 
     def caption(self) -> str:
         return (
@@ -101,6 +164,13 @@ class Journey(Result):
             "positive) x reach (share of respondents who used the touchpoint). Gap intervals from "
             f"the paired differences ({self.interval}); "
             + ("weighted (Kish effective n)." if self.weighted else "unweighted.")
+            + (
+                " Comments: the share mentioning each touchpoint's codeframe themes and the "
+                f"negative share of those, Wilson {self.interval}s; mostly negative (interval "
+                f"above {MOSTLY:.0f}%) is a pain point."
+                if self.has_themes
+                else ""
+            )
         )
 
 
@@ -146,6 +216,7 @@ def journey(
     rows, _ = study.brand_rows(brand)
     labels = _labels_for(study, rows, by, segments)
     w = survey_weights(study, rows, weighted)
+    mentions = theme_mentions(study, rows, w)
     records = []
     for tp in study.codebook.touchpoints:
         if tp.experience is None:
@@ -176,6 +247,8 @@ def journey(
                 "importance": importance.get(tp.id, 1.0 if not importance else 0.0),
                 "below_min_base": bool(g["below_min_base"]),
             }
+            if mentions is not None:
+                record.update(theme_cells(mentions, tp.id, rows.index[inside], confidence))
             if group is not None:
                 record = {by_column(study, by): group, **record}
             records.append(record)
@@ -189,6 +262,52 @@ def journey(
         confidence,
         weighted and study.codebook.weight is not None,
     )
+
+
+def theme_mentions(study, rows: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame | None:
+    """Per comment of ``rows``' respondents: ``respondent``, ``weight``, whether
+    it is ``negative`` (``cx.sentiment(study)``) and, per touchpoint the
+    codeframe maps themes to, whether it mentions one (``cx.themes(study)``);
+    None when the codebook's codeframe maps no theme to a touchpoint."""
+    mapped: dict[str, list[str]] = {}
+    for theme in study.codebook.codeframe:
+        if theme.touchpoint is not None:
+            mapped.setdefault(theme.touchpoint, []).append(theme.theme)
+    if not mapped:
+        return None
+    coded, mood = comment_themes(study), comment_sentiment(study)
+    frame = pd.DataFrame(
+        {
+            "respondent": coded.comments["respondent"].to_numpy(),
+            "negative": mood.comments["sentiment"].to_numpy() == "negative",
+        }
+    )
+    by_respondent = pd.Series(weights, index=rows.index)
+    frame["weight"] = by_respondent.reindex(frame["respondent"]).to_numpy(dtype=float)
+    for tp_id, names in mapped.items():
+        frame[tp_id] = coded.mentions[names].any(axis=1).to_numpy()
+    return frame[frame["weight"].notna()].reset_index(drop=True)
+
+
+def theme_cells(mentions: pd.DataFrame, tp_id: str, respondents, confidence: float) -> dict:
+    """A touchpoint's comment columns (:data:`THEME_COLUMNS`) for the comments
+    of ``respondents``: share mentioning its themes = sum w_i m_i / sum w_i over
+    the comments; negative share = the same over the mentioning comments with
+    the negative flag; Wilson intervals on Kish's n (``share_rows``)."""
+    cells = dict.fromkeys(THEME_COLUMNS, np.nan)
+    if tp_id not in mentions:
+        return cells
+    part = mentions[mentions["respondent"].isin(respondents)]
+    weights, mention = part["weight"].to_numpy(), part[tp_id].to_numpy(dtype=bool)
+    cells.update(comments=len(part), theme_n=int(mention.sum()))
+    if len(part):
+        share = share_rows({"theme_share": mention.astype(float)}, weights, confidence)
+        cells.update({k: share[k] for k in THEME_COLUMNS[1:4]})
+    if mention.any():
+        negative = part["negative"].to_numpy(dtype=float)[mention]
+        mood = share_rows({"theme_negative": negative}, weights[mention], confidence)
+        cells.update({k: mood[k] for k in THEME_COLUMNS[5:]})
+    return cells
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray, inside: np.ndarray) -> float:

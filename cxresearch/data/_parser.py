@@ -20,6 +20,8 @@ from typing import Any
 from ..errors import Problem, StudyError
 from ._sections import (
     read_benchmark,
+    read_codeframe,
+    read_colours,
     read_events,
     read_feedback,
     read_operational,
@@ -47,6 +49,8 @@ _TOP_KEYS = {
     "benchmark",
     "description",
     "waves",
+    "colours",
+    "codeframe",
 }
 _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
 
@@ -94,6 +98,8 @@ class CodebookParser:
             events=read_events(reader, raw.get("events")),
             feedback=read_feedback(reader, raw.get("feedback")),
             benchmark=read_benchmark(reader, raw.get("benchmark")),
+            colours=read_colours(reader, raw.get("colours")),
+            codeframe=read_codeframe(reader, raw.get("codeframe"), touchpoint_ids),
         )
 
     def check(self, codebook) -> None:
@@ -115,6 +121,13 @@ class CodebookParser:
                 "feedback, events or operational measures",
             )
         self.check_columns_named_once(codebook)
+        has_text = codebook.text or (codebook.feedback and codebook.feedback.text)
+        if codebook.codeframe and not has_text:
+            self.reader.fail(
+                "codeframe",
+                "codes comments, but the codebook declares none: add a text: column "
+                "(or feedback: text:)",
+            )
         if codebook.feedback is not None:
             known = sorted({tp.id for tp in codebook.touchpoints} | set(touchpoint_catalog()))
             for reason, tp_id in codebook.feedback.touchpoints.items():

@@ -1,12 +1,14 @@
 """The sections of ``study.yaml``, one reader function each: outcomes,
-touchpoints (with the catalog's defaults), operational measures, text,
-events, feedback and benchmark. Each takes the :class:`ValueReader` that
-collects the file's problems and returns the parsed section (or an empty
-one when the section is wrong, so that every problem is found in one pass).
+touchpoints (with the catalog's defaults), operational measures, text, the
+codeframe, events, feedback and benchmark, and the brand's colours. Each
+takes the :class:`ValueReader` that collects the file's problems and returns
+the parsed section (or an empty one when the section is wrong, so that every
+problem is found in one pass).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +21,7 @@ from .items import (
     STAGES,
     BenchmarkSpec,
     BinaryItem,
+    CodeframeTheme,
     EventsSpec,
     FeedbackSpec,
     Operational,
@@ -178,6 +181,108 @@ def read_text_fields(
     return tuple(fields)
 
 
+def read_codeframe(
+    reader: ValueReader, value: Any, touchpoint_ids: set[str]
+) -> tuple[CodeframeTheme, ...]:
+    """The codeframe: a list of themes, each ``{theme: name, keywords: [...],
+    touchpoint: id}`` (touchpoint optional, and a declared one), names distinct."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        reader.fail(
+            "codeframe",
+            "must be a list of themes (- theme: delivery, keywords: [courier, parcel], "
+            f"touchpoint: delivery), not {show(value)}",
+        )
+        return ()
+    themes: list[CodeframeTheme] = []
+    for i, spec in enumerate(value):
+        theme = _codeframe_theme(reader, spec, f"codeframe[{i}]", touchpoint_ids)
+        if theme is None:
+            continue
+        if any(t.theme == theme.theme for t in themes):
+            reader.fail(
+                f"codeframe.{theme.theme}.theme",
+                f"the theme '{theme.theme}' is named twice; give each theme its own name",
+            )
+            continue
+        themes.append(theme)
+    return tuple(themes)
+
+
+def _codeframe_theme(
+    reader: ValueReader, spec: Any, key: str, touchpoint_ids: set[str]
+) -> CodeframeTheme | None:
+    if not isinstance(spec, dict):
+        reader.fail(key, f"must be a theme (theme: ..., keywords: [...]), not {show(spec)}")
+        return None
+    name = reader.name(spec.get("theme"), f"{key}.theme", "a theme's name, e.g. delivery")
+    if name is None and spec.get("theme") is None:
+        reader.fail(f"{key}.theme", "each theme needs a name, e.g. theme: delivery")
+    key = key if name is None else f"codeframe.{name}"
+    reader.keys(spec, _CODEFRAME_KEYS, key)
+    keywords = _keywords(reader, spec.get("keywords"), f"{key}.keywords")
+    touchpoint = _touchpoint_ref(
+        reader, spec.get("touchpoint"), f"{key}.touchpoint", touchpoint_ids
+    )
+    if name is None or not keywords:
+        return None
+    return CodeframeTheme(name, keywords, touchpoint)
+
+
+def _keywords(reader: ValueReader, value: Any, key: str) -> tuple[str, ...]:
+    """A theme's keywords: a non-empty list of words or phrases, each with a
+    letter or digit (``*`` alone would match every comment)."""
+    if value is None:
+        reader.fail(key, "this key is required: the theme's keywords, e.g. [courier, parcel]")
+        return ()
+    if isinstance(value, str):
+        reader.fail(key, f"must be a list of keywords; write it as a list: [{value}]")
+        return ()
+    if not isinstance(value, list) or not value:
+        reader.fail(key, f"must be a list of keywords, e.g. [courier, parcel], not {show(value)}")
+        return ()
+    keywords = []
+    for word in value:
+        if not isinstance(word, str) or not any(ch.isalnum() for ch in word):
+            reader.fail(key, f"a keyword must be a word or phrase with letters, not {show(word)}")
+        else:
+            keywords.append(word.strip())
+    return tuple(keywords) if len(keywords) == len(value) else ()
+
+
+def read_colours(reader: ValueReader, value: Any) -> tuple[str, ...]:
+    """The brand's colours: 1 to :data:`MAX_COLOURS` hex colours ``#rrggbb``
+    (quoted in YAML: an unquoted ``#`` starts a comment), kept in lower case."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_COLOURS:
+        listed = f'a list of 1 to {MAX_COLOURS} colours, e.g. ["#003366", "#ff9900"]'
+        reader.fail("colours", f"must be {listed}, not {show(value)}")
+        return ()
+    colours = []
+    for i, colour in enumerate(value):
+        if isinstance(colour, str) and _HEX_COLOUR.fullmatch(colour.strip()):
+            colours.append(colour.strip().lower())
+        else:
+            reader.fail(f"colours[{i}]", _bad_colour(colour))
+    return tuple(colours) if len(colours) == len(value) else ()
+
+
+def _bad_colour(colour: Any) -> str:
+    """Why ``colour`` is no ``#rrggbb``, with the likely meant colour."""
+    if colour is None:
+        return 'is empty: write colours in quotes, e.g. "#003366" (unquoted, # starts a comment)'
+    text = str(colour).strip()
+    meant = None
+    if re.fullmatch(r"[0-9a-fA-F]{6}", text):
+        meant = f"#{text}"
+    elif re.fullmatch(r"#?[0-9a-fA-F]{3}", text):
+        meant = "#" + "".join(ch * 2 for ch in text.lstrip("#"))
+    hint = f"; did you mean '{meant.lower()}'?" if meant else ""
+    return f'must be a colour written #rrggbb, e.g. "#003366", not {show(colour)}{hint}'
+
+
 def _touchpoint_ref(reader: ValueReader, value: Any, key: str, declared: set[str]) -> str | None:
     """An optional reference to a declared touchpoint (with a did-you-mean)."""
     tp = reader.name(value, key, "a touchpoint id")
@@ -288,6 +393,9 @@ _OPERATIONAL_KEYS = ("column", "touchpoint", "target", "unit", "lower_is_better"
 _EVENTS_KEYS = ("file", "session", "step", "time", "funnel", "device")
 _FEEDBACK_KEYS = ("sentiment", "negative", "positive", "reason", "text", "touchpoints")
 _BENCHMARK_KEYS = ("file", "brand", "measure", "mean", "sd", "n")
+_CODEFRAME_KEYS = ("theme", "keywords", "touchpoint")
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+MAX_COLOURS = 12
 KNOWN_OUTCOMES: tuple[str, ...] = SCALE_OUTCOMES + BINARY_OUTCOMES
 
 

@@ -23,6 +23,7 @@ from .items import (
     STAGES,
     BenchmarkSpec,
     BinaryItem,
+    CodeframeTheme,
     EventsSpec,
     FeedbackSpec,
     Operational,
@@ -56,6 +57,8 @@ class Codebook:
     events: EventsSpec | None = None
     feedback: FeedbackSpec | None = None
     benchmark: BenchmarkSpec | None = None
+    colours: tuple[str, ...] = ()  # the brand's colours (#rrggbb), first the main one
+    codeframe: tuple[CodeframeTheme, ...] = ()  # themes coding the comments, by keywords
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Codebook:
@@ -136,6 +139,7 @@ __all__ = [
     "BenchmarkSpec",
     "BinaryItem",
     "Codebook",
+    "CodeframeTheme",
     "EventsSpec",
     "FeedbackSpec",
     "ITEM_KINDS",

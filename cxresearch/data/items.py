@@ -1,6 +1,6 @@
 """The parts of a codebook: scales, items, touchpoints, operational measures,
-text, events, feedback and benchmark specifications, and the stages of the
-journey. :class:`~cxresearch.data.codebook.Codebook` holds them."""
+text, the codeframe's themes, events, feedback and benchmark specifications,
+and the stages of the journey. :class:`~cxresearch.data.codebook.Codebook` holds them."""
 
 from __future__ import annotations
 
@@ -91,6 +91,17 @@ class TextField:
     """A free-text column (comments), optionally tied to a touchpoint."""
 
     column: str
+    touchpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeframeTheme:
+    """A theme of the codebook's ``codeframe:``: its name, keywords in any of
+    the languages (``deliver*`` matches any ending) and, optionally, the
+    touchpoint it belongs to (then it appears on the journey map)."""
+
+    theme: str
+    keywords: tuple[str, ...]
     touchpoint: str | None = None
 
 

@@ -106,7 +106,7 @@ class Themes(Result):
             for a, b, c in zip(t["negative"], t["neutral"], t["positive"], strict=True)
         ]
         if self.outcome:
-            shown[f"{self.outcome}: mention - not [{self.interval}]"] = [
+            shown[f"{self.outcome_title}: mention - not [{self.interval}]"] = [
                 format_difference(g, lo, hi)
                 for g, lo, hi in zip(t["gap"], t["gap_low"], t["gap_high"], strict=True)
             ]
@@ -118,6 +118,13 @@ class Themes(Result):
         for column in shown.columns[1:]:
             shown.loc[small, column] = [suppressed_note(n, self.min_base) for n in t["n"][small]]
         return shown
+
+    @property
+    def outcome_title(self) -> str:
+        """The outcome as reports name it ("NPS", "CSAT", "Retained")."""
+        known = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
+        name = self.outcome or ""
+        return known.get(name, name.replace("_", " ").capitalize())
 
     def findings(self, top: int = 3) -> Findings:
         """The most mentioned themes with their share, mood and outcome gap."""
@@ -132,7 +139,8 @@ class Themes(Result):
             )
             if self.outcome and not np.isnan(r.gap):
                 line += (
-                    f"; {self.outcome} {format_difference(r.gap, r.gap_low, r.gap_high)} vs others"
+                    f"; {self.outcome_title} {format_difference(r.gap, r.gap_low, r.gap_high)}"
+                    " against the others"
                 )
             lines.append(line + ".")
         return Findings(
@@ -178,6 +186,15 @@ class Themes(Result):
         ax.set_xlabel(f"share of comments, % ({self.interval}s)")
         ax.set_title("What customers write about")
         return ax
+
+
+def codebook_codeframe(study) -> dict | None:
+    """The codebook's ``codeframe:`` as :func:`.coding.parse_codeframe` takes
+    it ({theme: {keywords, touchpoint}}); None for texts or a codebook without one."""
+    declared = getattr(getattr(study, "codebook", None), "codeframe", ())
+    if not declared:
+        return None
+    return {t.theme: {"keywords": list(t.keywords), "touchpoint": t.touchpoint} for t in declared}
 
 
 def _respondent_gap(comments: Comments, mention: np.ndarray, confidence: float) -> dict:
@@ -252,7 +269,11 @@ def themes(
     classifier trained on hand codes (``labels``: one theme name, a list of
     names or ``"a; b"`` per comment, None where uncoded). ``sentiment``: a
     :class:`~.sentiment.Sentiment` of the same comments (else one is computed:
-    from the study's outcome as ratings, or the lexicon)."""
+    from the study's outcome as ratings, or the lexicon). A study whose
+    codebook declares a ``codeframe:`` is coded by it unless ``codeframe`` or
+    ``labels`` is given."""
+    if codeframe is None and labels is None:
+        codeframe = codebook_codeframe(study)
     comments = collect(study, outcome=outcome, segments=segments, weighted=weighted)
     if sentiment is None:
         scored, prepared, _ = score_comments(
