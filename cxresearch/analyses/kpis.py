@@ -137,10 +137,24 @@ def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> 
     w_series = study.weights() if weighted else None
     weights = None if w_series is None else w_series.to_numpy(dtype=float)
     groups = Groups(codes, len(keys), weights)
-    method_note = ", weighted (Kish effective n)" if w_series is not None else ""
+    return kpi_table(
+        study,
+        keys,
+        columns,
+        lambda kpi, item: groups.answers(item_values(study, item)),
+        weighted=w_series is not None,
+        confidence=confidence,
+    )
+
+
+def kpi_table(study, keys, columns, answers_of, *, weighted: bool, confidence: float) -> KpiTable:
+    """The KPI table from each outcome's grouped answers, ``answers_of(kpi, item)``
+    (a :class:`~cxresearch.stats.GroupedAnswers` or anything with its sums: the
+    Dask engine's per-partition totals), one row per group and statistic."""
+    method_note = ", weighted (Kish effective n)" if weighted else ""
     rows = []  # (kpi, statistic, method, (value, low, high, n, n_eff)) per statistic
     for kpi, item in study.codebook.outcomes.items():
-        answers = groups.answers(item_values(study, item))
+        answers = answers_of(kpi, item)
         for statistic in statistics_for(kpi, item):
             estimates = statistic.compute(answers, confidence)
             rows.append((kpi, statistic.name, statistic.method + method_note, estimates))
@@ -152,7 +166,7 @@ def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> 
         table=table,
         by=tuple(columns),
         min_base=study.codebook.min_base,
-        weighted=w_series is not None,
+        weighted=weighted,
         confidence=confidence,
     )
 
@@ -169,7 +183,7 @@ def _long_table(keys: pd.DataFrame, rows: list) -> pd.DataFrame:
         return np.repeat(np.array([row[i] for row in rows], dtype=object), k)
 
     def stacked(i: int) -> np.ndarray:
-        return np.concatenate([row[3][i] for row in rows])
+        return np.concatenate([np.asarray(row[3][i]) for row in rows])
 
     columns = {c: keys[c].array.take(groups) for c in keys.columns}
     columns |= {"kpi": repeated(0), "statistic": repeated(1)}

@@ -31,7 +31,7 @@ import pandas as pd
 from ..metrics import statistics_for
 from ..stats import GroupedSums, Groups
 from ._common import as_list, group_codes, item_values
-from .kpis import KpiTable, _own_brand_first
+from .kpis import KpiTable, kpi_table
 
 _SUMS = ("count", "sw", "sw2", "swx", "swx2")
 _OPERATORS: dict[str, Callable] = {
@@ -207,42 +207,11 @@ def kpis_dask(study, *, by=None, weighted: bool = True, confidence: float = 0.95
         *[dask.delayed(partition_sums)(p, study.codebook, columns, weight, asked) for p in parts]
     )
     keys, totals = combine(list(sums), columns, asked)
-    method_note = ", weighted (Kish effective n)" if weight is not None else ""
-    rows = []
-    for kpi, item in study.codebook.outcomes.items():
-        answers = _Totals(totals[kpi])
-        for statistic in statistics_for(kpi, item):
-            estimates = statistic.compute(answers, confidence)
-            rows.append((kpi, statistic.name, statistic.method + method_note, estimates))
-    table = _long_table(keys, rows)
-    if not table.empty:
-        table["below_min_base"] = table["n"] < study.codebook.min_base
-        table = _own_brand_first(table, study, columns)
-    return KpiTable(
-        table=table,
-        by=tuple(columns),
-        min_base=study.codebook.min_base,
+    return kpi_table(
+        study,
+        keys,
+        columns,
+        lambda kpi, item: _Totals(totals[kpi]),
         weighted=weight is not None,
         confidence=confidence,
     )
-
-
-def _long_table(keys: pd.DataFrame, rows: list) -> pd.DataFrame:
-    """One row per group and statistic (statistics in order, groups in key order
-    within each), as the in-memory KPI table lays them out."""
-    if not rows:
-        return pd.DataFrame()
-    k, m = len(keys), len(rows)
-    groups = np.tile(np.arange(k), m)
-
-    def repeated(i: int) -> np.ndarray:
-        return np.repeat(np.array([row[i] for row in rows], dtype=object), k)
-
-    def stacked(i: int) -> np.ndarray:
-        return np.concatenate([np.asarray(row[3][i]) for row in rows])
-
-    columns = {c: keys[c].array.take(groups) for c in keys.columns}
-    columns |= {"kpi": repeated(0), "statistic": repeated(1)}
-    columns |= {"value": stacked(0), "low": stacked(1), "high": stacked(2)}
-    columns |= {"n": stacked(3).astype(int), "n_eff": stacked(4), "method": repeated(2)}
-    return pd.DataFrame(columns)
