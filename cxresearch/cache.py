@@ -277,7 +277,9 @@ def call_key(name: str, arguments: dict[str, Any], parts: tuple[str, ...] = STUD
 def _feed(digest, value, parts: tuple[str, ...]) -> None:
     """Add ``value``'s content to ``digest``, tagged by its type."""
     key = getattr(value, KEY_ATTRIBUTE, None)
-    if isinstance(key, str):
+    if _is_study(value):  # by content, however it was loaded (a stored load is tagged too)
+        digest.update(b"study:" + study_digest(value, parts).encode())
+    elif isinstance(key, str):
         digest.update(b"result:" + key.encode())
     elif value is None or isinstance(value, bool | int | float | complex | str | bytes):
         digest.update(f"{type(value).__name__}:{value!r};".encode())
@@ -294,8 +296,6 @@ def _feed(digest, value, parts: tuple[str, ...]) -> None:
             _feed(digest, value[item_key], parts)
     elif isinstance(value, set | frozenset):
         _feed(digest, sorted(value, key=repr), parts)
-    elif _is_study(value):
-        digest.update(b"study:" + study_digest(value, parts).encode())
     elif isinstance(value, pd.DataFrame | pd.Series | pd.Index):
         digest.update(b"pandas:" + frame_digest(value).encode())
     elif isinstance(value, np.ndarray):

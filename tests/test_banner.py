@@ -9,7 +9,6 @@ family rate or less (weighted, so Kish's effective n is needed for that).
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import matplotlib
@@ -380,12 +379,9 @@ def test_a_banner_without_columns_is_the_total_alone(small):
 
 
 # -- speed and real data -------------------------------------------------------------------
-def test_the_demo_banner_takes_well_under_a_second():
-    study = cx.load_study(REPO / "data" / "demo" / "study.yaml")
-    banner(study, rows=["nps"], columns=["age_group"])  # warm the lazy imports
-    start = time.perf_counter()
-    result = banner(study, columns=["age_group", "region", "preferred_channel"])
-    assert time.perf_counter() - start < 1.0
+def test_the_demo_banner_has_a_row_per_measure_and_statistic(demo):
+    """Speed is measured in benchmarks/, never in a timed test."""
+    result = banner(demo, columns=["age_group", "region", "preferred_channel"])
     assert len(result.display()) == 69
 
 

@@ -228,3 +228,16 @@ def test_a_study_is_loaded_once_while_its_files_are_unchanged(demo_path, tmp_pat
     pd.testing.assert_frame_equal(first.responses, again.responses)
     assert first.quality == again.quality and other_base.codebook.min_base == 7
     assert changed.n == first.n - 1
+
+
+def test_a_study_is_keyed_by_content_whether_or_not_its_load_was_stored(demo_path, tmp_path):
+    """A chapter's study comes from a stored load (tagged with the load's key),
+    the index page's from a plain load: one analysis must see one study."""
+    column = cx.load_study(demo_path).codebook.touchpoints[0].experience.column
+    plain = cx.load_study(demo_path)
+    with use_cache(tmp_path):
+        stored = cx.load_study(demo_path)
+        assert getattr(stored, cache.KEY_ATTRIBUTE, None)
+        answered(plain, column=column)
+        answered(stored, column=column)
+    assert CALLS == ["answered"]

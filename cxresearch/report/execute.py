@@ -18,6 +18,7 @@ import queue
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,10 +75,13 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
     failures = []
     workers = max(1, min(workers, len(chapters)))
     bar = tqdm(total=len(chapters), desc="chapters", unit="notebook", disable=not progress)
+    threads = [
+        threading.Thread(target=worker, name=f"cxresearch-chapter-{number}", daemon=True)
+        for number in range(workers)
+    ]
     with _threads_per_kernel(workers), _quiet_when_stopped(kernels), bar:
-        for number in range(workers):
-            name = f"cxresearch-chapter-{number}"
-            threading.Thread(target=worker, name=name, daemon=True).start()
+        for thread in threads:
+            thread.start()
         try:
             for _ in chapters:
                 chapter, exc = _next_result(done)
@@ -87,9 +91,22 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
                 bar.update()
         except BaseException:  # an interrupt (or anything else): stop every kernel now
             kernels.stop()
+            _let_finish(threads, STOP_GRACE)  # papermill writes a stopped notebook out
             raise
     if failures:
         _report_failure(failures, folder, out_dir)
+
+
+STOP_GRACE = 1.0
+"""Seconds a stopped report waits for its chapter threads, whose papermill
+writes the interrupted notebook out, before the build folder is removed."""
+
+
+def _let_finish(threads: list[threading.Thread], seconds: float) -> None:
+    """Wait up to ``seconds`` in all for ``threads`` to end."""
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _next_result(done: queue.SimpleQueue):

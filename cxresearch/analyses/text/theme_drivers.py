@@ -248,6 +248,8 @@ def theme_drivers(
     x, y, w = _respondent_matrix(comments, found)
     raw, low, high, r2 = _weights_with_interval(x, y, w, confidence, random_state)
     table = found.table[["theme", "n", "gap", "gap_low", "gap_high"]].copy()
+    gaps = ["gap", "gap_low", "gap_high"]
+    table[gaps] = table[gaps].astype("float64")  # no gap (no outcome answers) is NaN
     share = 100 / r2 if r2 and r2 > 0 else np.nan
     table["weight"], table["weight_low"], table["weight_high"] = (
         raw * share,
