@@ -361,3 +361,10 @@ def test_each_analysis_runs_once_per_report_and_not_again_on_unchanged_data(tmp_
         return re.sub(r"<img[^>]+>", "", text)
 
     assert numbers(first) == numbers(second)
+
+
+def test_only_a_kernel_that_died_starting_is_retried():
+    from cxresearch.report.execute import _died_starting
+
+    assert _died_starting(RuntimeError("Kernel died before replying to kernel_info"))
+    assert not _died_starting(RuntimeError("Kernel died while running cell 3"))

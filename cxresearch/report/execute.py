@@ -46,6 +46,14 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
     done: queue.SimpleQueue = queue.SimpleQueue()
 
     def run(chapter: ChapterNotebook) -> None:
+        try:
+            run_once(chapter)
+        except RuntimeError as exc:  # a kernel that died starting (busy machine): once more
+            if kernels.stopping or not _died_starting(exc):
+                raise
+            run_once(chapter)
+
+    def run_once(chapter: ChapterNotebook) -> None:
         pm.execute_notebook(
             str(chapter.source),
             str(folder / chapter.source.name),
@@ -95,6 +103,13 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
             raise
     if failures:
         _report_failure(failures, folder, out_dir)
+
+
+def _died_starting(exc: BaseException) -> bool:
+    """Whether a chapter failed because its kernel died before it ran a cell
+    (jupyter_client's "Kernel died before replying to kernel_info"), which a
+    loaded machine now and then does; such a chapter is started once more."""
+    return "died before replying to kernel_info" in str(exc)
 
 
 STOP_GRACE = 1.0
