@@ -55,8 +55,7 @@ from .readers import (
     PARQUET_SUFFIXES,
     RawTable,
     _parquet_schema,
-    _schema_difference,
-    _types,
+    check_part_schemas,
     parquet_parts,
     read_table,
 )
@@ -328,15 +327,7 @@ class _LazyParquet:
 def _check_schemas(parts: list[Path], shown: str) -> None:
     """Every part has the columns and kinds of values of the first (the rule of
     the in-memory reader, in its words)."""
-    schemas = [_parquet_schema(part, f"{shown}/{part.name}") for part in parts]
-    problems = [
-        Problem(f"{shown}/{part.name}", _schema_difference(schema, schemas[0], parts[0].name))
-        for part, schema in zip(parts[1:], schemas[1:], strict=True)
-        if _types(schema) != _types(schemas[0])
-        or (len(set(schema.names)) < len(schema.names) and schema.names != schemas[0].names)
-    ]
-    if problems:
-        raise StudyError(problems)
+    check_part_schemas(parts, shown)
 
 
 # --- one partition -------------------------------------------------------------------

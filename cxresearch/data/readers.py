@@ -147,6 +147,21 @@ def read_table(
     )
 
 
+def check_part_schemas(parts: list[Path], shown: str) -> list:
+    """The parts' Arrow schemas; a :class:`StudyError` naming each part whose
+    columns or kinds of values differ from the first part's."""
+    schemas = [_parquet_schema(part, f"{shown}/{part.name}") for part in parts]
+    problems = [
+        Problem(f"{shown}/{part.name}", _schema_difference(schema, schemas[0], parts[0].name))
+        for part, schema in zip(parts[1:], schemas[1:], strict=True)
+        if _types(schema) != _types(schemas[0])
+        or (len(set(schema.names)) < len(schema.names) and schema.names != schemas[0].names)
+    ]
+    if problems:
+        raise StudyError(problems)
+    return schemas
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a data file's bytes, or of a Parquet folder's parts in order."""
     parts = parquet_parts(path) if path.is_dir() else [path]  # never a recursive walk
@@ -472,15 +487,7 @@ def _read_parquet_parts(folder: Path, shown: str) -> RawTable:
                 "data file must hold the parts of one Parquet data set",
             )
         )
-    schemas = [_parquet_schema(part, f"{shown}/{part.name}") for part in parts]
-    problems = [
-        Problem(f"{shown}/{part.name}", _schema_difference(schema, schemas[0], parts[0].name))
-        for part, schema in zip(parts[1:], schemas[1:], strict=True)
-        if _types(schema) != _types(schemas[0])
-        or (len(set(schema.names)) < len(schema.names) and schema.names != schemas[0].names)
-    ]
-    if problems:
-        raise StudyError(problems)
+    schemas = check_part_schemas(parts, shown)
     names = schemas[0].names
     same_order = len(set(names)) < len(names)  # repeated names: parts as they are
     tables = [pq.ParquetFile(part).read() for part in parts]
