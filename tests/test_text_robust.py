@@ -141,3 +141,17 @@ def test_stored_dictionaries_give_simplemma_s_own_lemmas(language):
     ours = [_lemmatizer().lemmatize(w, language) for w in words]
     assert ours == [simplemma.lemmatize(w, lang=language) for w in words]
     assert language in LANGUAGES
+
+
+def test_a_yes_no_outcome_gives_theme_gaps_in_percentage_points(small_demo, tmp_path):
+    """Retained is held as 0 or 100 per comment: a theme's gap is the difference
+    of two shares in % points, and its words compare the no with the yes answers."""
+    study = cx.load_study(make_shape("yes_no_only", tmp_path / "yn", small_demo))
+    found = cx.themes(study)
+    assert found.outcome_unit == "% points"
+    gaps = found.table["gap"].dropna()
+    assert len(gaps) and gaps.abs().max() <= 100
+    shares = found.table[["mention", "other"]].dropna().to_numpy()
+    assert ((shares >= 0) & (shares <= 100)).all() and shares.max() > 1  # shares, not 0-1
+    impact = cx.theme_drivers(study, themes_result=found)
+    assert impact.groups[0].startswith("those answering no") and sum(impact.group_sizes) > 0

@@ -47,6 +47,15 @@ class Comments:
     def is_nps(self) -> bool:
         return self.outcome == "nps"
 
+    @property
+    def is_yes_no(self) -> bool:
+        """A yes/no outcome, held as 0 (no) or 100 (yes): its gaps are % points."""
+        return self.scale is YES_NO_SCALE
+
+
+YES_NO_SCALE = Scale(0, 100)
+"""A yes/no outcome's answers as comments hold them: 0 (no) or 100 (yes)."""
+
 
 def _empty_problem(path: str, what: str) -> StudyError:
     return StudyError([Problem(path, what)])
@@ -164,6 +173,9 @@ def collect(
         )
     dims = tuple(d for d in DIMENSIONS if d in frame.columns and frame[d].notna().any())
     scale = item.scale if isinstance(item, ScaleItem) else None
+    if item is not None and scale is None:  # yes/no: a share, so gaps are % points
+        frame["outcome"] = frame["outcome"] * 100
+        scale = YES_NO_SCALE
     return Comments(
         frame,
         dims,

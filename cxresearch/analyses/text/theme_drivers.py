@@ -260,6 +260,9 @@ def theme_drivers(
     if comments.is_nps:
         low_side, high_side = values <= 6, values >= 9
         groups = ("detractors", "promoters")
+    elif comments.is_yes_no:
+        low_side, high_side = values == 0, values == 100
+        groups = (f"those answering no to {comments.outcome}", "those answering yes")
     else:
         s = comments.scale
         part = (

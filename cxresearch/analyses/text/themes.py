@@ -87,6 +87,7 @@ class Themes(Result):
     confidence: float = 0.95
     weighted: bool = False
     note: str = ""
+    outcome_unit: str = ""  # "% points" for a yes/no outcome, else the scale's points
 
     def display(self) -> pd.DataFrame:
         t = self.table
@@ -140,7 +141,7 @@ class Themes(Result):
             if self.outcome and not np.isnan(r.gap):
                 line += (
                     f"; {self.outcome_title} {format_difference(r.gap, r.gap_low, r.gap_high)}"
-                    " against the others"
+                    f"{' ' + self.outcome_unit if self.outcome_unit else ''} against the others"
                 )
             lines.append(line + ".")
         return Findings(
@@ -328,4 +329,5 @@ def themes(
         confidence,
         comments.weighted,
         note,
+        "% points" if comments.is_yes_no else "",
     )
