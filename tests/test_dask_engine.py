@@ -16,30 +16,9 @@ import cxresearch as cx
 pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
 
-from cxresearch.analyses.sufficient import kpis_dask  # noqa: E402
+from cxresearch.analyses.on_dask.kpis import kpis_dask  # noqa: E402
 from cxresearch.data.dask_study import load_dask_study  # noqa: E402
-
-PARTS = 4
-N = 2000
-
-
-def write_parts(frame: pd.DataFrame, folder: Path, parts: int = PARTS) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
-        frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"part-{i}.parquet")
-
-
-def parquet_study(folder: Path, edit=None) -> Path:
-    """The demo study with its responses as a folder of Parquet parts (``edit``
-    changes the responses first)."""
-    path = cx.make_demo_study(folder, n=N, random_state=3, events=False)
-    raw = pd.read_csv(folder / "responses.csv", dtype={"respondent_id": str})
-    if edit is not None:
-        edit(raw)
-    write_parts(raw, folder / "parts")
-    (folder / "responses.csv").unlink()
-    path.write_text(path.read_text().replace("responses: responses.csv", "responses: parts"))
-    return path
+from dask_helpers import PARTS, N, parquet_study, write_parts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +228,16 @@ def test_web_events_in_parts_are_checked_and_counted_as_in_memory(tmp_path):
     assert_same_quality(memory.quality, lazy.quality)
     assert lazy.supports("events")
     pd.testing.assert_frame_equal(lazy.events.compute().reset_index(drop=True), memory.events)
+
+
+def test_the_public_analysis_runs_its_dask_version_for_a_dask_study(both):
+    memory, lazy = both
+    pd.testing.assert_frame_equal(
+        cx.kpis(lazy, by="brand").table, cx.kpis(memory, by="brand").table, rtol=1e-9
+    )
+
+
+def test_an_analysis_without_a_dask_version_says_so_in_words(both):
+    _, lazy = both
+    with pytest.raises(cx.StudyError, match=r"cx\.strategy needs the responses in memory"):
+        cx.strategy(lazy)

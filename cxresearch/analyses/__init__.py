@@ -6,6 +6,7 @@ keyword-only options after (``brand="auto"``, ``confidence=0.95``,
 honours the result contract of :mod:`cxresearch.results`.
 """
 
+from . import on_dask  # noqa: F401  (registers the Dask versions)
 from .banner import Banner, banner
 from .compare import Comparison, compare
 from .drivers import Drivers, drivers

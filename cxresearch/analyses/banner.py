@@ -39,6 +39,7 @@ from ..stats import CORRECTION_NAMES, CORRECTIONS, level_label
 from ..tables import Findings, format_difference, format_estimate, suppressed_note
 from ._banner_tests import KINDS, TESTS, TOTAL, Column, Row, compute
 from ._common import item_values, segment_labels, segment_names, survey_weights
+from ._engine import dask_aware
 
 MAX_AUTO_CATEGORIES = 12  # columns="auto" leaves out profile columns with more categories
 MAX_CATEGORIES = 60  # more is a continuous column, not a banner
@@ -436,6 +437,7 @@ def _respondents(study, brand, columns: list[str]) -> tuple[pd.DataFrame, str]:
 
 # -- the analysis ------------------------------------------------------------------------------
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def banner(
     study,
     *,

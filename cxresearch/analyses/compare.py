@@ -40,6 +40,7 @@ from ..stats import (
 )
 from ..tables import Findings, format_difference, suppressed_note
 from ._common import default_outcome, group_codes, require, survey_weights
+from ._engine import dask_aware
 from .drivers import drivers as estimate_drivers
 from .measures import difference_test, measures, summarise
 
@@ -198,6 +199,7 @@ class Comparison(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def compare(
     study,
     *,

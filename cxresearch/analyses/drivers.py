@@ -45,6 +45,7 @@ from ..plots import ipa_chart, nothing_to_chart
 from ..results import Result
 from ..tables import Findings, suppressed_note
 from ._common import default_outcome, require, survey_weights, with_outcome
+from ._engine import dask_aware
 from .driver_model import DriverData, DriverFit, bootstrap_intervals
 
 METHODS = ("relative_weights", "shapley")
@@ -238,6 +239,7 @@ class Drivers(Result):
 
 
 @memoised(parts=SURVEY_PARTS, normalise=with_outcome)
+@dask_aware
 def drivers(
     study,
     *,

@@ -27,6 +27,7 @@ from ..results import Result
 from ..stats import GroupedSums, kish_effective_n, nps_interval, wilson_interval
 from ..tables import Findings, html_table, suppressed_note
 from ._common import group_codes, require, survey_weights
+from ._engine import dask_aware
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ SMILEY_COLUMNS = (
 )  # fmt: skip
 
 
+@dask_aware
 def smileys(
     study, *, brand: str | None = "auto", weighted: bool = True, confidence: float = 0.95
 ) -> Smileys:
@@ -240,6 +242,7 @@ class Reviews(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def reviews(
     study, *, by: str | None = "brand", weighted: bool = True, confidence: float = 0.95
 ) -> Reviews:

@@ -28,6 +28,7 @@ from ..results import Result
 from ..stats import wilson_interval
 from ..tables import Findings, html_table, suppressed_note
 from ._common import require
+from ._engine import dask_aware
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Funnel(Result):
 
 
 @memoised
+@dask_aware
 def funnel(
     study,
     *,

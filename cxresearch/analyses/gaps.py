@@ -44,6 +44,7 @@ from ..stats import (
 )
 from ..tables import Findings, format_difference, format_p, suppressed_note
 from ._common import group_codes, require, segment_labels, survey_weights
+from ._engine import dask_aware
 
 _st = LazyModule("scipy.stats")  # loaded when a test is first computed
 
@@ -144,6 +145,7 @@ class GapTable(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def gaps(
     study,
     *,

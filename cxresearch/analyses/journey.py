@@ -31,6 +31,7 @@ from ..plots import journey_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
 from ._common import default_outcome, require, segment_labels, survey_weights
+from ._engine import dask_aware
 from .drivers import drivers as estimate_drivers
 from .gaps import gaps
 from .text.comments import share_rows
@@ -175,6 +176,7 @@ class Journey(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def journey(
     study,
     *,

@@ -19,6 +19,7 @@ from ..results import Result
 from ..stats import Groups
 from ..tables import Findings, estimates_wide, html_table
 from ._common import as_list, group_codes, item_values
+from ._engine import dask_aware
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def _group(row: pd.Series, by: tuple[str, ...]) -> str:
     return " / ".join(str(row[c]) for c in by)
 
 
+@dask_aware
 def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> KpiTable:
     """The KPI table: n, NPS, CSAT, CES, loyalty, retention and referral with intervals.
 

@@ -18,6 +18,7 @@ from ..plots import estimate_dots
 from ..results import Result
 from ..tables import Findings, html_table
 from ._common import require, segment_labels
+from ._engine import dask_aware
 from .kpis import KpiTable, kpis
 
 BUSINESS_KPIS = ("retained", "referral", "loyalty")
@@ -91,6 +92,7 @@ class LoyaltyLinks(Result):
         return html
 
 
+@dask_aware
 def loyalty_links(
     study, *, segments=None, brand: str | None = "auto", confidence: float = 0.95
 ) -> LoyaltyLinks:

@@ -25,6 +25,7 @@ from ..results import Result
 from ..stats import quantile_interval, wilson_interval
 from ..tables import Findings, format_bound, suppressed_note
 from ._common import group_codes
+from ._engine import dask_aware
 from .kpis import KpiTable, kpis
 
 
@@ -128,6 +129,7 @@ def _interval(low: float, high: float) -> str:
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def operations(
     study, *, by: str | None = None, brand: str | None = "auto", confidence: float = 0.95
 ) -> Operations:

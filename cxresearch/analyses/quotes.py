@@ -19,6 +19,7 @@ import pandas as pd
 from ..results import Result
 from ..stats import Estimate, wilson_interval
 from ..tables import Findings
+from ._engine import dask_aware
 
 # -- contact masking -------------------------------------------------------------------
 # Invisible format characters that can hide or disguise a contact: zero-width space
@@ -236,6 +237,7 @@ class Quotes(Result):
         return f"{items}<p class='cx-note'>{escape(self.caption())}</p>"
 
 
+@dask_aware
 def quotes(
     study,
     *,

@@ -22,6 +22,7 @@ from ..results import Result
 from ..stats import GroupedSums, t_interval, wilson_interval
 from ..tables import Findings, suppressed_note
 from ._common import as_list, group_codes, survey_weights
+from ._engine import dask_aware
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def rated_items(study) -> list[dict]:
     return items
 
 
+@dask_aware
 def scorecard(
     study,
     *,

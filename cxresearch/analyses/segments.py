@@ -58,6 +58,7 @@ from ..plots import k_scores_plot, segment_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
 from ._common import require
+from ._engine import dask_aware
 from .clustering import (
     NULL_DRAWS,
     Choice,
@@ -228,6 +229,7 @@ class Segmentation(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def segment(
     study,
     *,

@@ -38,6 +38,7 @@ from ..plots import priority_bars
 from ..results import Result
 from ..tables import Findings
 from ._common import default_outcome, require, segment_labels, segment_names, with_outcome
+from ._engine import dask_aware
 from .compare import compare
 from .driver_model import DriverData, DriverFit, Goal, ScenarioFrame, scenarios
 from .drivers import drivers as estimate_drivers
@@ -163,6 +164,7 @@ class Strategy(Result):
 
 
 @memoised(normalise=with_outcome)
+@dask_aware
 def strategy(
     study,
     *,

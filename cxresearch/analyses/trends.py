@@ -32,6 +32,7 @@ from ..stats import (
 )
 from ..tables import SUPPRESSED, Findings, format_difference, suppressed_note
 from ._common import MISSING_GROUP, group_codes, require, survey_weights
+from ._engine import dask_aware
 from .measures import difference_test, measures, summarise
 
 
@@ -139,6 +140,7 @@ class Trends(Result):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def trends(
     study,
     *,

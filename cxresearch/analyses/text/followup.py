@@ -29,6 +29,7 @@ from ...cache import SURVEY_PARTS, memoised
 from ...results import Result
 from ...stats import Estimate, quantile_interval, wilson_interval
 from ...tables import Findings
+from .._engine import dask_aware
 from ..quotes import mask_contacts
 from .comments import aligned, collect, study_column
 from .sentiment import LOW_BAND, score_comments
@@ -122,6 +123,7 @@ def _answered(values: np.ndarray) -> np.ndarray:
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def follow_up(
     study,
     *,

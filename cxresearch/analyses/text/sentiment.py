@@ -35,6 +35,7 @@ from ...errors import Problem, StudyError
 from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
 from ...tables import Findings, suppressed_note
+from .._engine import dask_aware
 from .comments import Comments, aligned, collect, share_rows, study_column
 from .language import prepare
 from .lexicon import lexicon_labels
@@ -317,6 +318,7 @@ def shares_by_group(comments: Comments, labels: np.ndarray, confidence: float) -
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def sentiment(
     study,
     *,

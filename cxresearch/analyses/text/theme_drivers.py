@@ -39,6 +39,7 @@ from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
 from ...stats import z_value
 from ...tables import Findings, format_difference, suppressed_note
+from .._engine import dask_aware
 from .comments import collect
 from .sentiment import HIGH_BAND, LOW_BAND
 from .themes import Themes, themes
@@ -224,6 +225,7 @@ def _weights_with_interval(x, y, w, confidence: float, random_state: int):
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def theme_drivers(
     study,
     *,

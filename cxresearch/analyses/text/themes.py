@@ -30,6 +30,7 @@ from ...cache import SURVEY_PARTS, memoised
 from ...plots import _axes, _interval_dots, literal_text
 from ...results import Result
 from ...tables import Findings, format_difference, suppressed_note
+from .._engine import dask_aware
 from ..quotes import mask_contacts
 from .coding import (
     code_with_frame,
@@ -250,6 +251,7 @@ def _unique(names: list[str]) -> list[str]:
 
 
 @memoised(parts=SURVEY_PARTS)
+@dask_aware
 def themes(
     study,
     *,

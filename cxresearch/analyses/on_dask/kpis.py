@@ -24,14 +24,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import dask
 import numpy as np
 import pandas as pd
 
-from ..metrics import statistics_for
-from ..stats import GroupedSums, Groups
-from ._common import as_list, group_codes, item_values
-from .kpis import KpiTable, kpi_table
+from ..._lazy import LazyModule
+from ...metrics import statistics_for
+from ...stats import GroupedSums, Groups
+from .._common import as_list, group_codes, item_values
+from .._engine import dask_version
+from ..kpis import KpiTable, kpi_table
+
+dask = LazyModule("dask")
 
 _SUMS = ("count", "sw", "sw2", "swx", "swx2")
 _OPERATORS: dict[str, Callable] = {
@@ -185,6 +188,7 @@ def combine(parts: list[pd.DataFrame], columns: list[str], asked: dict[str, list
     return keys, totals
 
 
+@dask_version("kpis")
 def kpis_dask(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> KpiTable:
     """The KPI table of a Dask study (:func:`cxresearch.data.dask_study.load_dask_study`),
     from per-partition sums: the same :class:`KpiTable` as :func:`cxresearch.kpis`.
