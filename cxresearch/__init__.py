@@ -61,6 +61,7 @@ from .analyses import (
 )
 from .cache import set_cache, use_cache
 from .data import Codebook, DataQuality, Scale, Study, Touchpoint, load_study
+from .data.dask_study import DaskStudy
 from .demo import make_demo_study
 from .errors import CxError, OutputFolderError, ParameterError, ReportError, StudyError
 from .metrics import ces, csat, mean_score, nps, share, top_box
@@ -91,6 +92,7 @@ __all__ = [
     "Codebook",
     "Comparison",
     "CxError",
+    "DaskStudy",
     "DataQuality",
     "Drivers",
     "Estimate",

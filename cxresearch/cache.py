@@ -16,7 +16,10 @@ process or in another one, and otherwise computes it once and stores it.
   content: a study by its codebook, data frames, quality record and the
   tables the analysis reads (an analysis of survey answers does not depend on
   the web events); a data frame by its values, index, columns and types; an
-  earlier result by the key it was stored under.
+  earlier result by the key it was stored under; a lazy (Dask) frame by the
+  identity of the files it reads, registered by whoever read them
+  (:func:`key_lazy_by`: a Dask study's loader keys its frames by each Parquet
+  part's path, size, modification time and footer), never by computing it.
 
 So a changed input recomputes exactly what depends on it, and a second report
 on unchanged data computes nothing. Processes that ask for the same key at
@@ -276,6 +279,9 @@ def call_key(name: str, arguments: dict[str, Any], parts: tuple[str, ...] = STUD
 
 def _feed(digest, value, parts: tuple[str, ...]) -> None:
     """Add ``value``'s content to ``digest``, tagged by its type."""
+    if _is_lazy(value):  # before any attribute is asked: a Dask frame reads them as columns
+        digest.update(b"lazy:" + lazy_key(value).encode())
+        return
     key = getattr(value, KEY_ATTRIBUTE, None)
     if _is_study(value):  # by content, however it was loaded (a stored load is tagged too)
         digest.update(b"study:" + study_digest(value, parts).encode())
@@ -344,6 +350,34 @@ def _is_study(value) -> bool:
 
 
 _study_digests: dict[tuple[int, tuple[str, ...]], str] = {}
+_lazy_keys: dict[int, str] = {}
+
+
+def _is_lazy(value) -> bool:
+    """A Dask collection (a lazy frame, series, array or delayed value)."""
+    return hasattr(type(value), "__dask_graph__")
+
+
+def key_lazy_by(collection, identity: str) -> None:
+    """Key a lazy collection by ``identity``: what it was read from (the data
+    files' identities), stated by the code that read it. Remembered while the
+    collection lives; a collection derived from it is a new object, unkeyed."""
+    memo = id(collection)
+    if memo not in _lazy_keys:
+        weakref.finalize(collection, _lazy_keys.pop, memo, None)
+    _lazy_keys[memo] = identity
+
+
+def lazy_key(collection) -> str:
+    """The identity :func:`key_lazy_by` gave ``collection``; :class:`Uncacheable`
+    when none was given (computing it to read its content is what a lazy
+    collection is for avoiding: the call then runs uncached)."""
+    identity = _lazy_keys.get(id(collection))
+    if identity is None:
+        raise Uncacheable(
+            f"cannot key a lazy {type(collection).__name__} not read by a study's loader"
+        )
+    return identity
 
 
 def study_digest(study, parts: tuple[str, ...] = STUDY_PARTS) -> str:
@@ -353,6 +387,9 @@ def study_digest(study, parts: tuple[str, ...] = STUDY_PARTS) -> str:
     if known is not None:
         return known
     digest = hashlib.sha256()
+    engine = getattr(study, "engine", "pandas")
+    if engine != "pandas":  # another engine's results may differ (a bootstrap's draws)
+        digest.update(f"engine:{engine};".encode())
     for part in parts:
         digest.update(part.encode())
         _feed(digest, getattr(study, part, None), parts)

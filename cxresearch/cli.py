@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .data import load_study
 from .data.draft import draft_codebook
+from .data.study import ENGINES
 from .demo import make_demo_study
 from .errors import CxError
 from .report import render_report
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="keep no results after this run (each analysis still runs once per report)",
         )
+    for command in (validate, report, export):
+        _engine_arguments(command)
     for command in (init, validate, report, export):
         command.add_argument(
             "--data-dir",
@@ -113,6 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
             "--debug", action="store_true", default=argparse.SUPPRESS, help="as before the command"
         )
     return parser
+
+
+def _engine_arguments(command: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--scheduler``: how a study is read and computed."""
+    command.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="read the rows in memory (pandas) or lazily from Parquet, partition by "
+        "partition (dask, for data larger than memory); default: the codebook's engine:, "
+        "else pandas",
+    )
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with the Dask engine: a distributed scheduler's address (tcp://HOST:PORT) "
+        "or threads, processes or synchronous on this machine; default: the codebook's "
+        "scheduler:, else threads",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,9 +248,15 @@ def _init(args) -> int:
 
 
 def _validate(args) -> int:
-    study = load_study(args.study)
-    print(f"{study.name}: valid ({study.n:,} respondents)")
-    print(study.quality.summary())
+    study = load_study(args.study, engine=args.engine, scheduler=args.scheduler)
+    try:
+        on = ""
+        if study.engine != "pandas":
+            on = f"; {study.engine} engine, scheduler {study.scheduler or 'threads (the default)'}"
+        print(f"{study.name}: valid ({study.n:,} respondents{on})")
+        print(study.quality.summary())
+    finally:
+        study.close()
     return 0
 
 
@@ -242,6 +269,8 @@ def _report(args) -> int:
         notebooks=args.notebooks,
         progress=not args.quiet,
         cache=False if args.no_cache else (args.cache or True),
+        engine=args.engine,
+        scheduler=args.scheduler,
     )
     print(f"report written: {index}")
     return 0
@@ -296,10 +325,14 @@ def _export(args) -> int:
                     notebooks=args.notebooks,
                     progress=not args.quiet,
                     cache=cache,
+                    engine=args.engine,
+                    scheduler=args.scheduler,
                 )
             print(f"PDF written: {write_pdf(folder, args.pdf, chromium=chromium)}")
         if args.xlsx or args.pptx:
-            results = deliverables(args.study, parameters, notebooks=args.notebooks, cache=cache)
+            results = deliverables(
+                args.study, parameters, notebooks=args.notebooks, cache=cache, **_engine_of(args)
+            )
             if args.xlsx:
                 print(f"workbook written: {write_workbook(results, args.xlsx)}")
             if args.pptx:
@@ -307,6 +340,12 @@ def _export(args) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def _engine_of(args) -> dict[str, str]:
+    """``--engine`` and ``--scheduler`` as keyword arguments, those given only."""
+    given = {"engine": args.engine, "scheduler": args.scheduler}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _check_target(option: str, path: Path) -> None:

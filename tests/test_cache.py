@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import pytest
+from dask_helpers import parquet_study
 
 import cxresearch as cx
 from cxresearch import cache
@@ -241,3 +242,94 @@ def test_a_study_is_keyed_by_content_whether_or_not_its_load_was_stored(demo_pat
         answered(plain, column=column)
         answered(stored, column=column)
     assert CALLS == ["answered"]
+
+
+# -- Dask studies: keyed by their files' identities, never by their rows -------------
+cached_kpis = memoised(parts=SURVEY_PARTS)(cx.kpis)  # as the analyses that are memoised
+
+
+@pytest.fixture
+def parquet_path(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    return parquet_study(tmp_path / "study")
+
+
+def load_lazily(path):
+    return cx.load_study(path, engine="dask", scheduler="synchronous")
+
+
+def keyed_without_computing(study) -> str:
+    """The study's key, failing if keying it computed anything."""
+    callbacks = pytest.importorskip("dask.callbacks")
+    computed_graphs = []
+    with callbacks.Callback(start=computed_graphs.append):
+        key = cache.study_digest(study, SURVEY_PARTS)
+    assert computed_graphs == [], "keying a Dask study computed its frames"
+    return key
+
+
+def touch_a_part(path, column="recommend"):
+    """Rewrite the second part with one answer changed (same size of file, likely)."""
+    part = path.parent / "parts" / "part-1.parquet"
+    frame = pd.read_parquet(part)
+    frame.loc[0, column] = 10 if frame.loc[0, column] != 10 else 9
+    frame.to_parquet(part)
+
+
+def test_a_dask_study_keys_by_its_parts_identities_and_apart_from_pandas(parquet_path):
+    first, again = load_lazily(parquet_path), load_lazily(parquet_path)
+    assert keyed_without_computing(first) == keyed_without_computing(again)
+    assert keyed_without_computing(first) != cache.study_digest(cx.load_study(parquet_path))
+    touch_a_part(parquet_path)
+    assert keyed_without_computing(load_lazily(parquet_path)) != keyed_without_computing(first)
+
+
+def test_an_analysis_of_a_dask_study_is_stored_and_served(parquet_path, tmp_path):
+    folder = tmp_path / "results"
+    with use_cache(folder):
+        first = cached_kpis(load_lazily(parquet_path), by="brand")
+        served = cached_kpis(load_lazily(parquet_path), by="brand")
+        in_memory = cached_kpis(cx.load_study(parquet_path), by="brand")
+    runs = [r for r in computed(folder) if r["function"].endswith(".kpis")]
+    assert len(runs) == 2, "one run on Dask (served the second time), one in memory"
+    pd.testing.assert_frame_equal(served.table, first.table)
+    pd.testing.assert_frame_equal(first.table, in_memory.table, rtol=1e-9)
+
+
+def test_a_dask_load_is_stored_until_a_part_changes(parquet_path, tmp_path):
+    folder = tmp_path / "results"
+    with use_cache(folder):
+        first = load_lazily(parquet_path)
+        served = cx.load_study(parquet_path, engine="dask", scheduler="threads")
+        rows = first.responses.compute()
+        pd.testing.assert_frame_equal(served.responses.compute(), rows)
+        touch_a_part(parquet_path)
+        changed = load_lazily(parquet_path)
+    loads = [r for r in computed(folder) if r["function"] == "load_study"]
+    assert len(loads) == 2
+    assert served.quality == first.quality and served.scheduler == "threads"
+    assert served.client is None and served.sources == first.sources != changed.sources
+    assert not changed.responses.compute().equals(rows)
+
+
+@memoised(parts=SURVEY_PARTS)
+def answered_lazily(study, *, column: str):
+    CALLS.append("answered_lazily")
+    return Total(float(study.compute(study.responses[column].count())[0]))
+
+
+def test_a_frame_derived_from_a_dask_studys_is_not_keyed_as_the_study(parquet_path, tmp_path):
+    """A filtered frame reads the same files but holds other rows: its analyses
+    run uncached rather than be served the whole study's result."""
+    lazy = load_lazily(parquet_path)
+    column = lazy.codebook.touchpoints[0].experience.column
+    brand = lazy.codebook.brand_column
+    some = replace(lazy, responses=lazy.responses[lazy.responses[brand] == "Acme"])
+    with use_cache(tmp_path / "results"):
+        whole = answered_lazily(lazy, column=column)
+        part = answered_lazily(some, column=column)
+        answered_lazily(some, column=column)
+        answered_lazily(lazy, column=column)
+    assert CALLS == ["answered_lazily"] * 3 and part.value < whole.value
+    stored = [r["function"] for r in computed(tmp_path / "results")]
+    assert stored == ["test_cache.answered_lazily"]

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 from conftest import BASIC_ROWS, write_study
+from dask_helpers import parquet_study
 
+from cxresearch import cli
 from cxresearch.cli import _COMMANDS, DATA_DIRS, _parse_value, main
 
 
@@ -191,3 +193,71 @@ def test_a_good_run_prints_no_kernel_noise(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "ERROR" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
     assert (tmp_path / "report" / "chapters" / "00_tiny.html").exists()
+
+
+# -- --engine and --scheduler -----------------------------------------------------------
+
+
+@pytest.fixture
+def parquet_path(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    return parquet_study(tmp_path / "study")
+
+
+def test_validate_with_the_dask_engine_prints_the_in_memory_summary(parquet_path, capsys):
+    assert main(["validate", str(parquet_path)]) == 0
+    in_memory = capsys.readouterr().out.splitlines()
+    argv = ["validate", str(parquet_path), "--engine", "dask", "--scheduler", "synchronous"]
+    assert main(argv) == 0
+    lazily = capsys.readouterr().out.splitlines()
+    assert lazily[0].endswith("valid (2,000 respondents; dask engine, scheduler synchronous)")
+    assert in_memory[0].endswith("valid (2,000 respondents)")
+    assert lazily[1:] == in_memory[1:]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--engine", "dask", "--scheduler", "localhost:8786"], "'tcp://localhost:8786'?"),
+        (["--scheduler", "threads"], "column 'scheduler': a scheduler (scheduler='threads') "
+         "runs the Dask engine"),
+    ],
+)  # fmt: skip
+def test_validate_with_a_scheduler_that_cannot_be_exits_1_in_words(
+    parquet_path, capsys, options, words
+):
+    assert main(["validate", str(parquet_path), *options]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words in err and "Traceback" not in err
+
+
+def test_an_engine_cxresearch_does_not_have_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", str(write_study(tmp_path)), "--engine", "spark"])
+    assert stop.value.code == 2
+    assert "invalid choice: 'spark' (choose from 'pandas', 'dask')" in capsys.readouterr().err
+
+
+def test_report_and_export_pass_the_engine_and_scheduler_on(tmp_path, monkeypatch):
+    seen = {}
+
+    def render_report(study, out, parameters, **options):
+        seen["report"] = options
+        return out / "index.html"
+
+    def deliverables(study, parameters, **options):
+        seen["deliverables"] = options
+        return "results"
+
+    monkeypatch.setattr(cli, "render_report", render_report)
+    monkeypatch.setattr(cli, "deliverables", deliverables)
+    monkeypatch.setattr(cli, "write_workbook", lambda results, target: target)
+    study, address = str(write_study(tmp_path)), "tcp://127.0.0.1:8786"
+    engine = ["--engine", "dask", "--scheduler", address]
+    assert main(["report", study, "--out", str(tmp_path / "r"), "--quiet", *engine]) == 0
+    assert (seen["report"]["engine"], seen["report"]["scheduler"]) == ("dask", address)
+    assert main(["report", study, "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert (seen["report"]["engine"], seen["report"]["scheduler"]) == (None, None)
+    assert main(["export", study, "--xlsx", str(tmp_path / "r.xlsx"), *engine]) == 0
+    assert seen["deliverables"]["engine"] == "dask"
+    assert seen["deliverables"]["scheduler"] == address

@@ -519,3 +519,36 @@ def test_bad_codeframes_are_named(tmp_path, codeframe, key, words):
 def test_a_codeframe_needs_comments_to_code(tmp_path):
     err = codebook_error(write_codebook(tmp_path, codeframe=CODEFRAME))
     assert err.column == "codeframe" and "add a text: column" in str(err)
+
+
+def test_the_engine_and_its_scheduler_parse(tmp_path):
+    cb = cx.Codebook.from_yaml(write_codebook(tmp_path, engine="dask", scheduler=" threads "))
+    assert (cb.engine, cb.scheduler) == ("dask", "threads")
+    address = cx.Codebook.from_yaml(write_codebook(tmp_path, scheduler="tcp://10.0.0.5:8786"))
+    assert (address.engine, address.scheduler) == (None, "tcp://10.0.0.5:8786")
+    plain = cx.Codebook.from_yaml(write_codebook(tmp_path))
+    assert (plain.engine, plain.scheduler) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "words"),
+    [
+        ({"engine": "daks"}, "engine", "must be pandas (the rows in memory, the default) or "
+         "dask (Parquet data read lazily, partition by partition, for data larger than "
+         "memory), not 'daks'; did you mean 'dask'?"),
+        ({"engine": "spark"}, "engine", "or dask (Parquet data read lazily"),
+        ({"engine": True}, "engine", "not True"),
+        ({"scheduler": "127.0.0.1:8786"}, "scheduler", "did you mean 'tcp://127.0.0.1:8786'?"),
+        ({"scheduler": "thread"}, "scheduler", "must be a Dask scheduler: threads, processes "
+         "or synchronous (on this machine), or the address of a distributed scheduler such "
+         "as tcp://127.0.0.1:8786, not 'thread'; did you mean 'threads'?"),
+        ({"scheduler": 8786}, "scheduler", "not 8786"),
+        ({"engine": "pandas", "scheduler": "threads"}, "scheduler",
+         "runs the Dask engine, and engine: pandas reads the study in memory"),
+    ],
+)  # fmt: skip
+def test_a_bad_engine_or_scheduler_is_named_with_its_key(tmp_path, changes, key, words):
+    with pytest.raises(cx.StudyError) as err:
+        cx.Codebook.from_yaml(write_codebook(tmp_path, **changes))
+    assert f"study.yaml, column '{key}': " in str(err.value)
+    assert words in str(err.value)

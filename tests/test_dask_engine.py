@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,11 @@ import cxresearch as cx
 pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
 
-from cxresearch.analyses.on_dask.kpis import kpis_dask  # noqa: E402
-from cxresearch.data.dask_study import load_dask_study  # noqa: E402
 from dask_helpers import PARTS, N, parquet_study, write_parts  # noqa: E402
+
+from cxresearch.analyses.on_dask.kpis import kpis_dask  # noqa: E402
+from cxresearch.cli import main  # noqa: E402
+from cxresearch.data.dask_study import load_dask_study  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +207,7 @@ def test_on_a_local_cluster_of_two_worker_processes_over_tcp(both, study_path):
     distributed = pytest.importorskip("distributed")
     memory, _ = both
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         lazy = load_dask_study(study_path, scheduler=cluster.scheduler_address)
@@ -213,6 +217,14 @@ def test_on_a_local_cluster_of_two_worker_processes_over_tcp(both, study_path):
             pd.testing.assert_frame_equal(got.table, cx.kpis(memory, by="brand").table, rtol=1e-9)
         finally:
             lazy.client.close()
+        address = cluster.scheduler_address
+        through_load = cx.load_study(study_path, engine="dask", scheduler=address)
+        try:
+            assert through_load.client is not None and through_load.scheduler == address
+            assert through_load.compute(through_load.responses.index.size) == (N,)
+        finally:
+            through_load.close()
+        assert main(["validate", str(study_path), "--engine", "dask", "--scheduler", address]) == 0
 
 
 def test_web_events_in_parts_are_checked_and_counted_as_in_memory(tmp_path):
@@ -241,3 +253,80 @@ def test_an_analysis_without_a_dask_version_says_so_in_words(both):
     _, lazy = both
     with pytest.raises(cx.StudyError, match=r"cx\.strategy needs the responses in memory"):
         cx.strategy(lazy)
+
+
+# --- cx.load_study(..., engine="dask") and the codebook's engine: -----------------------
+
+
+def test_load_study_with_engine_dask_gives_the_dask_study_of_the_in_memory_one(study_path, both):
+    memory, _ = both
+    lazy = cx.load_study(study_path, engine="dask", scheduler="synchronous")
+    assert isinstance(lazy, cx.DaskStudy) and not isinstance(memory, cx.DaskStudy)
+    assert (lazy.engine, memory.engine, lazy.scheduler) == ("dask", "pandas", "synchronous")
+    assert_same_quality(memory.quality, lazy.quality)
+    pd.testing.assert_frame_equal(
+        cx.kpis(lazy, by="brand").table, cx.kpis(memory, by="brand").table, rtol=1e-9
+    )
+
+
+def test_the_codebooks_engine_and_scheduler_choose_dask_and_the_arguments_win(tmp_path):
+    path = parquet_study(tmp_path)
+    path.write_text(path.read_text() + "engine: dask\nscheduler: synchronous\n")
+    lazy = cx.load_study(path)
+    assert isinstance(lazy, cx.DaskStudy) and lazy.scheduler == "synchronous"
+    memory = cx.load_study(path, engine="pandas")
+    assert isinstance(memory, cx.Study)
+    assert_same_quality(memory.quality, lazy.quality)
+    assert cx.load_study(path, scheduler="threads").scheduler == "threads"
+    assert load_dask_study(path).scheduler == "synchronous"
+
+
+def test_a_dask_study_answers_the_codebooks_questions_as_the_in_memory_one(both):
+    memory, lazy = both
+    assert lazy.name == memory.name and lazy.brand == memory.brand == "Acme"
+    assert lazy.resolve_column("wave") == memory.resolve_column("wave")
+    with pytest.raises(KeyError, match="neither a role of this study nor one of its columns"):
+        lazy.resolve_column("planet")
+    nps = memory.codebook.outcomes["nps"].column
+    assert lazy.outcome("nps").name == memory.outcome("nps").name == nps
+    with pytest.raises(KeyError, match="the study has no outcome 'npx'"):
+        lazy.outcome("npx")
+    assert [lazy.has(r) for r in ("brand", "wave", "id")] == [True, True, True]
+
+
+def test_an_unknown_engine_is_named_in_words_with_the_codebook_and_the_key(study_path):
+    with pytest.raises(cx.StudyError) as err:
+        cx.load_study(study_path, engine="Dask ")
+    assert str(err.value) == (
+        f"{study_path}, column 'engine': the engine asked for (engine='Dask ') must be "
+        "pandas (the rows in memory, the default) or dask (Parquet data read lazily, "
+        "partition by partition, for data larger than memory), not 'Dask '; did you mean "
+        "'dask'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ({"engine": "dask", "scheduler": "localhost:8786"}, "did you mean 'tcp://localhost:8786'?"),
+        ({"engine": "dask", "scheduler": "fast"}, "must be a Dask scheduler: threads, processes"),
+        ({"scheduler": "threads"}, "runs the Dask engine, and this load reads the study in "
+         "memory (its codebook has no engine: dask): load with engine='dask'"),
+        ({"engine": "pandas", "scheduler": "threads"}, "(engine='pandas' was asked for)"),
+    ],
+)  # fmt: skip
+def test_a_scheduler_that_cannot_be_is_named_with_the_key(study_path, arguments, words):
+    with pytest.raises(cx.StudyError) as err:
+        cx.load_study(study_path, **arguments)
+    assert f"{study_path}, column 'scheduler': " in str(err.value) and words in str(err.value)
+
+
+def test_importing_cxresearch_or_loading_in_memory_imports_no_dask(demo_path):
+    code = (
+        "import sys, cxresearch as cx; cx.load_study(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(demo_path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

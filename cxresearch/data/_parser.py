@@ -51,6 +51,8 @@ _TOP_KEYS = {
     "waves",
     "colours",
     "codeframe",
+    "engine",
+    "scheduler",
 }
 _COLUMN_ROLES = {"id", "brand", "weight", "wave", "profile"}
 
@@ -100,6 +102,8 @@ class CodebookParser:
             benchmark=read_benchmark(reader, raw.get("benchmark")),
             colours=read_colours(reader, raw.get("colours")),
             codeframe=read_codeframe(reader, raw.get("codeframe"), touchpoint_ids),
+            engine=reader.engine(raw.get("engine"), "engine"),
+            scheduler=reader.scheduler(raw.get("scheduler"), "scheduler"),
         )
 
     def check(self, codebook) -> None:
@@ -119,6 +123,12 @@ class CodebookParser:
                 None,
                 "the codebook declares nothing to analyse: no outcomes, touchpoints, "
                 "feedback, events or operational measures",
+            )
+        if codebook.scheduler is not None and codebook.engine == "pandas":
+            self.reader.fail(
+                "scheduler",
+                "runs the Dask engine, and engine: pandas reads the study in memory: "
+                "write engine: dask, or leave the scheduler out",
             )
         self.check_columns_named_once(codebook)
         has_text = codebook.text or (codebook.feedback and codebook.feedback.text)

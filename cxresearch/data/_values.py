@@ -23,6 +23,12 @@ from .items import DEFAULT_MIN_BASE, SCALE_OUTCOMES, BinaryItem, Scale, ScaleIte
 SCALE_ITEM_KEYS = ("column", "scale", "missing", "recode", "lower_is_better", "label")
 BINARY_ITEM_KEYS = ("column", "true", "missing", "lower_is_better", "label")
 _SHOWN_CHARS = 60
+ENGINES = ("pandas", "dask")
+"""The engines a study loads with: pandas (in memory, the default) or Dask (lazy)."""
+LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+"""Dask's schedulers on this machine, by name (``scheduler:``)."""
+_SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+")
+_HOST_PORT = re.compile(r"[\w.\-\[\]:]+:\d+")
 
 
 class ValueReader:
@@ -179,6 +185,22 @@ class ValueReader:
         self.fail(key, unknown(value, options, what, keep_order=True))
         return None
 
+    def engine(self, value: Any, key: str) -> str | None:
+        """``engine:`` pandas or dask (None: not given, the study loads with pandas)."""
+        problem = engine_problem(value)
+        if problem is not None:
+            self.fail(key, problem)
+            return None
+        return value
+
+    def scheduler(self, value: Any, key: str) -> str | None:
+        """``scheduler:`` a local Dask scheduler's name or a distributed scheduler's address."""
+        problem = scheduler_problem(value)
+        if problem is not None:
+            self.fail(key, problem)
+            return None
+        return None if value is None else value.strip()
+
     def scale(self, value: Any, key: str) -> Scale | None:
         if value is None:
             self.fail(key, "this key is required: the scale as [low, high], e.g. [1, 7]")
@@ -282,6 +304,40 @@ class ValueReader:
             )
             return None
         return tuple(v for item in listed for v in _spellings(item))
+
+
+def engine_problem(value: Any) -> str | None:
+    """Why ``value`` is no engine (None when it is one, or not given)."""
+    if value is None or value in ENGINES:
+        return None
+    close = difflib.get_close_matches(str(value).strip().lower(), ENGINES, n=1, cutoff=0.6)
+    return (
+        "must be pandas (the rows in memory, the default) or dask (Parquet data read "
+        f"lazily, partition by partition, for data larger than memory), not {show(value)}"
+        + (f"; did you mean '{close[0]}'?" if close else "")
+    )
+
+
+def scheduler_problem(value: Any) -> str | None:
+    """Why ``value`` is no Dask scheduler (None when it is one, or not given): a
+    local scheduler's name (:data:`LOCAL_SCHEDULERS`) or a ``distributed``
+    scheduler's address (``tcp://host:port``)."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text in LOCAL_SCHEDULERS or (text and _SCHEDULER_ADDRESS.fullmatch(text)):
+        return None
+    hint = ""
+    if text and _HOST_PORT.fullmatch(text):
+        hint = f"; did you mean 'tcp://{text}'?"
+    elif text:
+        close = difflib.get_close_matches(text, LOCAL_SCHEDULERS, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+    return (
+        f"must be a Dask scheduler: {', '.join(LOCAL_SCHEDULERS[:-1])} or "
+        f"{LOCAL_SCHEDULERS[-1]} (on this machine), or the address of a distributed "
+        f"scheduler such as tcp://127.0.0.1:8786, not {show(value)}{hint}"
+    )
 
 
 def unknown(value: Any, allowed: Iterable[str], what: str, *, keep_order: bool = False) -> str:

@@ -59,6 +59,8 @@ class Codebook:
     benchmark: BenchmarkSpec | None = None
     colours: tuple[str, ...] = ()  # the brand's colours (#rrggbb), first the main one
     codeframe: tuple[CodeframeTheme, ...] = ()  # themes coding the comments, by keywords
+    engine: str | None = None  # "pandas" or "dask"; None: pandas (load_study's engine= wins)
+    scheduler: str | None = None  # Dask's scheduler: a local one's name or an address
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Codebook:

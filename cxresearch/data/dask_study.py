@@ -30,16 +30,19 @@ it is read (the checks are cheap next to the reading).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dask
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
+from .._lazy import LazyModule
+from ..cache import key_lazy_by
 from ..errors import MAX_ROWS_SHOWN, Problem, StudyError
+from ._values import scheduler_problem
+from .base import StudyBase
 from .checks import (
     MAX_WEIGHT_RATIO,
     WARN_WEIGHT_RATIO,
@@ -49,6 +52,7 @@ from .checks import (
     check_events,
 )
 from .codebook import Codebook
+from .places import DataPlaces, parquet_identity, read_codebook
 from .quality import DataQuality
 from .readers import (
     NA_LIKE,
@@ -59,8 +63,14 @@ from .readers import (
     parquet_parts,
     read_table,
 )
-from .study import Study, _DataPlaces
 from .waves import natural_order
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+dask = LazyModule("dask")  # imported when a Dask study is first loaded
+_dd = LazyModule("dask.dataframe")
+_distributed = LazyModule("distributed")  # only for a scheduler's address
 
 ENGINE = "dask"
 _INVISIBLE_NOTE = re.compile(
@@ -73,14 +83,16 @@ _DUPLICATE_IDS = "duplicate respondent ids"
 
 
 @dataclass(frozen=True)
-class DaskStudy:
+class DaskStudy(StudyBase):
     """A study whose responses are a lazy Dask data frame (:func:`load_dask_study`).
 
     The same attributes and methods as :class:`~cxresearch.data.study.Study`
     that analyses use (``codebook``, ``responses``, ``events``, ``quality``,
     ``benchmark``, ``name``, ``brand``, ``n``, ``weights()``, ``outcome()``,
-    ``has()``, ``supports()``, ``resolve_column()``), with ``engine = "dask"``;
-    ``compute(...)`` computes Dask collections on the study's scheduler.
+    ``has()``, ``supports()``, ``resolve_column()``: those reading only the
+    codebook are :class:`~cxresearch.data.base.StudyBase`'s, shared with
+    ``Study``), with ``engine = "dask"``; ``compute(...)`` computes Dask
+    collections on the study's scheduler.
 
     Attributes
     ----------
@@ -94,6 +106,11 @@ class DaskStudy:
     distinct : dict
         Column -> its distinct values (the brand and wave columns), as the
         whole-column questions of :meth:`supports` need them.
+    sources : dict
+        Codebook key (``"responses"``, ``"events.file"``) -> the identity of the
+        Parquet data it was read from when it was checked
+        (:func:`~cxresearch.data.places.parquet_identity`): what the results
+        cache keys the lazy frames by, never their rows.
     """
 
     codebook: Codebook
@@ -103,66 +120,50 @@ class DaskStudy:
     benchmark: pd.DataFrame | None = None
     scheduler: str | None = None
     distinct: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
     client: object | None = field(default=None, repr=False, compare=False)
     engine: str = ENGINE
-
-    @property
-    def name(self) -> str:
-        return self.codebook.name
-
-    @property
-    def brand(self) -> str | None:
-        return self.codebook.brand
 
     @property
     def n(self) -> int:
         return self.quality.rows_kept
 
-    def weights(self) -> dd.Series | None:
-        """The survey weights (lazy), or None when the study is unweighted."""
-        column = self.codebook.weight
-        return None if column is None else self.responses[column]
+    def distinct_count(self, column: str) -> int:
+        """From the distinct values found while loading (the brand and wave columns)."""
+        return len(self.distinct.get(column, ()))
 
-    def outcome(self, name: str) -> dd.Series:
-        """The answers to an outcome by its codebook name (lazy)."""
-        return Study.outcome(self, name)
-
-    def has(self, role: str) -> bool:
-        return Study.has(self, role)
-
-    def supports(self, requirement: str) -> bool:
-        """As :meth:`Study.supports`; the questions about whole columns (two brands,
-        two waves) are answered from the distinct values found while loading."""
-        return Study.supports(_Distinct(self), requirement)
-
-    def resolve_column(self, name: str) -> str:
-        return Study.resolve_column(self, name)
+    def has_comments(self, columns: list[str]) -> bool:
+        """False: the text analyses (themes, sentiment, quotes) read comments in
+        memory, so a Dask study offers none of them."""
+        return False
 
     def compute(self, *collections):
         """``dask.compute(*collections)`` on the study's scheduler."""
         return dask.compute(*collections, scheduler=self.client or self.scheduler)
 
+    def detached(self) -> DaskStudy:
+        """The study without its scheduler and client (as the results cache stores it)."""
+        return replace(self, scheduler=None, client=None)
 
-@dataclass(frozen=True)
-class _Distinct:
-    """What :meth:`Study.supports` reads, with ``responses`` a small frame of the
-    distinct values of the brand and wave columns (so its logic is reused as it is)."""
+    def attached(self, scheduler: str | None, client: object | None) -> DaskStudy:
+        """The study computing on ``scheduler`` (through ``client`` for an
+        address), its lazy frames keyed for the results cache by their sources."""
+        study = replace(self, scheduler=scheduler, client=client)
+        study.key_frames()
+        return study
 
-    codebook: Codebook
-    responses: pd.DataFrame
-    events: object
-    benchmark: object
-    n: int
-    brand: str | None
+    def key_frames(self) -> None:
+        """Key the lazy frames by the identity of the files they read
+        (:func:`cxresearch.cache.key_lazy_by`); a frame derived from them later
+        (filtered, say) has no key, and analyses of it run uncached."""
+        for role, frame in (("responses", self.responses), ("events.file", self.events)):
+            if frame is not None and role in self.sources:
+                key_lazy_by(frame, f"dask:{role}:{self.sources[role]}")
 
-    def __init__(self, study: DaskStudy):
-        columns = {c: pd.Series(v, dtype="string") for c, v in study.distinct.items()}
-        object.__setattr__(self, "codebook", study.codebook)
-        object.__setattr__(self, "responses", pd.DataFrame(columns))
-        object.__setattr__(self, "events", study.events)
-        object.__setattr__(self, "benchmark", study.benchmark)
-        object.__setattr__(self, "n", study.n)
-        object.__setattr__(self, "brand", study.brand)
+    def close(self) -> None:
+        """Close the connection to a ``distributed`` scheduler, if the study opened one."""
+        if self.client is not None:
+            self.client.close()
 
 
 def load_dask_study(
@@ -175,6 +176,9 @@ def load_dask_study(
 ) -> DaskStudy:
     """Read and check a study lazily with Dask; return a :class:`DaskStudy`.
 
+    ``cx.load_study(path, engine="dask")`` calls this (and stores the checks'
+    outcome in the results cache, when one is active).
+
     Parameters
     ----------
     path, min_base, brand, data_dirs
@@ -183,7 +187,7 @@ def load_dask_study(
     scheduler : str, optional
         A ``distributed`` scheduler's address (``"tcp://127.0.0.1:8786"``) or a
         local scheduler's name (``"threads"``, ``"processes"``,
-        ``"synchronous"``); None: Dask's default.
+        ``"synchronous"``); None: the codebook's ``scheduler:``, else Dask's default.
 
     Raises
     ------
@@ -191,19 +195,45 @@ def load_dask_study(
         As :func:`cxresearch.load_study`, with rows numbered in the whole data
         set; also when a data file is not Parquet (the Dask engine reads Parquet).
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "study.yaml"
-    codebook = Codebook.from_yaml(path)
-    if min_base is not None or brand is not None:
-        codebook = replace(
-            codebook,
-            min_base=codebook.min_base if min_base is None else int(min_base),
-            brand=codebook.brand if brand is None else str(brand),
-        )
-    client = _client(scheduler)
-    run = _Runner(scheduler, client)
-    places = _DataPlaces(codebook, data_dirs)
+    codebook = read_codebook(path, min_base=min_base, brand=brand)
+    scheduler = chosen_scheduler(codebook, scheduler)
+    return read_dask_study(codebook, DataPlaces(codebook, data_dirs), scheduler, connect(scheduler))
+
+
+def chosen_scheduler(codebook: Codebook, scheduler: str | None) -> str | None:
+    """The scheduler a Dask load computes on: the argument, else the codebook's
+    ``scheduler:``; a :class:`StudyError` naming the codebook for a bad one."""
+    problem = scheduler_problem(scheduler)
+    if problem is not None:
+        message = f"the scheduler asked for (scheduler={scheduler!r}) {problem}"
+        raise StudyError(Problem(str(codebook.path), message, "scheduler"))
+    return scheduler.strip() if scheduler is not None else codebook.scheduler
+
+
+def read_dask_study(
+    codebook: Codebook,
+    places: DataPlaces,
+    scheduler: str | None,
+    client: object | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> DaskStudy:
+    """Read and check the study's data lazily, computing the checks on
+    ``scheduler`` (through ``client`` for an address: closed if the data fail
+    their checks). ``sources``: the identities of the Parquet data
+    (:func:`source_identities`) when known."""
+    sources = dict(source_identities(places) if sources is None else sources)  # before reading
+    try:
+        study = _read(codebook, places, _Runner(scheduler, client))
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    study = replace(study, scheduler=scheduler, client=client, sources=sources)
+    study.key_frames()
+    return study
+
+
+def _read(codebook: Codebook, places: DataPlaces, run: _Runner) -> DaskStudy:
     file, name = places.find(codebook.responses, "responses")
     source = _LazyParquet.open(file, name)
     responses, quality, distinct = _ResponsesLoader(codebook, source, run).load()
@@ -224,19 +254,35 @@ def load_dask_study(
         events=events,
         quality=quality,
         benchmark=benchmark,
-        scheduler=scheduler,
         distinct=distinct,
-        client=client,
     )
 
 
-def _client(scheduler: str | None):
+LAZY_ROLES = ("responses", "events.file")
+"""The codebook keys of the data a Dask study reads lazily (the benchmark, a small
+file of aggregates, is read in memory)."""
+
+
+def source_identities(places: DataPlaces) -> dict[str, str]:
+    """The identity of each Parquet file or folder the study reads lazily, by
+    codebook key (empty for a file that is missing or not Parquet: the loader
+    then says what is wrong with it)."""
+    try:
+        files = places.files()
+        return {
+            role: parquet_identity(path)
+            for role, path in files.items()
+            if role in LAZY_ROLES and (path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES)
+        }
+    except (StudyError, OSError):
+        return {}
+
+
+def connect(scheduler: str | None):
     """A ``distributed`` client for a scheduler address; None for local schedulers."""
     if scheduler is None or "://" not in scheduler:
         return None
-    import distributed  # optional: only for a scheduler address
-
-    return distributed.Client(scheduler, set_as_default=False)
+    return _distributed.Client(scheduler, set_as_default=False)
 
 
 @dataclass(frozen=True)
@@ -318,7 +364,7 @@ class _LazyParquet:
         try:
             # plain pandas dtypes, as pyarrow's to_pandas gives the in-memory reader
             with dask.config.set({"dataframe.convert-string": False}):
-                frame = dd.read_parquet([str(p) for p in parts])
+                frame = _dd.read_parquet([str(p) for p in parts])
         except Exception as exc:  # the reader's own message, under our file name
             raise StudyError(Problem(shown, f"the file cannot be read: {exc}")) from None
         return cls(frame, _Parts(shown, header, note))

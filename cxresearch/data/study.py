@@ -1,11 +1,11 @@
 """The :class:`Study` (a validated codebook with its data, ready for analyses)
-and :func:`load_study`, which reads, checks and types one."""
+and :func:`load_study`, which reads, checks and types one, in memory (pandas) or
+lazily (Dask, :mod:`cxresearch.data.dask_study`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -13,23 +13,35 @@ import pandas as pd
 
 from ..cache import active_folder, call_key, stored_or_computed
 from ..errors import Problem, StudyError
+from ._values import ENGINES, engine_problem
+from .base import LOYALTY_LINKS, MIN_SEGMENT_RESPONDENTS, StudyBase
 from .checks import check_benchmark, check_events, check_responses
 from .codebook import STAGES, Codebook
-from .quality import DataQuality
-from .readers import (
-    category_columns_of,
-    file_sha256,
-    parquet_parts,
-    read_table,
-    text_columns_of,
+from .dask_study import (
+    LAZY_ROLES,
+    DaskStudy,
+    chosen_scheduler,
+    connect,
+    read_dask_study,
+    source_identities,
 )
+from .places import DATA_DIRS_VARIABLE, DataPlaces, read_codebook
+from .quality import DataQuality
+from .readers import category_columns_of, file_sha256, read_table, text_columns_of
 
-MIN_SEGMENT_RESPONDENTS = 20  # fewer cannot show segments (k up to 8, silhouettes, refits)
-LOYALTY_LINKS = ("retained", "referral", "loyalty")  # outcomes NPS is linked to
+__all__ = [
+    "DATA_DIRS_VARIABLE",
+    "ENGINES",
+    "LOYALTY_LINKS",
+    "MIN_SEGMENT_RESPONDENTS",
+    "Study",
+    "load_study",
+]
+DEFAULT_ENGINE, DASK = ENGINES
 
 
 @dataclass(frozen=True)
-class Study:
+class Study(StudyBase):
     """A study as :func:`cxresearch.load_study` returns it.
 
     Attributes
@@ -47,6 +59,11 @@ class Study:
         codebook declares a benchmark file.
     quality : DataQuality
         What was checked, flagged and dropped, with counts.
+
+    The members that read only the codebook (``name``, ``brand``, ``weights()``,
+    ``outcome()``, ``has()``, ``supports()``, ``resolve_column()``) are
+    :class:`~cxresearch.data.base.StudyBase`'s, shared with the Dask engine's
+    :class:`~cxresearch.data.dask_study.DaskStudy`.
     """
 
     codebook: Codebook
@@ -56,110 +73,18 @@ class Study:
     benchmark: pd.DataFrame | None = None
 
     @property
-    def name(self) -> str:
-        return self.codebook.name
-
-    @property
-    def brand(self) -> str | None:
-        """The brand the report is for."""
-        return self.codebook.brand
-
-    @property
     def n(self) -> int:
         return len(self.responses)
 
-    def weights(self) -> pd.Series | None:
-        """The survey weights, or None when the study is unweighted."""
-        column = self.codebook.weight
-        return None if column is None else self.responses[column]
+    def distinct_count(self, column: str) -> int:
+        return int(self.responses[column].dropna().nunique())
 
-    def outcome(self, name: str) -> pd.Series:
-        """The answers to an outcome by its codebook name (``"nps"``, ``"csat"``, ...)."""
-        try:
-            return self.responses[self.codebook.outcomes[name].column]
-        except KeyError:
-            declared = ", ".join(self.codebook.outcomes) or "none"
-            raise KeyError(f"the study has no outcome '{name}' (declared: {declared})") from None
-
-    def has(self, role: str) -> bool:
-        """Whether the study has a role: ``"brand"``, ``"wave"``, ``"weight"``, ``"events"``."""
-        cb = self.codebook
-        present = {
-            "brand": cb.brand_column,
-            "wave": cb.wave,
-            "weight": cb.weight,
-            "id": cb.id,
-            "events": cb.events,
-        }
-        if role not in present:
-            raise KeyError(f"unknown role {role!r}; choose from {', '.join(present)}")
-        return present[role] is not None
-
-    def supports(self, requirement: str) -> bool:
-        """Whether the study has what an analysis or chapter needs:
-        ``"kpis"`` and ``"outcome"`` (any outcome, scale or yes/no), ``"waves"``
-        (at least two),
-        ``"touchpoints"`` (experience scores), ``"expectations"`` (expectations
-        or targets to measure gaps against), ``"brands"`` (competitors from a
-        brand column with two brands or more, or a benchmark file), ``"events"``, ``"feedback"``,
-        ``"loyalty"`` (NPS and a retained, referral or loyalty outcome),
-        ``"segments"`` (touchpoint items and at least 20 respondents), ``"text"``
-        (comments: a text: column or feedback: text with at least one comment), ``"journey"``
-        (anything the journey chapter shows: gaps, faces, feedback, waits, web
-        events, comments, or NPS with a loyalty outcome)."""
-        cb = self.codebook
-        checks = {
-            "kpis": lambda: bool(cb.outcomes),
-            "outcome": lambda: bool(cb.outcomes),
-            "touchpoints": lambda: any(tp.experience is not None for tp in cb.touchpoints),
-            "expectations": lambda: any(
-                tp.experience is not None and (tp.expectation is not None or tp.target is not None)
-                for tp in cb.touchpoints
-            ),
-            "brands": lambda: (
-                cb.brand is not None
-                and (
-                    self.benchmark is not None
-                    or (
-                        cb.brand_column is not None
-                        and self.responses[cb.brand_column].dropna().nunique() >= 2
-                    )
-                )
-            ),
-            "events": lambda: self.events is not None,
-            "segments": lambda: (
-                self.n >= MIN_SEGMENT_RESPONDENTS
-                and any(tp.experience or tp.expectation or tp.emotion for tp in cb.touchpoints)
-            ),
-            "measures": lambda: bool(
-                cb.outcomes or cb.feedback or any(tp.experience for tp in cb.touchpoints)
-            ),
-            "feedback": lambda: cb.feedback is not None,
-            "text": lambda: any(
-                column in self.responses.columns
-                and self.responses[column].astype("string").str.strip().fillna("").ne("").any()
-                for column in [t.column for t in cb.text]
-                + ([cb.feedback.text] if cb.feedback is not None and cb.feedback.text else [])
-            ),
-            "journey": lambda: bool(
-                any(tp.expectation is not None or tp.target is not None for tp in cb.touchpoints)
-                or any(tp.emotion is not None for tp in cb.touchpoints)
-                or cb.feedback is not None
-                or cb.operational
-                or self.events is not None
-                or cb.text
-                or ("nps" in cb.outcomes and any(o in cb.outcomes for o in LOYALTY_LINKS))
-            ),
-            "waves": lambda: (
-                cb.wave is not None and self.responses[cb.wave].dropna().nunique() >= 2
-            ),
-            "loyalty": lambda: (
-                "nps" in cb.outcomes and any(o in cb.outcomes for o in LOYALTY_LINKS)
-            ),
-        }
-        if requirement not in checks:
-            raise KeyError(f"unknown requirement {requirement!r}; choose from {', '.join(checks)}")
-        return checks[requirement]()
+    def has_comments(self, columns: list[str]) -> bool:
+        return any(
+            column in self.responses.columns
+            and self.responses[column].astype("string").str.strip().fillna("").ne("").any()
+            for column in columns
+        )
 
     def brand_rows(self, brand: str | None = "auto") -> tuple[pd.DataFrame, str | None]:
         """The respondents who rated a brand, and that brand: ``"auto"`` is the
@@ -170,17 +95,6 @@ class Study:
         if column is None or chosen is None:
             return self.responses, None
         return self.responses[self.responses[column] == chosen], chosen
-
-    def resolve_column(self, name: str) -> str:
-        """Map a role name (``"brand"``, ``"wave"``) or a column name to a column."""
-        roles = {"brand": self.codebook.brand_column, "wave": self.codebook.wave}
-        column = roles.get(name) or name
-        if column not in self.responses.columns:
-            raise KeyError(
-                f"'{name}' is neither a role of this study nor one of its columns "
-                f"(profile columns: {', '.join(self.codebook.profile) or 'none'})"
-            )
-        return column
 
     def long(self) -> pd.DataFrame:
         """The tidy form: one row per respondent x touchpoint.
@@ -218,20 +132,17 @@ class Study:
         )
 
 
-DATA_DIRS_VARIABLE = "CXRESEARCH_DATA_DIRS"
-"""The environment variable naming extra folders data files may be read from
-(separated by ``os.pathsep``); ``cxresearch --data-dir DIR`` sets it, and report
-kernels inherit it."""
-
-
 def load_study(
     path: str | Path,
     *,
     min_base: int | None = None,
     brand: str | None = None,
     data_dirs: Iterable[str | Path] = (),
-):
-    """Read, check and type a study; return a :class:`Study`.
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> Study | DaskStudy:
+    """Read, check and type a study; return a :class:`Study` (or, with the Dask
+    engine, a :class:`~cxresearch.data.dask_study.DaskStudy`).
 
     Parameters
     ----------
@@ -243,30 +154,39 @@ def load_study(
         Folders outside the study folder that data files may be read from, on
         top of those in the ``CXRESEARCH_DATA_DIRS`` environment variable. A
         data file (after following links) anywhere else is refused unread.
+    engine : {"pandas", "dask"}, optional
+        ``"pandas"`` reads the rows into memory; ``"dask"`` reads Parquet files
+        (or folders of parts) lazily and checks them partition by partition,
+        for data larger than memory. None: the codebook's ``engine:``, else pandas.
+    scheduler : str, optional
+        For the Dask engine: a local scheduler's name (``"threads"``,
+        ``"processes"``, ``"synchronous"``) or a ``distributed`` scheduler's
+        address (``"tcp://127.0.0.1:8786"``). None: the codebook's
+        ``scheduler:``, else Dask's default (threads).
+
+    While a results cache is active (:func:`cxresearch.use_cache`), a load is
+    stored and reused while its files are unchanged: in memory keyed by the
+    files' SHA-256, on Dask by each Parquet part's name, size, modification
+    time and footer (never by reading terabytes).
 
     Raises
     ------
     StudyError
         When the codebook or the data break the contract; the message names
-        the file, the column and up to five offending data rows.
+        the file, the column and up to five offending data rows. Also for an
+        unknown engine or scheduler.
 
     Examples
     --------
     >>> study = load_study("data/demo/study.yaml")  # doctest: +SKIP
     >>> study.quality.rows_kept  # doctest: +SKIP
     4000
+    >>> big = load_study("tracker/study.yaml", engine="dask")  # doctest: +SKIP
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "study.yaml"
-    codebook = Codebook.from_yaml(path)
-    if min_base is not None or brand is not None:
-        codebook = replace(
-            codebook,
-            min_base=codebook.min_base if min_base is None else int(min_base),
-            brand=codebook.brand if brand is None else str(brand),
-        )
-    places = _DataPlaces(codebook, data_dirs)
+    codebook = read_codebook(path, min_base=min_base, brand=brand)
+    places = DataPlaces(codebook, data_dirs)
+    if chosen_engine(codebook, engine, scheduler) == DASK:
+        return _load_dask(codebook, places, chosen_scheduler(codebook, scheduler))
     folder = active_folder()
     key = _load_key(codebook, places) if folder is not None else None
     if key is None:
@@ -274,7 +194,30 @@ def load_study(
     return stored_or_computed(folder, "load_study", key, lambda: _read_study(codebook, places))
 
 
-def _read_study(codebook: Codebook, places: _DataPlaces) -> Study:
+def chosen_engine(codebook: Codebook, engine: str | None, scheduler: str | None) -> str:
+    """The engine a load uses: ``engine``, else the codebook's ``engine:``, else
+    pandas; a :class:`StudyError` naming the codebook and the key for an
+    unknown engine, or a scheduler asked of the in-memory engine."""
+    problem = engine_problem(engine)
+    if problem is not None:
+        message = f"the engine asked for (engine={engine!r}) {problem}"
+        raise StudyError(Problem(str(codebook.path), message, "engine"))
+    chosen = engine or codebook.engine or DEFAULT_ENGINE
+    if scheduler is not None and chosen != DASK:
+        why = "engine='pandas' was asked for" if engine else "its codebook has no engine: dask"
+        raise StudyError(
+            Problem(
+                str(codebook.path),
+                f"a scheduler (scheduler={scheduler!r}) runs the Dask engine, and this load "
+                f"reads the study in memory ({why}): load with engine='dask' (on the command "
+                "line: --engine dask), or leave the scheduler out",
+                "scheduler",
+            )
+        )
+    return chosen
+
+
+def _read_study(codebook: Codebook, places: DataPlaces) -> Study:
     """Read, check and type the study's data files."""
     file, name = places.find(codebook.responses, "responses")
     raw = read_table(
@@ -305,74 +248,48 @@ def _read_study(codebook: Codebook, places: _DataPlaces) -> Study:
     )
 
 
-def _load_key(codebook: Codebook, places: _DataPlaces) -> str | None:
+def _load_key(codebook: Codebook, places: DataPlaces) -> str | None:
     """The results-cache key of a load: the codebook (with the overrides) and
     every data file it reads, by content. None when a file cannot be found or
     read: then the load runs uncached and says what is wrong."""
-    specs = [(codebook.responses, "responses")]
-    if codebook.events is not None:
-        specs.append((codebook.events.file, "events.file"))
-    if codebook.benchmark is not None:
-        specs.append((codebook.benchmark.file, "benchmark.file"))
     try:
-        files = {role: file_sha256(places.find(spec, role)[0]) for spec, role in specs}
+        files = {role: file_sha256(file) for role, file in places.files().items()}
     except (StudyError, OSError):
         return None
     return call_key("cxresearch.data.study.load_study", {"codebook": codebook, "files": files})
 
 
-class _DataPlaces:
-    """Where a study's data files may be: inside the study folder, or inside a
-    folder the user allowed (``data_dirs`` and ``CXRESEARCH_DATA_DIRS``).
+def _load_dask(codebook: Codebook, places: DataPlaces, scheduler: str | None) -> DaskStudy:
+    """A Dask load, its checks stored in the active results cache (if any) and
+    reused while the files keep their identities: the stored study holds the
+    checked, typed lazy frames and the quality record, not the rows."""
+    client = connect(scheduler)
+    sources = source_identities(places)
+    folder = active_folder()
+    key = _dask_load_key(codebook, places, sources) if folder is not None else None
+    if key is None:
+        return read_dask_study(codebook, places, scheduler, client, sources)
+    stored = stored_or_computed(
+        folder,
+        "load_study",
+        key,
+        lambda: read_dask_study(codebook, places, scheduler, client, sources).detached(),
+    )
+    return stored.attached(scheduler, client)
 
-    A path is resolved first (``..`` and symbolic links followed), so neither
-    ``../../secret.csv`` nor a link inside the folder pointing elsewhere can
-    read another file; a refused file is never opened. Files are named
-    relative to the study folder (or to the allowed folder, under its name),
-    never by an absolute path, since the name is shown in reports.
-    """
 
-    def __init__(self, codebook: Codebook, data_dirs: Iterable[str | Path]):
-        self.codebook = codebook
-        self.folder = codebook.folder.resolve()
-        extra = [*data_dirs, *os.environ.get(DATA_DIRS_VARIABLE, "").split(os.pathsep)]
-        self.roots = [Path(d).expanduser().resolve() for d in extra if str(d).strip()]
-
-    def find(self, written: str, key: str) -> tuple[Path, str]:
-        """The file (or folder of parts) a codebook key names, and its shown name."""
-        target = self.codebook.folder / written
-        resolved = target.resolve()
-        name = self.name(written, resolved)
-        if name is None:
-            raise StudyError(Problem(str(self.codebook.path), self.refusal(written, target), key))
-        if resolved.is_dir():
-            for part in parquet_parts(resolved):
-                if self.name(part.name, part.resolve()) is None:
-                    message = self.refusal(f"{written}/{part.name}", target / part.name)
-                    raise StudyError(Problem(str(self.codebook.path), message, key))
-        return resolved, name
-
-    def name(self, written: str, resolved: Path) -> str | None:
-        """How reports name a file: relative to the study folder, or to the
-        allowed folder holding it (under that folder's name); None outside."""
-        if resolved.is_relative_to(self.folder):
-            return resolved.relative_to(self.folder).as_posix() or "."
-        for root in self.roots:
-            if resolved.is_relative_to(root):
-                return written if not Path(written).is_absolute() else _under(root, resolved)
+def _dask_load_key(codebook: Codebook, places: DataPlaces, sources: dict[str, str]) -> str | None:
+    """The key of a Dask load: the codebook, the identities of the Parquet data
+    (:func:`~cxresearch.data.places.parquet_identity`) and the benchmark's
+    SHA-256 (a small file). None when a file is missing or not Parquet."""
+    try:
+        files = places.files()
+        if any(role not in sources for role in files if role in LAZY_ROLES):
+            return None
+        identities = dict(sources)
+        if "benchmark.file" in files:
+            identities["benchmark.file"] = file_sha256(files["benchmark.file"])
+    except (StudyError, OSError):
         return None
-
-    def refusal(self, written: str, target: Path) -> str:
-        inside = Path(os.path.abspath(self.codebook.folder))
-        linked = Path(os.path.abspath(target)).is_relative_to(inside)
-        where = "is a link to a file outside" if linked else "is outside"
-        return (
-            f"the data file '{written}' {where} the study folder, so it is not read. Move "
-            "it into the study folder, or allow its folder: the --data-dir DIR option "
-            f"(cxresearch validate/report), the {DATA_DIRS_VARIABLE} environment variable, "
-            "or load_study(..., data_dirs=[DIR])"
-        )
-
-
-def _under(root: Path, resolved: Path) -> str:
-    return (Path(root.name) / resolved.relative_to(root)).as_posix()
+    arguments = {"codebook": codebook, "engine": DASK, "files": identities}
+    return call_key("cxresearch.data.study.load_study", arguments)
