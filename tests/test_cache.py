@@ -245,7 +245,7 @@ def test_a_study_is_keyed_by_content_whether_or_not_its_load_was_stored(demo_pat
 
 
 # -- Dask studies: keyed by their files' identities, never by their rows -------------
-cached_kpis = memoised(parts=SURVEY_PARTS)(cx.kpis)  # as the analyses that are memoised
+cached_kpis = cx.kpis  # memoised, as every analysis
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..cache import SURVEY_PARTS, memoised
 from ..metrics import statistics_for
 from ..plots import estimate_dots
 from ..results import Result
@@ -109,6 +110,7 @@ def _group(row: pd.Series, by: tuple[str, ...]) -> str:
     return " / ".join(str(row[c]) for c in by)
 
 
+@memoised(parts=SURVEY_PARTS)
 @dask_aware
 def kpis(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> KpiTable:
     """The KPI table: n, NPS, CSAT, CES, loyalty, retention and referral with intervals.
