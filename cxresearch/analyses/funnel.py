@@ -37,7 +37,8 @@ class Funnel(Result):
 
     ``table``: per group and step: ``sessions`` reaching it, ``share_of_start``,
     ``conversion`` to the next step with ``low``/``high`` (Wilson), ``drop``
-    (1 - conversion) and ``median_seconds`` from the previous step.
+    (1 - conversion) and ``median_seconds`` from the previous step (NaN when the
+    events have no time column: their order is then the file's, with no seconds).
     ``abandonment``: per group, the step with the largest drop.
     ``findability``: per group, sessions, the share reaching a product page
     (with its interval) and searches per session. ``quality``: what was
@@ -132,42 +133,132 @@ def funnel(
         raise StudyError(
             Problem(str(study.codebook.path), "the web funnel needs funnel: steps under events:")
         )
-    events = study.events
-    steps = spec.funnel
-    group_column = _group_column(events, by)
-    n_before = len(events)
-    events = events.drop_duplicates(
-        subset=[c for c in (spec.session, spec.step, spec.time) if c is not None]
+    group_column = group_column_of(study.events, by)
+    product = spec.funnel.index(product_step) if product_step else 0
+    s = Sessions.of(study.events, spec, group_column, search_step)
+    tally = s.tally(product)
+    seconds = np.full(tally.reached.shape, np.nan)
+    if spec.time is not None:  # without times, no seconds between steps
+        for g, i in zip(*np.nonzero(tally.reached), strict=True):
+            if i > 0:
+                seconds[g, i] = float(np.median(s.gaps(g, i)))
+    return funnel_result(study, tally, seconds, s.labels, group_column, s.quality(), confidence)
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """The sessions of a frame of events (every event of each session in it, in
+    the file's order): ``first`` time of each funnel step per session (-1:
+    never), the steps ``reached`` in order, the sessions ``out_of_order``, each
+    session's group (the ``labels``' index, from its first event) and its
+    ``searches``; ``events`` before and ``duplicates`` removed."""
+
+    first: np.ndarray
+    reached: np.ndarray
+    out_of_order: np.ndarray
+    groups: np.ndarray
+    labels: list
+    searches: np.ndarray
+    events: int
+    duplicates: int
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, spec, group_column, search_step, order=None) -> Sessions:
+        """Read the sessions; without a time column the events' order is their row
+        order (or column ``order``: positions in the whole file)."""
+        n_before = len(events)
+        events = events.drop_duplicates(
+            subset=[c for c in (spec.session, spec.step, spec.time) if c is not None]
+        )
+        sessions, session_ids = pd.factorize(events[spec.session], sort=False)
+        steps = spec.funnel
+        step_codes = pd.Index(list(steps)).get_indexer(events[spec.step])  # -1: not a step
+        if spec.time is not None:
+            times = events[spec.time].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        elif order is not None:
+            times = events[order].to_numpy(dtype=np.int64)
+        else:
+            times = np.arange(len(events), dtype=np.int64)
+        first = first_times(sessions, step_codes, times, len(session_ids), len(steps))
+        reached, out_of_order = reached_steps(first)
+        groups, labels = session_groups(events, group_column, sessions, len(session_ids))
+        searches = np.bincount(
+            sessions[(events[spec.step] == search_step).to_numpy()], minlength=len(session_ids)
+        )
+        return cls(
+            first,
+            reached,
+            out_of_order,
+            groups,
+            labels,
+            searches,
+            n_before,
+            n_before - len(events),
+        )
+
+    def tally(self, product: int) -> SessionTally:
+        return session_tally(
+            self.first, self.reached, self.groups, len(self.labels), product, self.searches
+        )
+
+    def gaps(self, g: int, i: int) -> np.ndarray:
+        """Seconds from step i - 1 to step i of the sessions of group g reaching step i."""
+        both = (self.groups == g) & self.reached[:, i]
+        return (self.first[both, i] - self.first[both, i - 1]) / 1e9
+
+    def quality(self) -> dict:
+        return {
+            "events": self.events,
+            "duplicate_events": self.duplicates,
+            "sessions": len(self.groups),
+            "out_of_order_sessions": int(self.out_of_order.sum()),
+        }
+
+
+@dataclass(frozen=True)
+class SessionTally:
+    """Sums over sessions, per group (rows) and funnel step (columns): sessions
+    ``reached`` each step; per group: ``sessions``, those that ``found`` the
+    product step and their ``searches``. Tallies of disjoint sets of sessions add up."""
+
+    reached: np.ndarray
+    sessions: np.ndarray
+    found: np.ndarray
+    searches: np.ndarray
+
+    def __add__(self, other: SessionTally) -> SessionTally:
+        return SessionTally(
+            self.reached + other.reached,
+            self.sessions + other.sessions,
+            self.found + other.found,
+            self.searches + other.searches,
+        )
+
+
+def session_tally(first, reached, groups, k: int, product: int, searches) -> SessionTally:
+    """The :class:`SessionTally` of sessions in groups ``0..k-1``."""
+    counts = np.zeros((k, reached.shape[1]), dtype=np.int64)
+    for i in range(reached.shape[1]):
+        counts[:, i] = np.bincount(groups, reached[:, i], minlength=k)
+    return SessionTally(
+        counts,
+        np.bincount(groups, minlength=k).astype(np.int64),
+        np.bincount(groups, first[:, product] >= 0, minlength=k).astype(np.int64),
+        np.bincount(groups, searches, minlength=k).astype(np.int64),
     )
-    duplicates = n_before - len(events)
-    sessions, session_ids = pd.factorize(events[spec.session], sort=False)
-    step_codes = pd.Index(list(steps)).get_indexer(events[spec.step])  # -1: not a funnel step
-    times = (
-        events[spec.time].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        if spec.time is not None
-        else np.arange(len(events), dtype=np.int64)
-    )
-    first = _first_times(sessions, step_codes, times, len(session_ids), len(steps))
-    reached, out_of_order = _reached(first)
-    groups, labels = _session_groups(events, group_column, sessions, len(session_ids))
-    table = _table(first, reached, groups, labels, steps, group_column, confidence)
-    abandonment = _abandonment(table, group_column)
-    product = steps.index(product_step) if product_step else 0
-    searches = np.bincount(
-        sessions[(events[spec.step] == search_step).to_numpy()], minlength=len(session_ids)
-    )
-    findability = _findability(
-        first[:, product] >= 0, searches, groups, labels, group_column, confidence
-    )
-    quality = {
-        "events": n_before,
-        "duplicate_events": duplicates,
-        "sessions": len(session_ids),
-        "out_of_order_sessions": int(out_of_order.sum()),
-    }
+
+
+def funnel_result(
+    study, tally: SessionTally, seconds, labels, group_column, quality, confidence
+) -> Funnel:
+    """The :class:`Funnel` from the sessions' tallies and the median seconds between
+    steps (groups x steps); shared by the in-memory and the Dask engine."""
+    steps = study.codebook.events.funnel
+    table = _table(tally.reached, seconds, labels, steps, group_column, confidence)
+    findability = _findability(tally, labels, group_column, confidence)
     return Funnel(
         table,
-        abandonment,
+        _abandonment(table, group_column),
         findability,
         quality,
         tuple(steps),
@@ -177,7 +268,7 @@ def funnel(
     )
 
 
-def _group_column(events: pd.DataFrame, by: str | None) -> str | None:
+def group_column_of(events: pd.DataFrame, by: str | None) -> str | None:
     if by is None:
         return None
     if by not in events.columns:
@@ -185,7 +276,7 @@ def _group_column(events: pd.DataFrame, by: str | None) -> str | None:
     return by
 
 
-def _first_times(sessions, step_codes, times, n_sessions, n_steps) -> np.ndarray:
+def first_times(sessions, step_codes, times, n_sessions, n_steps) -> np.ndarray:
     """First time of each funnel step in each session (-1: never), in int64 ns."""
     keep = step_codes >= 0
     flat = sessions[keep].astype(np.int64) * n_steps + step_codes[keep]
@@ -195,7 +286,7 @@ def _first_times(sessions, step_codes, times, n_sessions, n_steps) -> np.ndarray
     return first.reshape(n_sessions, n_steps)
 
 
-def _reached(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def reached_steps(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which steps each session reached in order, and which sessions logged a
     step before an earlier one."""
     present = first >= 0
@@ -206,43 +297,39 @@ def _reached(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reached, out_of_order
 
 
-def _session_groups(events, group_column, sessions, n_sessions):
+def session_groups(events, group_column, sessions, n_sessions):
+    """Each session's group code (from its first event) and the groups' labels, sorted."""
     if group_column is None:
         return np.zeros(n_sessions, dtype=np.intp), ["all sessions"]
     first_row = np.full(n_sessions, -1)
     first_row[sessions[::-1]] = np.arange(len(sessions))[::-1]
-    values = events[group_column].astype("string").fillna("(missing)").to_numpy()[first_row]
+    first_values = events[group_column].iloc[first_row]  # each session's first event's
+    values = first_values.astype("string").fillna("(missing)").to_numpy()
     codes, labels = pd.factorize(values, sort=True)
     return codes, list(labels)
 
 
-def _table(first, reached, groups, labels, steps, group_column, confidence) -> pd.DataFrame:
+def _table(counts, seconds, labels, steps, group_column, confidence) -> pd.DataFrame:
     rows = []
     for g, label in enumerate(labels):
-        inside = groups == g
-        r, f = reached[inside], first[inside]
-        counts = r.sum(axis=0)
         for i, step in enumerate(steps):
-            nxt = counts[i + 1] if i + 1 < len(steps) else np.nan
-            conversion = nxt / counts[i] if counts[i] and i + 1 < len(steps) else np.nan
+            n = counts[g, i]
+            nxt = counts[g, i + 1] if i + 1 < len(steps) else np.nan
+            conversion = nxt / n if n and i + 1 < len(steps) else np.nan
             low, high = (
-                wilson_interval(conversion, counts[i], confidence)
+                wilson_interval(conversion, n, confidence)
                 if not np.isnan(conversion)
                 else (np.nan, np.nan)
             )
-            seconds = np.nan
-            if i > 0 and counts[i]:
-                both = r[:, i]
-                seconds = float(np.median((f[both, i] - f[both, i - 1]) / 1e9))
             row = {
                 "step": step,
-                "sessions": int(counts[i]),
-                "share_of_start": counts[i] / counts[0] if counts[0] else np.nan,
+                "sessions": int(n),
+                "share_of_start": n / counts[g, 0] if counts[g, 0] else np.nan,
                 "conversion": conversion,
                 "low": float(low),
                 "high": float(high),
                 "drop": 1 - conversion,
-                "median_seconds": seconds,
+                "median_seconds": seconds[g, i],
             }
             if group_column is not None:
                 row = {group_column: label, **row}
@@ -258,19 +345,18 @@ def _abandonment(table: pd.DataFrame, group_column) -> pd.DataFrame:
     return steps.loc[steps.groupby(keys)["drop"].idxmax()].reset_index(drop=True)
 
 
-def _findability(found, searches, groups, labels, group_column, confidence) -> pd.DataFrame:
+def _findability(tally: SessionTally, labels, group_column, confidence) -> pd.DataFrame:
     rows = []
     for g, label in enumerate(labels):
-        inside = groups == g
-        n = int(inside.sum())
-        share = found[inside].mean() if n else np.nan
+        n = int(tally.sessions[g])
+        share = tally.found[g] / n if n else np.nan
         low, high = wilson_interval(share, n, confidence)
         row = {
             "sessions": n,
             "found_product": float(share),
             "low": float(low),
             "high": float(high),
-            "searches_per_session": float(searches[inside].mean()) if n else np.nan,
+            "searches_per_session": float(tally.searches[g] / n) if n else np.nan,
         }
         if group_column is not None:
             row = {group_column: label, **row}

@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ..cache import SURVEY_PARTS, memoised
+from ..errors import Problem, StudyError
 from ..plots import operations_chart
 from ..results import Result
 from ..stats import quantile_interval, wilson_interval
 from ..tables import Findings, format_bound, suppressed_note
 from ._common import group_codes
-from ._engine import dask_aware
+from ._engine import dask_aware, on_dask
 from .kpis import KpiTable, kpis
 
 
@@ -70,16 +71,21 @@ class Operations(Result):
         """KPIs by wait band for one measure: within target, up to 2x, beyond 2x."""
         op = next(o for o in self.study.codebook.operational if o.column == column)
         values = self.study.responses[column]
-        if op.target is None:
-            bands = pd.qcut(values, 3, labels=["shortest third", "middle third", "longest third"])
+        if not on_dask(self.study):
+            bands = wait_bands(values, op)
+        elif op.target is not None:  # fixed edges: each partition banded alone
+            meta = wait_bands(values._meta, op)
+            bands = values.map_partitions(wait_bands, op, meta=meta)
         else:
-            edges = [-np.inf, op.target, 2 * op.target, np.inf]
-            names = [
-                f"within target (<= {op.target:g} {op.unit})",
-                f"up to twice the target (<= {2 * op.target:g})",
-                "more than twice the target",
-            ]
-            bands = pd.cut(values, edges, labels=names)
+            raise StudyError(
+                Problem(
+                    str(self.study.codebook.path),
+                    f"the wait bands of '{column}' are its thirds without a target, which "
+                    "needs the column in memory: give the measure a target: in the "
+                    "codebook, or load the study with engine='pandas'",
+                    column,
+                )
+            )
         banded = replace(self.study, responses=self.study.responses.assign(wait_band=bands))
         result = kpis(banded, by="wait_band", confidence=self.confidence)
         names = {"csat": "CSAT", "ces": "CES", "loyalty": "Loyalty", "nps": "NPS"}
@@ -123,6 +129,20 @@ class Operations(Result):
         )
 
 
+def wait_bands(values: pd.Series, op) -> pd.Series:
+    """Each value's band: within the target, up to twice the target, beyond
+    (without a target: the shortest, middle and longest third)."""
+    if op.target is None:
+        return pd.qcut(values, 3, labels=["shortest third", "middle third", "longest third"])
+    edges = [-np.inf, op.target, 2 * op.target, np.inf]
+    names = [
+        f"within target (<= {op.target:g} {op.unit})",
+        f"up to twice the target (<= {2 * op.target:g})",
+        "more than twice the target",
+    ]
+    return pd.cut(values, edges, labels=names)
+
+
 def _interval(low: float, high: float) -> str:
     """An order-statistic interval; a missing order statistic reads "no ... bound"."""
     return f"{format_bound(low, side='lower')}, {format_bound(high)}"
@@ -137,43 +157,70 @@ def operations(
     rows_frame, _ = study.brand_rows(brand)
     group = study.resolve_column(by) if by else None
     codes, keys = group_codes(rows_frame, [group] if group else [])
-    labels = {tp.id: tp.label for tp in study.codebook.touchpoints}
     records = []
     for op in study.codebook.operational:
         values = rows_frame[op.column].to_numpy(dtype=float)
         for g in range(len(keys)):
             x = values[codes == g]
             x = x[~np.isnan(x)]
-            median, m_low, m_high = quantile_interval(x, 0.5, confidence)
-            p90, p_low, p_high = quantile_interval(x, 0.9, confidence)
-            over = np.nan if op.target is None or not len(x) else float(np.mean(x > op.target))
-            o_low, o_high = (
-                wilson_interval(over, len(x), confidence)
-                if not np.isnan(over)
-                else (np.nan, np.nan)
+            over = 0 if op.target is None else int(np.count_nonzero(x > op.target))
+            summary = WaitSummary(
+                len(x),
+                over,
+                quantile_interval(x, 0.5, confidence),
+                quantile_interval(x, 0.9, confidence),
             )
-            record = {
-                "measure": op.column,
-                "touchpoint": op.touchpoint,
-                "label": labels.get(op.touchpoint, op.column),
-                "unit": op.unit,
-                "target": np.nan if op.target is None else op.target,
-                "n": len(x),
-                "median": median,
-                "median_low": m_low,
-                "median_high": m_high,
-                "p90": p90,
-                "p90_low": p_low,
-                "p90_high": p_high,
-                "over_target": over,
-                "over_low": float(o_low),
-                "over_high": float(o_high),
-                "ratio": median / op.target if op.target else np.nan,
-                "below_min_base": len(x) < study.codebook.min_base,
-            }
-            if group:
-                record = {group: keys[group].iloc[g], **record}
-            records.append(record)
+            records.append(operations_record(study, op, summary, group, keys, g, confidence))
+    return operations_result(study, records, group, confidence)
+
+
+@dataclass(frozen=True)
+class WaitSummary:
+    """What a row of the operations table is made of, for one measure and group:
+    ``n`` values, ``over`` of them above the target, and the median and 90th
+    percentile each as (value, low, high) (:func:`cxresearch.stats.quantile_interval`)."""
+
+    n: int
+    over: int
+    median: tuple[float, float, float]
+    p90: tuple[float, float, float]
+
+
+def operations_record(study, op, summary: WaitSummary, group, keys, g: int, confidence) -> dict:
+    """One row of the operations table, from the measure's :class:`WaitSummary`
+    in group ``g`` (shared by the in-memory and the Dask engine)."""
+    labels = {tp.id: tp.label for tp in study.codebook.touchpoints}
+    n = summary.n
+    over = np.nan if op.target is None or not n else summary.over / n
+    o_low, o_high = wilson_interval(over, n, confidence) if not np.isnan(over) else (np.nan, np.nan)
+    median, m_low, m_high = summary.median
+    p90, p_low, p_high = summary.p90
+    record = {
+        "measure": op.column,
+        "touchpoint": op.touchpoint,
+        "label": labels.get(op.touchpoint, op.column),
+        "unit": op.unit,
+        "target": np.nan if op.target is None else op.target,
+        "n": n,
+        "median": median,
+        "median_low": m_low,
+        "median_high": m_high,
+        "p90": p90,
+        "p90_low": p_low,
+        "p90_high": p_high,
+        "over_target": over,
+        "over_low": float(o_low),
+        "over_high": float(o_high),
+        "ratio": median / op.target if op.target else np.nan,
+        "below_min_base": n < study.codebook.min_base,
+    }
+    if group:
+        record = {group: keys[group].iloc[g], **record}
+    return record
+
+
+def operations_result(study, records: list[dict], group: str | None, confidence) -> Operations:
+    """The :class:`Operations` result from its rows (:func:`operations_record`)."""
     columns = ([group] if group else []) + list(OPERATIONS_COLUMNS)
     text = ("measure", "touchpoint", "label", "unit", "n", "below_min_base")
     numbers = {c: float for c in OPERATIONS_COLUMNS if c not in text}

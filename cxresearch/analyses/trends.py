@@ -154,36 +154,72 @@ def trends(
     ``correction``: ``"bonferroni"`` (default: simultaneous intervals), ``"holm"``
     or ``"fdr_bh"``, across the changes whose bases reach ``min_base``; the
     intervals shown follow it (:func:`cxresearch.stats.family_level`)."""
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+    check_correction(correction)
     require(study, "trends", "waves", "measures")
     wave = study.codebook.wave
     r = study.responses
     codes, keys = group_codes(r, [wave])
     waves = list(keys[wave])
-    waves_present = [w for w in waves if w != MISSING_GROUP]
-    if len(waves_present) < 2:
-        raise ValueError(f"trends need two waves; the study has {len(waves_present)}")
-    previous, last = waves_present[-2], waves_present[-1]
+    previous, last = last_two_waves(waves)
     column = study.codebook.brand_column
     chosen = study.brand if brand == "auto" else brand
     if column is not None and chosen is not None:
         codes = np.where((r[column] == chosen).to_numpy(), codes, -1)
     w = survey_weights(study, r, weighted)
+    by_wave = [
+        {s["brand"]: s for s in summarise(m, codes, waves, w, confidence)} for m in measures(study)
+    ]
+    return trend_result(
+        study,
+        by_wave,
+        previous,
+        last,
+        chosen if column else None,
+        correction=correction,
+        confidence=confidence,
+    )
+
+
+def check_correction(correction: str) -> None:
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+
+
+def last_two_waves(waves: list[str]) -> tuple[str, str]:
+    """The previous and the last wave (in the order of the wave codes), or a
+    ValueError when the data hold fewer than two."""
+    present = [w for w in waves if w != MISSING_GROUP]
+    if len(present) < 2:
+        raise ValueError(f"trends need two waves; the study has {len(present)}")
+    return present[-2], present[-1]
+
+
+def trend_result(
+    study,
+    by_wave: list[dict],
+    previous: str,
+    last: str,
+    brand: str | None,
+    *,
+    correction: str,
+    confidence: float,
+) -> Trends:
+    """The :class:`Trends` from each measure's summaries by wave (wave -> the dict
+    of :func:`~cxresearch.analyses.measures.summarise`), in the order of the
+    measures; shared by the in-memory and the Dask engine."""
     z = z_value(confidence)
     rows, pairs = [], []
-    for m in measures(study):
-        by_wave = {s["brand"]: s for s in summarise(m, codes, waves, w, confidence)}
-        a, b = pd.Series(by_wave[last]), by_wave[previous]
+    for summaries in by_wave:
+        a, b = pd.Series(summaries[last]), summaries[previous]
         if a["n"] < 2 or b["n"] < 2:
             continue
         change, low, high, p, test = difference_test(a, _AsRow(b), z, confidence)
         pairs.append((a, _AsRow(b)))
         rows.append(
             {
-                "measure": m.key,
-                "label": m.label,
-                "kind": m.kind,
+                "measure": a["measure"],
+                "label": a["label"],
+                "kind": a["kind"],
                 "previous_value": b["value"],
                 "previous_n": b["n"],
                 "last_value": a["value"],
@@ -204,7 +240,7 @@ def trends(
         table,
         previous,
         last,
-        chosen if column else None,
+        brand,
         correction,
         study.codebook.min_base,
         confidence,
