@@ -14,6 +14,7 @@ at a time, bootstrapping the whole chain.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -129,35 +130,59 @@ class DriverData:
         x = np.column_stack(
             [r[tp.experience.column].to_numpy(dtype=float)[keep] for tp in touchpoints]
         ).reshape(int(keep.sum()), len(touchpoints))
-        used, notes = [], []
-        for j, tp in enumerate(touchpoints):
-            answers = x[:, j][~np.isnan(x[:, j])]
-            if len(answers) < MIN_ANSWERS or np.ptp(answers) == 0:
-                why = (
-                    f"{len(answers)} answer(s)"
-                    if len(answers) < MIN_ANSWERS
-                    else f"every answer is {answers[0]:g}"
-                )
-                notes.append(
-                    f"{tp.label} left out of the driver model: {why} among the "
-                    f"{int(keep.sum()):,} respondents who answered the outcome."
-                )
-            else:
-                used.append(j)
+        lows, highs = (
+            np.fmin.reduce(x, axis=0, initial=np.inf),
+            np.fmax.reduce(x, axis=0, initial=-np.inf),
+        )
+        used, notes = usable_touchpoints(
+            touchpoints, (~np.isnan(x)).sum(axis=0), lows, highs, int(keep.sum())
+        )
         y = y[keep]
-        _check_enough(study, outcome, y, len(used))
-        y_impact = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0)) if outcome == "nps" else y
+        check_enough(study, outcome, len(y), *_range(y), len(used))
         w = study_weights(study, weighted)[keep]
         return cls(
             x[:, used],
             y,
-            y_impact,
+            impact_scale(outcome, y),
             w,
             int((~keep).sum()),
             keep,
             tuple(touchpoints[j] for j in used),
-            tuple(notes),
+            notes,
         )
+
+
+def impact_scale(outcome: str, y: np.ndarray) -> np.ndarray:
+    """The outcome on the impact scale: for NPS each answer's contribution
+    (+100 promoter 9-10, 0 passive, -100 detractor 0-6), else the outcome itself."""
+    if outcome != "nps":
+        return y
+    return np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0))
+
+
+def _range(y: np.ndarray) -> tuple[float, float]:
+    return (float(y.min()), float(y.max())) if len(y) else (np.nan, np.nan)
+
+
+def usable_touchpoints(
+    touchpoints, counts: np.ndarray, lows: np.ndarray, highs: np.ndarray, n: int
+) -> tuple[list[int], tuple[str, ...]]:
+    """The positions of the touchpoints the model can use and, in words, why the
+    others are left out: fewer than ``MIN_ANSWERS`` answers, or one answer for
+    all (``lows``/``highs``: the smallest and largest answer) among the ``n``
+    respondents who answered the outcome."""
+    used, notes = [], []
+    for j, tp in enumerate(touchpoints):
+        count = int(counts[j])
+        if count < MIN_ANSWERS or highs[j] == lows[j]:
+            why = f"{count} answer(s)" if count < MIN_ANSWERS else f"every answer is {lows[j]:g}"
+            notes.append(
+                f"{tp.label} left out of the driver model: {why} among the "
+                f"{n:,} respondents who answered the outcome."
+            )
+        else:
+            used.append(j)
+    return used, tuple(notes)
 
 
 def study_weights(study, weighted: bool) -> np.ndarray:
@@ -168,26 +193,28 @@ def study_weights(study, weighted: bool) -> np.ndarray:
     return np.ones(len(study.responses))
 
 
-def _check_enough(study, outcome: str, y: np.ndarray, p: int) -> None:
-    """A StudyError in words when the model cannot be estimated."""
+def check_enough(study, outcome: str, n: int, low: float, high: float, p: int) -> None:
+    """A StudyError in words when the model cannot be estimated: ``n``
+    respondents answered the outcome (from ``low`` to ``high``), ``p``
+    touchpoints are usable."""
     item = study.codebook.outcomes[outcome]
     path = str(study.codebook.path)
     needed = max(MIN_ANSWERS, p + 2)
-    if len(y) < needed:
+    if n < needed:
         raise StudyError(
             Problem(
                 path,
                 f"the key-driver analysis of {outcome} needs at least {needed} respondents who "
-                f"answered it; this study has {len(y)}",
+                f"answered it; this study has {n}",
                 item.column,
             )
         )
-    if np.ptp(y) == 0:
+    if high == low:
         raise StudyError(
             Problem(
                 path,
                 "the key-driver analysis needs an outcome that varies; every respondent "
-                f"who answered {outcome} gave {y[0]:g}",
+                f"who answered {outcome} gave {low:g}",
                 item.column,
             )
         )
@@ -202,28 +229,62 @@ def _check_enough(study, outcome: str, y: np.ndarray, p: int) -> None:
         )
 
 
+def fit_description(method: str, binary: bool) -> str:
+    """The model in words, as results and captions state it."""
+    if binary:
+        return (
+            "logistic relative weights (Tonidandel & LeBreton 2010); missing "
+            "experiences replaced by the touchpoint's mean (understates touchpoints "
+            "with many missing answers: see the missing column)"
+        )
+    return (
+        "exact Shapley / LMG decomposition of R² (Lindeman et al. 1980)"
+        if method == "shapley"
+        else "relative weights (Johnson 2000)"
+    ) + (
+        " on the pairwise-complete correlation matrix (each pair of touchpoints "
+        "on the respondents who rated both; nearest correlation matrix, Higham "
+        "2002, where needed)"
+    )
+
+
+def importance_from_correlation(
+    corr: np.ndarray, sds: np.ndarray, method: str, fitted_r2
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Importance, slopes per point (on the impact scale) and R² of a scale
+    outcome from the correlation matrix of ``[x, y, y_impact]`` and each
+    column's standard deviation; ``fitted_r2(slopes)`` is the R² the slopes
+    of y on x reach on the respondents.
+
+    The relative weights (or Shapley shares) decompose the R² implied by the
+    pairwise matrix (of a customer who used every touchpoint); they are scaled
+    to the R² the model reaches on the respondents.
+    """
+    p = len(corr) - 2
+    rxx, rxy = corr[:p, :p], corr[:p, p]
+    weights = shapley_r2(rxx, rxy) if method == "shapley" else relative_weights(rxx, rxy)
+    r2 = fitted_r2(slopes_from_correlation(corr, sds, p))
+    implied = weights.sum()
+    importance = weights * (r2 / implied) if implied > 0 else np.zeros(p)
+    return importance, slopes_from_correlation(corr, sds, p + 1), r2
+
+
+def slopes_from_correlation(corr: np.ndarray, sds: np.ndarray, column: int) -> np.ndarray:
+    """OLS of ``column`` of ``[x, y, y_impact]`` on x from the correlations and
+    each column's own standard deviation; least squares (minimum norm) stays
+    defined when two touchpoints' experiences are collinear."""
+    p = len(corr) - 2
+    cov_xx = corr[:p, :p] * np.outer(sds[:p], sds[:p])
+    cov_xy = corr[:p, column] * sds[:p] * sds[column]
+    return np.linalg.lstsq(cov_xx, cov_xy, rcond=None)[0]
+
+
 class DriverFit:
     """One estimation of importance, R-squared and per-point coefficients on a resample."""
 
     def __init__(self, model: DriverData, method: str, binary: bool):
         self.model, self.method, self.binary = model, method, binary
-        if binary:
-            self.description = (
-                "logistic relative weights (Tonidandel & LeBreton 2010); missing "
-                "experiences replaced by the touchpoint's mean (understates touchpoints "
-                "with many missing answers: see the missing column)"
-            )
-        else:
-            self.description = (
-                "exact Shapley / LMG decomposition of R² (Lindeman et al. 1980)"
-                if method == "shapley"
-                else "relative weights (Johnson 2000)"
-            )
-            self.description += (
-                " on the pairwise-complete correlation matrix (each pair of touchpoints "
-                "on the respondents who rated both; nearest correlation matrix, Higham "
-                "2002, where needed)"
-            )
+        self.description = fit_description(method, binary)
 
     def run(
         self, rows: np.ndarray | None, counts: np.ndarray
@@ -244,25 +305,9 @@ class DriverFit:
             slope = 100 * np.average(fitted * (1 - fitted), weights=v) * coefficients[1:]
             return importance, slope, r2
         corr, means, sds = m.correlation(v, rows)
-        p = m.x.shape[1]
-        rxx, rxy = corr[:p, :p], corr[:p, p]
-        weights = shapley_r2(rxx, rxy) if self.method == "shapley" else relative_weights(rxx, rxy)
-        # the weights decompose the R² implied by the pairwise matrix (of a customer who
-        # used every touchpoint); scaled to the R² the model reaches on the respondents
-        r2 = m.fitted_r2(v, rows, means, self._slopes(corr, sds, column=p))
-        implied = weights.sum()
-        importance = weights * (r2 / implied) if implied > 0 else np.zeros(p)
-        return importance, self._slopes(corr, sds), r2
-
-    def _slopes(self, corr: np.ndarray, sds: np.ndarray, column: int | None = None) -> np.ndarray:
-        """OLS of y_impact (or of ``column``) on x from the correlations and each
-        column's own standard deviation; least squares (minimum norm) stays
-        defined when two touchpoints' experiences are collinear."""
-        p = self.model.x.shape[1]
-        k = p + 1 if column is None else column
-        cov_xx = corr[:p, :p] * np.outer(sds[:p], sds[:p])
-        cov_xy = corr[:p, k] * sds[:p] * sds[k]
-        return np.linalg.lstsq(cov_xx, cov_xy, rcond=None)[0]
+        return importance_from_correlation(
+            corr, sds, self.method, lambda slopes: m.fitted_r2(v, rows, means, slopes)
+        )
 
     def predictor(self, counts: np.ndarray):
         """The scenario model on a resample as ``(index, link, coefficients)``:
@@ -569,6 +614,7 @@ BLB_THRESHOLD = 100_000
 
 
 BLB_SUBSETS = 5
+BLB_GAMMA = 0.7  # a subset holds b = n^gamma respondents (Kleiner et al. 2014: 0.6-0.9)
 
 
 def bootstrap_intervals(fit: DriverFit, point, n_boot: int, random_state: int, confidence: float):
@@ -581,42 +627,76 @@ def bootstrap_intervals(fit: DriverFit, point, n_boot: int, random_state: int, c
     ``b = n^0.7`` respondents, each resampled ``n_boot / BLB_SUBSETS`` times
     with multinomial counts summing to n. The spread of each subset's
     resamples around the subset's own estimate is averaged over subsets and
-    placed around the full-sample estimate. Same target, a fraction of the
-    cost for a million respondents.
+    placed around the full-sample estimate (:func:`blb_intervals`). Same
+    target, a fraction of the cost for a million respondents.
     """
     n = fit.model.n
     alpha = (1 - confidence) / 2
     rng = np.random.default_rng(random_state)
     if n_boot == 0:
-        nan = np.full(fit.model.x.shape[1], np.nan)
-        return Intervals((nan, nan), (nan, nan), (np.nan, np.nan), "no bootstrap")
+        return no_intervals(fit.model.x.shape[1])
     if n <= BLB_THRESHOLD:
         runs = [fit.run(None, rng.multinomial(n, np.full(n, 1 / n))) for _ in range(n_boot)]
         quantiles = [np.quantile(a, [alpha, 1 - alpha], axis=0) for a in _statistics(runs)]
         method = f"ordinary bootstrap, {n_boot} resamples"
-    else:
-        b = int(n**0.7)
-        per_subset = max(2, n_boot // BLB_SUBSETS)
-        spreads = []
-        for _ in range(BLB_SUBSETS):
-            rows = np.sort(rng.choice(n, size=b, replace=False))
-            centre = _statistics([fit.run(rows, np.full(b, n / b))])
-            runs = [fit.run(rows, rng.multinomial(n, np.full(b, 1 / b))) for _ in range(per_subset)]
-            spreads.append(
-                [
-                    np.quantile(a - c, [alpha, 1 - alpha], axis=0)
-                    for a, c in zip(_statistics(runs), centre, strict=True)
-                ]
-            )
-        quantiles = [
-            estimate[0] + np.mean([spread[i] for spread in spreads], axis=0)
-            for i, estimate in enumerate(_statistics([point]))
-        ]
-        quantiles[0] = np.clip(quantiles[0], 0, 100)  # shares of R-squared
-        quantiles[2] = np.clip(quantiles[2], 0, 1)
-        method = (
-            f"bag of little bootstraps: {BLB_SUBSETS} subsets of {b:,} x {per_subset} resamples"
-        )
+        (share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi) = quantiles
+        return Intervals((share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi), method)
+    b = int(n**BLB_GAMMA)
+    per_subset = blb_resamples(n_boot)
+    spreads = []
+    for _ in range(BLB_SUBSETS):
+        rows = np.sort(rng.choice(n, size=b, replace=False))
+        run = functools.partial(fit.run, rows)
+        spreads.append(blb_spread(run, n, b, per_subset, rng, alpha))
+    method = f"bag of little bootstraps: {BLB_SUBSETS} subsets of {b:,} x {per_subset} resamples"
+    return blb_intervals(point, spreads, method)
+
+
+def no_intervals(p: int) -> Intervals:
+    """The intervals of a model without bootstrap (``n_boot=0``): NaN."""
+    nan = np.full(p, np.nan)
+    return Intervals((nan, nan), (nan, nan), (np.nan, np.nan), "no bootstrap")
+
+
+def blb_resamples(n_boot: int) -> int:
+    """Resamples per subset of the bag of little bootstraps: ``n_boot`` shared
+    by ``BLB_SUBSETS`` subsets, at least 2."""
+    return max(2, n_boot // BLB_SUBSETS)
+
+
+def blb_spread(run, n: int, b: int, resamples: int, rng, alpha: float) -> list[np.ndarray]:
+    """One subset's part of the bag of little bootstraps: ``run(counts)`` fits
+    the model on the subset's ``b`` respondents counted ``counts`` times; the
+    subset's own estimate (every respondent counted n/b times) and
+    ``resamples`` fits with multinomial(n, 1/b) counts (a resample of size n
+    from the subset). Returns, per statistic (shares, slopes, R²), the
+    ``alpha`` and ``1 - alpha`` quantiles of the resamples' deviations from
+    the subset's estimate."""
+    centre = _statistics([run(np.full(b, n / b))])
+    runs = [run(rng.multinomial(n, np.full(b, 1 / b))) for _ in range(resamples)]
+    return [
+        np.quantile(a - c, [alpha, 1 - alpha], axis=0)
+        for a, c in zip(_statistics(runs), centre, strict=True)
+    ]
+
+
+def blb_intervals(point, spreads: list[list[np.ndarray]], method: str) -> Intervals:
+    """The bag of little bootstraps' intervals: the subsets' quantiles of the
+    deviations (:func:`blb_spread`) averaged over subsets and placed around the
+    full-sample estimate ``point``; shares kept within 0-100 and R² within 0-1.
+
+    Kleiner et al. (2014) average each subset's quality assessment; averaging
+    the deviations' quantiles rather than the subsets' raw percentile bounds
+    keeps the interval centred on the full-sample estimate: a subset's own
+    estimate departs from it by about ``sqrt(n / b)`` standard errors, more
+    than the interval is wide.
+    """
+    quantiles = [
+        estimate[0] + np.mean([spread[i] for spread in spreads], axis=0)
+        for i, estimate in enumerate(_statistics([point]))
+    ]
+    quantiles[0] = np.clip(quantiles[0], 0, 100)  # shares of R-squared
+    quantiles[2] = np.clip(quantiles[2], 0, 1)
     (share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi) = quantiles
     return Intervals((share_lo, share_hi), (slope_lo, slope_hi), (r2_lo, r2_hi), method)
 

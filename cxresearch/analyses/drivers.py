@@ -299,6 +299,39 @@ def drivers(
     first principal component of R; at or above 60% the ratings move together
     and single touchpoints' importance is uncertain (checked from 3 touchpoints).
     """
+    outcome, item, touchpoints, binary = driver_setup(study, outcome, method)
+    model = DriverData.of(study, outcome, touchpoints, weighted)
+    fit = DriverFit(model, method, binary)
+    point = fit.run(None, np.ones(model.n))
+    intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
+    brand_rows, brand = study.brand_rows(brand)
+    w_brand = pd.Series(survey_weights(study, brand_rows, weighted), index=brand_rows.index)
+    w_all = pd.Series(survey_weights(study, study.responses, weighted), index=study.responses.index)
+    summary = ModelSummary(
+        model.touchpoints, model.n, model.n_excluded, model.notes, _halo(model), fit.description
+    )
+    figures = touchpoint_figures(study, model, brand_rows, w_brand, w_all)
+    return driver_result(
+        study,
+        outcome,
+        summary,
+        point,
+        intervals,
+        figures,
+        brand=brand,
+        method=method,
+        n_boot=n_boot,
+        crosshair=crosshair,
+        weighted=weighted,
+        confidence=confidence,
+    )
+
+
+def driver_setup(study, outcome: str | None, method: str) -> tuple[str, object, list, bool]:
+    """The checks before any computation, shared by both engines: the method,
+    what the study needs, the outcome (default: :func:`default_outcome`) and
+    the touchpoints with an experience item. Returns ``(outcome, item,
+    touchpoints, binary)``."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     require(study, "key drivers", "touchpoints", "outcome")
@@ -315,15 +348,43 @@ def drivers(
             f"exact Shapley is limited to {MAX_SHAPLEY_DRIVERS} touchpoints; "
             f"this study has {len(touchpoints)}: use method='relative_weights'"
         )
-    model = DriverData.of(study, outcome, touchpoints, weighted)
-    fit = DriverFit(model, method, binary)
-    point = fit.run(None, np.ones(model.n))
-    intervals = bootstrap_intervals(fit, point, n_boot, random_state, confidence)
-    brand_rows, brand = study.brand_rows(brand)
-    w_brand = pd.Series(survey_weights(study, brand_rows, weighted), index=brand_rows.index)
-    w_all = pd.Series(survey_weights(study, study.responses, weighted), index=study.responses.index)
-    table = _table(study, model, point, intervals, brand_rows, w_brand, w_all)
-    crosshair_xy, rule = _crosshair(table, model.touchpoints, crosshair)
+    return outcome, item, touchpoints, binary
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the result says about the fitted model, whichever engine fitted it."""
+
+    touchpoints: tuple  # the touchpoints in the model, in journey order
+    n: int  # respondents who answered the outcome
+    n_excluded: int  # respondents without an answer to it
+    notes: tuple[str, ...]  # touchpoints left out, in words
+    halo: float  # :func:`halo_of` the point estimate's correlations
+    description: str  # the model in words (:func:`~.driver_model.fit_description`)
+
+
+def driver_result(
+    study,
+    outcome: str,
+    summary: ModelSummary,
+    point,
+    intervals,
+    figures: pd.DataFrame,
+    *,
+    brand: str | None,
+    method: str,
+    n_boot: int,
+    crosshair: str,
+    weighted: bool,
+    confidence: float,
+) -> Drivers:
+    """The :class:`Drivers` result from the model's estimates (``point``:
+    importance, slopes, R²), their ``intervals`` and the touchpoints'
+    ``figures`` (:func:`touchpoint_figures`), shared by both engines."""
+    item = study.codebook.outcomes[outcome]
+    binary = isinstance(item, BinaryItem)
+    table = _table(summary.touchpoints, figures, point, intervals)
+    crosshair_xy, rule = _crosshair(table, summary.touchpoints, crosshair)
     table["quadrant"] = [
         QUADRANTS[(imp >= crosshair_xy[0], perf >= crosshair_xy[1])]
         for imp, perf in zip(table["share"], table["performance"], strict=True)
@@ -334,12 +395,12 @@ def drivers(
         outcome_unit="NPS points"
         if outcome == "nps"
         else ("% points" if binary else "scale points"),
-        method=fit.description + "; " + intervals.method,
+        method=summary.description + "; " + intervals.method,
         r2=float(point[2]),
         r2_low=float(intervals.r2[0]),
         r2_high=float(intervals.r2[1]),
-        n=model.n,
-        n_excluded=model.n_excluded,
+        n=summary.n,
+        n_excluded=summary.n_excluded,
         brand=brand,
         crosshair=crosshair_xy,
         crosshair_rule=rule,
@@ -347,8 +408,8 @@ def drivers(
         min_base=study.codebook.min_base,
         confidence=confidence,
         outcome_label=outcome_name(outcome, item),
-        halo=_halo(model),
-        notes=model.notes,
+        halo=summary.halo,
+        notes=summary.notes,
         weighted=weighted,
         model_method=method,
     )
@@ -361,6 +422,15 @@ def _halo(model: DriverData) -> float:
     if p < HALO_MIN_TOUCHPOINTS:
         return float("nan")
     corr, _, _ = model.correlation(model.w)
+    return halo_of(corr, p)
+
+
+def halo_of(corr: np.ndarray, p: int) -> float:
+    """The first principal component's share of the variance of the p ratings
+    whose correlations are ``corr[:p, :p]`` (NaN with fewer than
+    ``HALO_MIN_TOUCHPOINTS``)."""
+    if p < HALO_MIN_TOUCHPOINTS:
+        return float("nan")
     return first_component_share(corr[:p, :p])
 
 
@@ -376,23 +446,58 @@ def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
     return float(np.average(values[answered].astype(float), weights=weights[answered]))
 
 
-def _table(study, model: DriverData, point, intervals, brand_rows, w_brand, w_all) -> pd.DataFrame:
-    """One row per touchpoint: importance (the model's) and the brand's
-    performance, reach, gap and stated importance, weighted like the model."""
-    importance, slope, r2 = point
-    share = 100 * importance / r2 if r2 > 0 else np.zeros_like(importance)
-    (share_low, share_high), (slope_low, slope_high) = intervals.share, intervals.slope
+FIGURES = (
+    "missing",
+    "n_answers",
+    "stated_importance",
+    "performance",
+    "n_performance",
+    "gap",
+    "reach",
+)
+
+
+def touchpoint_figures(study, model: DriverData, brand_rows, w_brand, w_all) -> pd.DataFrame:
+    """Per touchpoint of the model (journey order), the columns ``FIGURES``:
+    the model's share of respondents without an answer and their number
+    answered, and the brand's performance (weighted mean experience), its base,
+    reach (weighted share who rated the experience), gap (weighted mean of
+    experience - expectation over who answered both) and the stated importance
+    (weighted mean over every respondent), weighted like the model."""
     missing = model.missing
     records = []
     for j, tp in enumerate(model.touchpoints):
         experience = brand_rows[tp.experience.column]
-        reach = _weighted_mean(experience.notna().astype(float), w_brand)
         gap = np.nan
         if tp.expectation is not None:
             gap = _weighted_mean(experience - brand_rows[tp.expectation.column], w_brand)
         stated = np.nan
         if tp.importance is not None:
             stated = _weighted_mean(study.responses[tp.importance.column], w_all)
+        records.append(
+            {
+                "missing": float(missing[j]),
+                "n_answers": int(np.sum(~np.isnan(model.x[:, j]))),
+                "stated_importance": stated,
+                "performance": _weighted_mean(experience, w_brand),
+                "n_performance": int(experience.notna().sum()),
+                "gap": gap,
+                "reach": _weighted_mean(experience.notna().astype(float), w_brand),
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=list(FIGURES))
+
+
+def _table(touchpoints, figures: pd.DataFrame, point, intervals) -> pd.DataFrame:
+    """One row per touchpoint: importance (the model's) and the brand's
+    performance, reach, gap and stated importance (``figures``)."""
+    importance, slope, r2 = point
+    share = 100 * importance / r2 if r2 > 0 else np.zeros_like(importance)
+    (share_low, share_high), (slope_low, slope_high) = intervals.share, intervals.slope
+    records = []
+    for j, tp in enumerate(touchpoints):
+        f = figures.iloc[j]
+        reach = float(f["reach"])
         sign = -1.0 if slope[j] < 0 else 1.0
         records.append(
             {
@@ -405,12 +510,12 @@ def _table(study, model: DriverData, point, intervals, brand_rows, w_brand, w_al
                 "share_high": share_high[j],
                 "direction": "negative" if sign < 0 else "positive",
                 "signed_share": sign * share[j],
-                "missing": float(missing[j]),
-                "n_answers": int(np.sum(~np.isnan(model.x[:, j]))),
-                "stated_importance": stated,
-                "performance": _weighted_mean(experience, w_brand),
-                "n_performance": int(experience.notna().sum()),
-                "gap": gap,
+                "missing": float(f["missing"]),
+                "n_answers": int(f["n_answers"]),
+                "stated_importance": float(f["stated_importance"]),
+                "performance": float(f["performance"]),
+                "n_performance": int(f["n_performance"]),
+                "gap": float(f["gap"]),
                 "reach": reach,
                 "slope": slope[j],
                 "impact": slope[j] * reach,

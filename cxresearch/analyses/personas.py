@@ -166,8 +166,11 @@ def describe_segments(study, labels: pd.Series, features: list[str], confidence:
 
 
 def _has_pairs(study) -> bool:
+    """Whether the study has a gap to show: a touchpoint with an experience and
+    an expectation or a target."""
     return any(
-        tp.expectation is not None or tp.target is not None for tp in study.codebook.touchpoints
+        tp.experience is not None and (tp.expectation is not None or tp.target is not None)
+        for tp in study.codebook.touchpoints
     )
 
 
@@ -432,3 +435,35 @@ def persona_cards_html(segmentation) -> str:
         f"<div class='cx-cards'>{''.join(cards)}</div>"
         + (f"<p class='cx-note'><small>{escape(filled)}</small></p>" if filled else "")
     )
+
+
+def with_counts(
+    study, personas: pd.DataFrame, n: pd.Series, share: pd.Series, kpi_table: pd.DataFrame
+) -> pd.DataFrame:
+    """The personas with each segment's size ``n``, weighted ``share`` and
+    outcome (from ``kpi_table``, the KPIs by segment) replaced, e.g. counted
+    over every respondent when the segments were described on a sample; the
+    suppression of small segments and the descriptions follow the new sizes."""
+    min_base = study.codebook.min_base
+    levels = bool(len(personas)) and personas["name"].str.endswith("of overall ratings").all()
+    rows = []
+    for row in personas.to_dict("records"):
+        segment = row["segment"]
+        outcome = _outcome_row(kpi_table, row["outcome"], segment)
+        count = int(n.get(segment, 0))
+        row.update(
+            n=count,
+            share=float(share.get(segment, 0.0)),
+            below_min_base=count < min_base,
+            outcome_value=outcome.get("value", np.nan),
+            outcome_low=outcome.get("low", np.nan),
+            outcome_high=outcome.get("high", np.nan),
+            outcome_n=int(outcome.get("n", 0)),
+        )
+        if count < min_base and not levels:
+            row["name"] = f"Segment {segment}"
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=personas.columns)
+    if not levels:  # levels keep their own descriptions
+        out["description"] = [_description(r, study.brand) for r in rows]
+    return out

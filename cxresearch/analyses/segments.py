@@ -58,7 +58,7 @@ from ..plots import k_scores_plot, segment_map
 from ..results import Result
 from ..tables import Findings, suppressed_note
 from ._common import require
-from ._engine import dask_aware
+from ._engine import dask_aware, on_dask
 from .clustering import (
     NULL_DRAWS,
     Choice,
@@ -242,6 +242,7 @@ def segment(
     n_boot: int = 20,
     random_state: int = 0,
     confidence: float = 0.95,
+    sample_size: int | None = None,
 ) -> Segmentation:
     """Segment respondents into personas by their expectations, experiences and emotions.
 
@@ -272,6 +273,11 @@ def segment(
         Seed of every random step: same seed, same labels.
     confidence : float
         Level of the stability interval (and of the personas' NPS intervals).
+    sample_size : int, optional
+        For a study read with the Dask engine: the model is fitted on a seeded
+        sample of about this many respondents (default 100,000) and every
+        respondent is then assigned (:mod:`cxresearch.analyses.on_dask.segments`).
+        In memory every respondent is segmented and it has no effect.
 
     Returns
     -------
@@ -672,20 +678,34 @@ def for_segment(study, segment_number: int | None, random_state: int = 0, **opti
     return replace(study, responses=study.responses[inside.to_numpy()], quality=quality)
 
 
-def assign_segments(study, segmentation: Segmentation) -> pd.Series:
+def assign_segments(study, segmentation: Segmentation):
     """Label the respondents of another study (e.g. a new wave) with a fitted
     segmentation: its segments, or with a continuum its levels (by the first
-    study's cut points of the overall rating)."""
+    study's cut points of the overall rating). For a Dask study, a lazy
+    Series: each partition is labelled on its own when computed."""
     columns = segmentation.features + segmentation.profile_columns
     missing = [c for c in columns if c not in study.responses.columns]
     if missing:
         raise KeyError(f"the study lacks the segmentation's columns: {', '.join(missing)}")
-    data = study.responses[columns].copy()
+    if on_dask(study):
+        meta = pd.Series([], dtype="int64", name="segment")
+        return study.responses.map_partitions(segment_rows, segmentation, meta=meta)
+    return segment_rows(study.responses, segmentation)
+
+
+def segment_rows(responses: pd.DataFrame, segmentation: Segmentation) -> pd.Series:
+    """The segment (or level) of every row of ``responses`` (indexed like it)."""
+    columns = segmentation.features + segmentation.profile_columns
+    data = responses[columns].copy()
     data[segmentation.features] = data[segmentation.features].astype("float64")
     for column in segmentation.profile_columns:
         data[column] = data[column].astype("string").fillna("(missing)").astype(object)
     if segmentation.levels is not None:
-        return segmentation.levels.assign(data[segmentation.features])
+        return segmentation.levels.assign(data[segmentation.features]).astype("int64")
+    if data.empty:
+        return pd.Series([], index=data.index, dtype="int64", name="segment")
     clusters = segmentation.pipeline.predict(data)
     mapping = segmentation.segment_of_cluster
-    return pd.Series([mapping[int(c)] for c in clusters], index=data.index, name="segment")
+    return pd.Series(
+        [mapping[int(c)] for c in clusters], index=data.index, name="segment", dtype="int64"
+    )
