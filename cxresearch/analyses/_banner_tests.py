@@ -80,21 +80,38 @@ def cell_statistics(
     ``"nps"``: ``values`` are 0-10 scores and the cell is the NPS with its adjusted
     Wald interval (Rocks 2016). Weighted: Kish's effective n.
     """
+    return statistics_of(kind, cell_sums(kind, values, weights, codes, k), confidence)
+
+
+def cell_sums(
+    kind: str, values: np.ndarray, weights: np.ndarray, codes: np.ndarray, k: int
+) -> tuple[GroupedSums, ...]:
+    """The sufficient statistics of a row's cells: the :class:`GroupedSums` of the
+    values, or for NPS those of its promoters (9-10) and of its detractors (0-6).
+    Sums of parts of the respondents add up (:func:`statistics_of` takes the total)."""
     if kind == "nps":
         valid = ~np.isnan(values)
         promoters = GroupedSums.of(np.where(valid, values >= 9, np.nan), weights, codes, k)
         detractors = GroupedSums.of(np.where(valid, values <= 6, np.nan), weights, codes, k)
+        return promoters, detractors
+    return (GroupedSums.of(values, weights, codes, k),)
+
+
+def statistics_of(kind: str, sums: tuple[GroupedSums, ...], confidence: float) -> CellStatistics:
+    """A row's cells from their sums (:func:`cell_sums`); see :func:`cell_statistics`."""
+    if kind == "nps":
+        promoters, detractors = sums
         p, d, n_eff = promoters.mean, detractors.mean, promoters.n_eff
         low, high = nps_interval(p, d, n_eff, confidence)
         estimate, variance, count = p - d, p + d - (p - d) ** 2, promoters.count
     else:
-        sums = GroupedSums.of(values, weights, codes, k)
-        estimate, n_eff, count = sums.mean, sums.n_eff, sums.count
+        (found,) = sums
+        estimate, n_eff, count = found.mean, found.n_eff, found.count
         if kind == "share":
             low, high = wilson_interval(estimate, n_eff, confidence)
             variance = estimate * (1 - estimate)
         else:
-            variance = sums.variance
+            variance = found.variance
             low, high = t_interval(estimate, variance, n_eff, confidence)
     scale = SCALE[kind]
     return CellStatistics(
@@ -299,7 +316,7 @@ def letter_names(k: int) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Cells:
+class Cells:
     """The banner's cells across (Total first): banner column, category, letter."""
 
     banner: np.ndarray
@@ -308,9 +325,10 @@ class _Cells:
     group: np.ndarray  # 0: Total, i: the i-th banner column
     codes: np.ndarray  # stacked: each respondent once per group, -1 outside every cell
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # cell a, cell b, group
+    groups: int = 1  # the Total and each banner column
 
     @classmethod
-    def of(cls, columns: list[Column], n: int) -> _Cells:
+    def of(cls, columns: list[Column], n: int) -> Cells:
         banner, category, letter, group = [TOTAL], [TOTAL], [""], [0]
         codes, pairs, offset = [np.zeros(n, dtype=np.intp)], [], 1
         for g, column in enumerate(columns, start=1):
@@ -331,20 +349,33 @@ class _Cells:
             np.asarray(group),
             np.concatenate(codes),
             (np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp), np.asarray(g, dtype=int)),
+            len(columns) + 1,
         )
 
 
 def compute(rows: list[Row], columns, weights, min_base, confidence, correction):
     """The long table of cells (one per row and banner cell, Total first) and the table
     of tests (one per pair of tested cells of one banner column in one row)."""
-    cells = _Cells.of(columns, len(weights))
-    k, groups = len(cells.banner), len(columns) + 1
+    cells = Cells.of(columns, len(weights))
+    stats = [statistics_of(r.kind, sums, confidence) for r, sums in row_sums(rows, cells, weights)]
+    return tabulate(rows, cells, stats, min_base, confidence, correction)
+
+
+def row_sums(rows: list[Row], cells: Cells, weights: np.ndarray):
+    """``(row, its cells' sums)`` for every row (:func:`cell_sums` over the stacked
+    codes of :class:`Cells`: every respondent in the Total and in a category of
+    each banner column)."""
+    k, groups = len(cells.banner), cells.groups
     stacked_weights = np.tile(weights, groups)
-    stats = [
-        cell_statistics(r.kind, np.tile(r.values, groups), stacked_weights, cells.codes, k,
-                        confidence)
-        for r in rows
-    ]  # fmt: skip
+    for r in rows:
+        yield r, cell_sums(r.kind, np.tile(r.values, groups), stacked_weights, cells.codes, k)
+
+
+def tabulate(rows: list[Row], cells: Cells, stats: list[CellStatistics], min_base, confidence,
+             correction):  # fmt: skip
+    """The table of cells and the table of tests from each row's cell statistics
+    (the rows' values are not used)."""
+    k = len(cells.banner)
     field_names = ("value", "low", "high", "n", "n_eff", "estimate", "variance")
     flat = {f: np.concatenate([getattr(s, f) for s in stats]) for f in field_names}
     r = len(rows)

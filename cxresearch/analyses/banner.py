@@ -274,9 +274,12 @@ def _banner_dots(rows: pd.DataFrame, min_base: int, interval: str, ax=None):
 
 
 # -- the measures down the side ----------------------------------------------------------
-def _item_rows(key: str, label: str, item, values: np.ndarray, distributions: bool) -> list[Row]:
+def _item_rows(
+    key: str, label: str, item, values: np.ndarray, distributions: bool, points=None
+) -> list[Row]:
     """The rows of one item: NPS; a share of yes; or top-2-box (agree for CES) and mean,
-    then with ``distributions`` the share answering each point of the scale."""
+    then with ``distributions`` the share answering each point of the scale
+    (``points``; default :func:`scale_points`)."""
     answered = ~np.isnan(values)
 
     def share(condition) -> np.ndarray:
@@ -302,14 +305,19 @@ def _item_rows(key: str, label: str, item, values: np.ndarray, distributions: bo
     if distributions:
         rows += [
             Row(key, label, f"% answering {point:g}", "share", share(values == point))
-            for point in _points(scale, values)
+            for point in (scale_points(scale, values) if points is None else points)
         ]
     return rows
 
 
-def _points(scale, values: np.ndarray) -> list[float]:
+def whole_scale(scale) -> bool:
+    """Whether a scale's ends are whole numbers (its points are then known in advance)."""
+    return float(scale.low).is_integer() and float(scale.high).is_integer()
+
+
+def scale_points(scale, values: np.ndarray) -> list[float]:
     """The points of a scale: every whole number from low to high, else the values seen."""
-    if float(scale.low).is_integer() and float(scale.high).is_integer():
+    if whole_scale(scale):
         return list(np.arange(scale.low, scale.high + 1))
     return sorted(np.unique(values[~np.isnan(values)]))
 
@@ -350,20 +358,24 @@ def _items(study, rows) -> list[tuple[str, str, ScaleItem | BinaryItem]]:
     return chosen
 
 
-def _measure_rows(study, rows_, items, distributions: bool) -> list[Row]:
+def measure_rows(study, rows_, items, distributions: bool, points=None) -> list[Row]:
+    """The rows down the side for the respondents ``rows_`` (``points``: item
+    column -> the points of its scale, for scales without whole-numbered ends)."""
     out = []
     for key, label, item in items:
         values = item_values(study, item)[study.responses.index.get_indexer(rows_.index)]
-        out += _item_rows(key, label, item, values, distributions)
+        chosen = None if points is None else points.get(item.column)
+        out += _item_rows(key, label, item, values, distributions, chosen)
     return out
 
 
 # -- the banner columns across -------------------------------------------------------------
-def _auto_columns(study) -> tuple[list[str], list[str]]:
-    """The profile columns with 2 to 12 categories; else the wave, else the brand."""
+def auto_columns(study, nunique=None) -> tuple[list[str], list[str]]:
+    """The profile columns with 2 to 12 categories; else the wave, else the brand
+    (``nunique``: column -> its number of distinct values; default: counted)."""
     chosen, notes = [], []
     for column in study.codebook.profile:
-        k = study.responses[column].nunique()
+        k = study.responses[column].nunique() if nunique is None else nunique[column]
         if 2 <= k <= MAX_AUTO_CATEGORIES:
             chosen.append(column)
         else:
@@ -383,56 +395,85 @@ def _auto_columns(study) -> tuple[list[str], list[str]]:
 def _column(study, rows: pd.DataFrame, name: str, segments) -> tuple[Column, str | None]:
     """One banner column over ``rows``, and a note when some respondents have no category."""
     if name == "segment":
-        labels = segment_labels(segments)
-        if labels is None:
-            raise ValueError("columns with 'segment' need segments= (e.g. cx.segment(study))")
-        names = segment_names(segments)
-        series = labels.reindex(rows.index).map(lambda v: names.get(v, v) if pd.notna(v) else v)
-        order = [names.get(v, v) for v in sorted(pd.unique(labels.dropna()))]
-        series = pd.Categorical(series, categories=list(dict.fromkeys(order)))
-        shown = "segment"
+        shown, series = "segment", segment_categories(rows.index, segments)
     else:
         shown = study.resolve_column(name)
-        series = rows[shown]
-        if not isinstance(series.dtype, pd.CategoricalDtype):
-            series = series.astype("category")
-        series = series.cat.remove_unused_categories()
-        if shown == study.codebook.brand_column and study.brand in series.cat.categories:
-            rest = [c for c in series.cat.categories if c != study.brand]
-            series = series.cat.reorder_categories([study.brand, *rest])
-        series = pd.Categorical(series)
-    categories = [str(c) for c in series.categories]
+        series = column_categories(study, shown, rows[shown])
+    categories = checked_categories(name, series.categories)
+    codes = np.asarray(series.codes, dtype=np.intp)
+    return Column(shown, codes, categories), missing_note(shown, int((codes < 0).sum()))
+
+
+def segment_categories(index: pd.Index, segments) -> pd.Categorical:
+    """The segment names of the respondents ``index`` (categories: every segment)."""
+    labels = segment_labels(segments)
+    if labels is None:
+        raise ValueError("columns with 'segment' need segments= (e.g. cx.segment(study))")
+    names = segment_names(segments)
+    series = labels.reindex(index).map(lambda v: names.get(v, v) if pd.notna(v) else v)
+    order = [names.get(v, v) for v in sorted(pd.unique(labels.dropna()))]
+    return pd.Categorical(series, categories=list(dict.fromkeys(order)))
+
+
+def column_categories(study, shown: str, series: pd.Series) -> pd.Categorical:
+    """A banner column's values as categories: those that occur, in the column's
+    category order (else sorted), the study's brand first."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype("category")
+    series = series.cat.remove_unused_categories()
+    if shown == study.codebook.brand_column and study.brand in series.cat.categories:
+        rest = [c for c in series.cat.categories if c != study.brand]
+        series = series.cat.reorder_categories([study.brand, *rest])
+    return pd.Categorical(series)
+
+
+def checked_categories(name: str, categories) -> list[str]:
+    """The categories as text, at most :data:`MAX_CATEGORIES` of them."""
+    categories = [str(c) for c in categories]
     if len(categories) > MAX_CATEGORIES:
         raise ValueError(
             f"banner column {name!r} has {len(categories)} categories (at most "
             f"{MAX_CATEGORIES}): band a continuous column into groups first"
         )
-    codes = np.asarray(series.codes, dtype=np.intp)
-    missing = int((codes < 0).sum())
-    note = (
-        f"{shown}: {missing:,} respondents without a category are in the Total only."
-        if missing
-        else None
-    )
-    return Column(shown, codes, categories), note
+    return categories
 
 
-def _respondents(study, brand, columns: list[str]) -> tuple[pd.DataFrame, str]:
+def missing_note(shown: str, missing: int) -> str | None:
+    """The note on respondents without a category (None when every one has one)."""
+    if not missing:
+        return None
+    return f"{shown}: {missing:,} respondents without a category are in the Total only."
+
+
+def respondents(study, brand, columns: list[str]) -> tuple[str | None, str]:
     """``brand="auto"``: the study's brand's respondents, unless the brand is a banner
-    column (then every brand's); None: everyone; a name: that brand's."""
+    column (then every brand's); None: everyone; a name: that brand's. Returns the
+    brand whose respondents are taken (None: every respondent) and their description."""
     column = study.codebook.brand_column
     if column is None:
-        return study.responses, "all respondents"
+        return None, "all respondents"
     if brand == "auto":
         splits = any(c in ("brand", column) for c in columns)
         brand = None if splits else study.brand
     if brand is None:
-        return study.responses, "all respondents (every brand)"
+        return None, "all respondents (every brand)"
+    return brand, f"respondents who rated {brand}"
+
+
+def no_respondents(brand, known) -> KeyError:
+    """The error for a brand nobody rated (``known``: the brands in the data)."""
+    return KeyError(f"no respondents rated brand {brand!r} (brands: {', '.join(map(str, known))})")
+
+
+def _respondents(study, brand, columns: list[str]) -> tuple[pd.DataFrame, str]:
+    brand, text = respondents(study, brand, columns)
+    if brand is None:
+        return study.responses, text
+    column = study.codebook.brand_column
     rows = study.responses[study.responses[column] == brand]
     if rows.empty:
-        known = ", ".join(map(str, study.responses[column].dropna().unique()))
-        raise KeyError(f"no respondents rated brand {brand!r} (brands: {known})")
-    return rows, f"respondents who rated {brand}"
+        raise no_respondents(brand, study.responses[column].dropna().unique())
+    return rows, text
 
 
 # -- the analysis ------------------------------------------------------------------------------
@@ -485,23 +526,9 @@ def banner(
     interval, means with the t interval. Letters: see the module's docstring and
     :mod:`cxresearch.analyses._banner_tests`.
     """
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
-    notes: list[str] = []
-    if isinstance(columns, str) and columns == "auto":
-        names, notes = _auto_columns(study)
-        names += ["segment"] if segments is not None else []
-    else:
-        names = [columns] if isinstance(columns, str) else list(columns)
-    rows_, respondents = _respondents(study, brand, names)
-    items = _items(study, rows)
-    if not items:
-        raise StudyError(
-            Problem(
-                str(study.codebook.path),
-                "banner tables need outcomes or touchpoint items to show; this study has none",
-            )
-        )
+    names, notes = banner_names(study, columns, segments, correction)
+    rows_, respondents_text = _respondents(study, brand, names)
+    items = banner_items(study, rows)
     banner_columns: list[Column] = []
     for name in names:
         column, note = _column(study, rows_, name, segments)
@@ -510,9 +537,9 @@ def banner(
         banner_columns.append(column)
         notes += [note] if note else []
     weights = survey_weights(study, rows_, weighted)
-    measure_rows = _measure_rows(study, rows_, items, distributions)
+    measure_rows_ = measure_rows(study, rows_, items, distributions)
     table, tests = compute(
-        measure_rows, banner_columns, weights, study.codebook.min_base, confidence, correction
+        measure_rows_, banner_columns, weights, study.codebook.min_base, confidence, correction
     )
     return Banner(
         table=table,
@@ -521,7 +548,36 @@ def banner(
         min_base=study.codebook.min_base,
         correction=correction,
         weighted=weighted and study.codebook.weight is not None,
-        respondents=respondents,
+        respondents=respondents_text,
         confidence=confidence,
         notes=tuple(notes),
     )
+
+
+def banner_names(study, columns, segments, correction, nunique=None):
+    """The banner columns asked for (``"auto"``: :func:`auto_columns`, with the
+    segments when given) and the notes on profile columns left out."""
+    check_correction(correction)
+    if isinstance(columns, str) and columns == "auto":
+        names, notes = auto_columns(study, nunique)
+        return names + (["segment"] if segments is not None else []), notes
+    return ([columns] if isinstance(columns, str) else list(columns)), []
+
+
+def check_correction(correction: str) -> None:
+    """A :class:`ValueError` naming the corrections when ``correction`` is none of them."""
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+
+
+def banner_items(study, rows):
+    """The items down the side (:func:`_items`); a :class:`StudyError` when there are none."""
+    items = _items(study, rows)
+    if not items:
+        raise StudyError(
+            Problem(
+                str(study.codebook.path),
+                "banner tables need outcomes or touchpoint items to show; this study has none",
+            )
+        )
+    return items

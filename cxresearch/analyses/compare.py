@@ -226,6 +226,16 @@ def compare(
         Importance for the "own experiences"; by default the drivers of the
         first outcome among nps, csat, loyalty (relative weights, no bootstrap).
     """
+    brand = chosen_brand(study, brand)
+    summaries = _summaries(study, brand, weighted, confidence)
+    return comparison(
+        study, summaries, brand, correction=correction, drivers=drivers, confidence=confidence
+    )
+
+
+def chosen_brand(study, brand) -> str:
+    """The brand to compare (``"auto"``: the codebook's), after the checks
+    :func:`compare` makes before any computation (both engines)."""
     brand = study.brand if brand in ("auto", None) else brand
     if brand is None:
         raise StudyError(
@@ -235,8 +245,12 @@ def compare(
             )
         )
     require(study, "the comparison with competitors", "brands", "measures")
-    column = study.codebook.brand_column
-    summaries = _summaries(study, brand, weighted, confidence)
+    return brand
+
+
+def comparison(study, summaries, brand, *, correction, drivers, confidence) -> Comparison:
+    """The :class:`Comparison` from the summaries per measure and brand
+    (:func:`cxresearch.analyses.measures.summarise`, benchmark rows added)."""
     if brand not in set(summaries["brand"]):
         raise KeyError(f"brand {brand!r} is not in the study")
     if correction not in CORRECTIONS:
@@ -262,7 +276,7 @@ def compare(
         table=table,
         positions=positions,
         brand=brand,
-        brand_column=column or "brand",
+        brand_column=study.codebook.brand_column or "brand",
         correction=correction,
         min_base=study.codebook.min_base,
         source="the benchmark file" if study.benchmark is not None else "the same survey",
@@ -285,6 +299,12 @@ def _summaries(study, brand, weighted, confidence) -> pd.DataFrame:
     rows = []
     for m in measures(study):
         rows += summarise(m, codes, brands, w, confidence)
+    return summary_frame(study, rows, brand, confidence)
+
+
+def summary_frame(study, rows: list[dict], brand, confidence) -> pd.DataFrame:
+    """The rows of :func:`~cxresearch.analyses.measures.summarise` as a frame,
+    with the competitors of the benchmark file when the study has one."""
     frame = pd.DataFrame(rows)
     if study.benchmark is not None:
         frame = _add_benchmark(frame, study, brand, confidence)

@@ -10,7 +10,7 @@ Studies that ask no expectations can measure the gap against a target score
 declared per touchpoint in the codebook (``target: 6``), or against the best
 competitor (``reference="best_competitor"``: Welch differences of independent
 means, corrected for picking the best of several rivals; see
-:func:`_against_best_competitor`).
+:func:`against_best_competitor`).
 
 A table is one family of comparisons: verdicts corrected for all of them
 (Bonferroni by default) and each gap shown with the interval that matches its
@@ -29,6 +29,7 @@ import pandas as pd
 from .._lazy import LazyModule
 from ..cache import SURVEY_PARTS, memoised
 from ..data.codebook import STAGES
+from ..errors import Problem, StudyError
 from ..plots import gap_bars, gap_profile
 from ..results import Result
 from ..stats import (
@@ -190,6 +191,29 @@ def gaps(
     ``scipy.stats.ttest_rel``) and the Wilcoxon signed-rank test (for ordinal
     scales; unweighted). Weighted: Kish effective n.
     """
+    check_arguments(study, reference, correction)
+    segments = segment_labels(segments)
+    rows, brand = _select_brand(study, brand, reference)
+    weights = survey_weights(study, rows, weighted)
+    if reference == "best_competitor":
+        brands, sums = brand_experiences(study, rows, weights)
+        table, interval_at, notes = against_best_competitor(study, brands, sums, brand, confidence)
+    else:
+        units, notes = paired_units(study, rows, by, reference)
+        columns = group_columns(study, by, segments)
+        frame = _group_frame(study, rows, by, segments)
+        codes, keys = group_codes(frame, columns)
+        table = paired_table(unit_sums(units, weights, codes, len(keys)), keys, confidence)
+        table["wilcoxon_p"] = [_wilcoxon(d[codes == g]) for d, g in _cells(units, codes, keys)]
+        interval_at = paired_intervals(table)
+    return gap_table(
+        study, table, interval_at, notes,
+        by=by, reference=reference, brand=brand, correction=correction, confidence=confidence,
+    )  # fmt: skip
+
+
+def check_arguments(study, reference: str, correction: str) -> None:
+    """The checks :func:`gaps` makes before any computation (both engines)."""
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
     if correction not in CORRECTIONS:
@@ -197,21 +221,22 @@ def gaps(
     require(study, "gaps", "touchpoints")
     if reference != "best_competitor":
         require(study, f"gaps against the {reference}", "expectations")
-    segments = segment_labels(segments)
-    rows, brand = _select_brand(study, brand, reference)
-    weights = survey_weights(study, rows, weighted)
-    if reference == "best_competitor":
-        table, interval_at, notes = _against_best_competitor(
-            study, rows, brand, weights, confidence
+    touchpoints = [tp for tp in study.codebook.touchpoints if tp.experience is not None]
+    if reference == "target" and all(tp.target is None for tp in touchpoints):
+        raise StudyError(
+            Problem(
+                str(study.codebook.path),
+                "gaps against the target need a target: score on a touchpoint with an "
+                "experience: item; this study has none (compare with the expectations instead)",
+            )
         )
-    else:
-        units, notes = _paired_units(study, rows, by, reference)
-        columns = [] if by in ("touchpoint", "stage") else [_group_column(study, by, segments)]
-        frame = _group_frame(study, rows, by, segments)
-        codes, keys = group_codes(frame, columns)
-        table = _paired_table(units, weights, codes, keys, confidence)
-        table["wilcoxon_p"] = [_wilcoxon(d[codes == g]) for d, g in _cells(units, codes, keys)]
-        interval_at = _paired_intervals(table)
+
+
+def gap_table(
+    study, table, interval_at, notes, *, by, reference, brand, correction, confidence
+) -> GapTable:
+    """The :class:`GapTable` from the table of cells (with ``p`` and, for paired
+    gaps, ``wilcoxon_p``): bases, the family's correction and intervals."""
     table["below_min_base"] = table["n"] < study.codebook.min_base
     table["raw_low"], table["raw_high"] = table["low"], table["high"]
     family = correct_family(
@@ -252,20 +277,32 @@ def _result_by(study, by: str, reference: str) -> str:
     return study.resolve_column(by)
 
 
-def _select_brand(study, brand, reference):
+def chosen_brand(study, brand, reference) -> str | None:
+    """The brand whose respondents :func:`gaps` takes (None: everyone)."""
     column = study.codebook.brand_column
     if brand == "auto":
         brand = study.brand if column is not None else None
     if reference == "best_competitor":
         if column is None or brand is None:
             raise ValueError("reference='best_competitor' needs a brand column and a brand")
+        return brand
+    return None if column is None else brand
+
+
+def no_respondents(brand, categories) -> KeyError:
+    """The error for a brand nobody rated."""
+    known = ", ".join(map(str, categories))
+    return KeyError(f"no respondents rated brand {brand!r} (brands: {known})")
+
+
+def _select_brand(study, brand, reference):
+    brand = chosen_brand(study, brand, reference)
+    if reference == "best_competitor" or brand is None:
         return study.responses, brand
-    if brand is None or column is None:
-        return study.responses, None
+    column = study.codebook.brand_column
     rows = study.responses[study.responses[column] == brand]
     if rows.empty:
-        known = ", ".join(map(str, study.responses[column].cat.categories))
-        raise KeyError(f"no respondents rated brand {brand!r} (brands: {known})")
+        raise no_respondents(brand, study.responses[column].cat.categories)
     return rows, brand
 
 
@@ -282,7 +319,7 @@ class _Unit:
         return self.experience - self.expectation
 
 
-def _paired_units(study, rows, by, reference) -> tuple[list[_Unit], list[str]]:
+def paired_units(study, rows, by, reference) -> tuple[list[_Unit], list[str]]:
     notes, per_touchpoint = [], []
     for tp in study.codebook.touchpoints:
         if tp.experience is None:
@@ -317,8 +354,11 @@ def _paired_units(study, rows, by, reference) -> tuple[list[_Unit], list[str]]:
     return stages, notes
 
 
-def _group_column(study, by, segments) -> str:
-    return "segment" if by == "segment" else study.resolve_column(by)
+def group_columns(study, by, segments) -> list[str]:
+    """The group columns of a paired table: none by touchpoint or stage."""
+    if by in ("touchpoint", "stage"):
+        return []
+    return ["segment" if by == "segment" else study.resolve_column(by)]
 
 
 def _group_frame(study, rows, by, segments) -> pd.DataFrame:
@@ -338,13 +378,36 @@ def _cells(units, codes, keys):
             yield unit.difference, g
 
 
-def _paired_table(units, weights, codes, keys, confidence) -> pd.DataFrame:
+@dataclass(frozen=True)
+class UnitSums:
+    """One unit's sums per group: the paired differences ``d``, the
+    expectations ``e`` and the experiences ``x`` (of the pairs)."""
+
+    key: dict
+    d: GroupedSums
+    e: GroupedSums
+    x: GroupedSums
+
+
+def unit_sums(units, weights, codes, k) -> list[UnitSums]:
+    """Each unit's :class:`UnitSums` over ``k`` groups."""
+    return [
+        UnitSums(
+            unit.key,
+            GroupedSums.of(unit.difference, weights, codes, k),
+            GroupedSums.of(unit.expectation, weights, codes, k),
+            GroupedSums.of(unit.experience, weights, codes, k),
+        )
+        for unit in units
+    ]
+
+
+def paired_table(sums: list[UnitSums], keys: pd.DataFrame, confidence) -> pd.DataFrame:
+    """One row per unit and group: means, the paired gap, its t interval and test."""
     k = len(keys)
     parts = []
-    for unit in units:
-        d = GroupedSums.of(unit.difference, weights, codes, k)
-        e = GroupedSums.of(unit.expectation, weights, codes, k)
-        x = GroupedSums.of(unit.experience, weights, codes, k)
+    for unit in sums:
+        d, e, x = unit.d, unit.e, unit.x
         low, high = t_interval(d.mean, d.variance, d.n_eff, confidence)
         part = keys.copy() if len(keys.columns) else pd.DataFrame(index=range(k))
         for name, value in unit.key.items():
@@ -357,7 +420,7 @@ def _paired_table(units, weights, codes, keys, confidence) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _paired_intervals(table: pd.DataFrame):
+def paired_intervals(table: pd.DataFrame):
     """``level -> (low, high)``: every paired gap's t interval at that level."""
     gap, variance = table["gap"].to_numpy(dtype=float), table["sd"].to_numpy(dtype=float) ** 2
     n_eff = table["n_eff"].to_numpy(dtype=float)
@@ -369,6 +432,44 @@ def _wilcoxon(differences: np.ndarray) -> float:
     if len(d) < 2 or not np.any(d != 0):
         return np.nan
     return float(_st.wilcoxon(d, zero_method="wilcox").pvalue)
+
+
+EXACT_WILCOXON = 50  # scipy's wilcoxon(method="auto") is asymptotic above 50 differences
+
+
+def wilcoxon_from_counts(values: np.ndarray, counts: np.ndarray) -> float:
+    """The p-value of :func:`_wilcoxon` from the distribution of the differences:
+    each distinct difference ``values[i]`` and how often it occurs ``counts[i]``.
+
+    The signed-rank test depends on the differences only through that
+    histogram: zeros are dropped (Wilcoxon's method), the ``m`` others ranked by
+    ``|d|``, each tie of ``t_j`` equal ``|d|`` values taking the mean rank
+    ``c_j + (t_j + 1) / 2`` (``c_j``: the count of smaller ``|d|``). Above
+    :data:`EXACT_WILCOXON` differences (zeros included) scipy's default is the
+    normal approximation without continuity correction, computed here from the
+    counts: ``R+ = sum_j rank_j t_j+`` (``t_j+``: the positive ones of the tie),
+    ``z = (R+ - m (m + 1) / 4) / sqrt((m (m + 1) (2m + 1) - sum_j (t_j^3 - t_j) / 2) / 24)``,
+    ``p = 2 (1 - Phi(|z|))`` (Hollander, Wolfe & Chicken 2014, *Nonparametric
+    Statistical Methods*, 3rd ed., section 3.1, ties). Up to that size the
+    differences themselves (at most 50 numbers) go to scipy, whose exact or
+    permutation distribution then applies as in memory.
+    """
+    values, counts = np.asarray(values, dtype=float), np.asarray(counts, dtype=np.int64)
+    values, counts = values[counts > 0], counts[counts > 0]
+    n = int(counts.sum())
+    if n < 2 or not np.any(values != 0):
+        return np.nan
+    if n <= EXACT_WILCOXON:
+        return _wilcoxon(np.repeat(values, counts))
+    nonzero = values != 0
+    size, index = np.unique(np.abs(values[nonzero]), return_inverse=True)
+    tied = np.bincount(index, counts[nonzero], len(size))
+    positive = np.bincount(index, counts[nonzero] * (values[nonzero] > 0), len(size))
+    rank = np.cumsum(tied) - tied + (tied + 1) / 2
+    m = tied.sum()
+    se = np.sqrt((m * (m + 1) * (2 * m + 1) - np.sum(tied**3 - tied) / 2) / 24)
+    z = (np.sum(rank * positive) - m * (m + 1) / 4) / se
+    return float(2 * _st.norm.sf(abs(z)))
 
 
 @dataclass(frozen=True)
@@ -415,9 +516,25 @@ def _welch(mean, se2, n_eff, own: int, other: int):
     return difference, se, df, float(2 * _st.t.sf(abs(difference / se), df))
 
 
-def _against_best_competitor(study, rows, brand, weights, confidence):
+def brand_experiences(study, rows, weights) -> tuple[list[str], dict[str, GroupedSums]]:
+    """The brands (as :func:`group_codes` labels them) and, per touchpoint id,
+    its experience's sums per brand."""
+    column = study.codebook.brand_column
+    codes, keys = group_codes(rows, [column])
+    sums = {
+        tp.id: GroupedSums.of(
+            rows[tp.experience.column].to_numpy(dtype=float), weights, codes, len(keys)
+        )
+        for tp in study.codebook.touchpoints
+        if tp.experience is not None
+    }
+    return list(keys[column]), sums
+
+
+def against_best_competitor(study, brands, experiences, brand, confidence):
     """Brand mean minus the best competitor's mean (competitors at or above
-    ``min_base`` only), corrected for picking the best.
+    ``min_base`` only), corrected for picking the best; ``experiences``: per
+    touchpoint, its sums per brand (:func:`brand_experiences`).
 
     Picking the rival with the highest point estimate and testing against it
     as if it had been chosen in advance finds the brand "behind" too often
@@ -427,17 +544,12 @@ def _against_best_competitor(study, rows, brand, weights, confidence):
     matching p-value: "behind" means behind at least one rival, "ahead" ahead
     of every one. Returns the table, ``level -> (low, high)`` and notes.
     """
-    column = study.codebook.brand_column
-    codes, keys = group_codes(rows, [column])
-    brands = list(keys[column])
     own = brands.index(brand)
     records, notes, found = [], [], []
     for tp in study.codebook.touchpoints:
         if tp.experience is None:
             continue
-        sums = GroupedSums.of(
-            rows[tp.experience.column].to_numpy(dtype=float), weights, codes, len(brands)
-        )
+        sums = experiences[tp.id]
         rivals = [
             i for i in range(len(brands)) if i != own and sums.count[i] >= study.codebook.min_base
         ]

@@ -8,6 +8,16 @@ function (``cx.kpis``) runs it for a Dask study. Importing this package
 registers them; Dask itself is imported on first use.
 """
 
-from . import kpis
+from . import (
+    banner,  # noqa: F401 (registers banner_dask)
+    compare,  # noqa: F401 (registers compare_dask)
+    drivers,  # noqa: F401 (registers drivers_dask)
+    funnel,  # noqa: F401 (registers funnel_dask)
+    gaps,  # noqa: F401 (registers gaps_dask)
+    kpis,
+    operations,  # noqa: F401 (registers operations_dask)
+    segments,  # noqa: F401 (registers segment_dask)
+    trends,  # noqa: F401 (registers trends_dask)
+)
 
 __all__ = ["kpis"]

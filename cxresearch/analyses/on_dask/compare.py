@@ -1,0 +1,223 @@
+"""The brand against its competitors on a Dask study, from per-partition sums.
+
+Every measure of :func:`~cxresearch.analyses.measures.measures` (KPI means and
+shares, NPS, touchpoint experiences, feedback shares) is summarised per brand
+by the five sums of :class:`~cxresearch.stats.GroupedSums` (NPS: those of its
+promoters and of its detractors); each partition sends them per brand met in
+it, they add up, and the summaries (value, interval, n, Kish's effective n,
+per-respondent variance) are computed once from the totals with the formulas
+of :func:`~cxresearch.analyses.measures.summarise`. From there the in-memory
+module's own :func:`~cxresearch.analyses.compare.comparison` builds the result
+(differences, tests, the family's correction, leaders, positions), so it is
+the same :class:`~cxresearch.analyses.compare.Comparison`.
+
+Feedback reasons: which reasons are measures (those given by at least
+``min_base`` records) and their order (most frequent first, ties in the order
+of their first appearance, as :meth:`pandas.Series.value_counts`) are decided
+over the whole data: each partition counts every reason and notes where it
+first appears.
+
+Importance for the "own experiences" (``drivers=``): a
+:class:`~cxresearch.analyses.drivers.Drivers` passed in is used as it is;
+otherwise :func:`cxresearch.drivers` is called on the Dask study, which runs
+its Dask version (or says in words that it has none).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from ...stats import CORRECTIONS, GroupedSums, nps_interval, t_interval, wilson_interval
+from .._common import survey_weights
+from .._engine import dask_version
+from ..compare import Comparison, chosen_brand, comparison, summary_frame
+from ..measures import Measure, measures
+from .partials import Keyed, merge_keyed, over_partitions, partition_groups
+
+SUMS = ("count", "sw", "sw2", "swx", "swx2")
+REASON = "reason:"
+NEGATIVE = "negative_share"
+
+
+@dataclass(frozen=True)
+class ComparePart:
+    """The summary of some partitions: each measure's sums per brand
+    (``measure|part|sum``; part ``P``/``D`` for NPS promoters and detractors), each
+    feedback reason's count and first appearance (partition, row), and the
+    reasons' measures (without values)."""
+
+    sums: Keyed
+    reasons: dict[str, tuple[int, tuple[int, int]]]
+    measures: dict[str, Measure]
+
+
+def summarise(frame: pd.DataFrame, number: int, codebook, weighted: bool) -> ComparePart:
+    """One partition's :class:`ComparePart` (``codebook`` with ``min_base`` 1, so
+    that every reason the partition meets is a measure)."""
+    view = SimpleNamespace(codebook=codebook, responses=frame)
+    column = codebook.brand_column
+    codes, keys = partition_groups(frame, [] if column is None else [column])
+    weights = survey_weights(view, frame, weighted)
+    sums, reasons = {}, {}
+    for m in measures(view):
+        for part, values in _parts(m):
+            found = GroupedSums.of(values, weights, codes, len(keys))
+            for field in SUMS:
+                sums[f"{m.key}|{part}|{field}"] = getattr(found, field)
+        if m.key.startswith(REASON):
+            reasons[m.key] = dataclasses.replace(m, values=None)
+    return ComparePart(Keyed(keys, sums), _reason_counts(frame, number, codebook), reasons)
+
+
+def _parts(m: Measure):
+    """The variables summed for a measure: NPS's promoters and detractors, else its values."""
+    if m.kind != "nps":
+        return [("", m.values)]
+    valid = ~np.isnan(m.values)
+    return [
+        ("P", np.where(valid, m.values >= 9, np.nan)),
+        ("D", np.where(valid, m.values <= 6, np.nan)),
+    ]
+
+
+def _reason_counts(frame, number: int, codebook) -> dict[str, tuple[int, tuple[int, int]]]:
+    spec = codebook.feedback
+    if spec is None or spec.reason is None:
+        return {}
+    reasons = frame[spec.reason].astype("string").reset_index(drop=True)
+    first = reasons.dropna().drop_duplicates()
+    counts = reasons.value_counts()
+    return {
+        f"{REASON}{reason}": (int(counts[reason]), (number, int(row)))
+        for row, reason in first.items()
+    }
+
+
+def merge(parts: list[ComparePart]) -> ComparePart:
+    """Summaries of several partitions as one."""
+    reasons: dict[str, tuple[int, tuple[int, int]]] = {}
+    for part in parts:
+        for key, (count, first) in part.reasons.items():
+            before, earliest = reasons.get(key, (0, first))
+            reasons[key] = (before + count, min(earliest, first))
+    found = {key: m for part in parts for key, m in part.measures.items()}
+    return ComparePart(merge_keyed([p.sums for p in parts]), reasons, found)
+
+
+@dask_version("compare")
+def compare_dask(
+    study,
+    *,
+    brand: str | None = "auto",
+    correction: str = "bonferroni",
+    weighted: bool = True,
+    drivers=None,
+    confidence: float = 0.95,
+) -> Comparison:
+    """The comparison of a Dask study's brand with its competitors, from
+    per-partition sums: the same :class:`~cxresearch.analyses.compare.Comparison`
+    as :func:`cxresearch.compare`.
+
+    Parameters are those of :func:`cxresearch.compare`. One pass over the data;
+    each partition sends five sums per measure and brand (ten for NPS) and the
+    count of each feedback reason.
+
+    Notes
+    -----
+    Exact: every summary is a function of the sums; the tests, corrections and
+    positions are the in-memory code's. Without ``drivers=``, the importance
+    comes from :func:`cxresearch.drivers` on the Dask study.
+    """
+    brand = chosen_brand(study, brand)
+    if correction not in CORRECTIONS:  # before the pass over the data
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+    counting = dataclasses.replace(study.codebook, min_base=1)
+    part = over_partitions(study, summarise, merge, counting, weighted, numbered=True)
+    column = study.codebook.brand_column
+    keys, totals = part.sums.labelled([] if column is None else [column])
+    brands = [brand] if column is None else list(keys[column])
+    rows = []
+    for m in _measures(study, part):
+        rows += summary_rows(m, _sums(m, totals, len(keys)), brands, confidence)
+    return comparison(
+        study,
+        summary_frame(study, rows, brand, confidence),
+        brand,
+        correction=correction,
+        drivers=drivers,
+        confidence=confidence,
+    )
+
+
+def _measures(study, part: ComparePart) -> list[Measure]:
+    """The study's measures in the in-memory order: those of the codebook, then
+    the reasons given by at least ``min_base`` records, most frequent first."""
+    view = SimpleNamespace(codebook=study.codebook, responses=study.responses._meta)
+    fixed = measures(view)  # no rows: no reasons
+    ordered = sorted(part.reasons.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+    frequent = [key for key, (count, _) in ordered if count >= study.codebook.min_base]
+    return fixed + [part.measures[key] for key in frequent]
+
+
+def _sums(m: Measure, totals: dict[str, np.ndarray], k: int) -> dict[str, GroupedSums]:
+    """A measure's summed :class:`GroupedSums` per part. A reason's base is that of
+    the negative share (both count the records with a sentiment), so partitions
+    without the reason count in it."""
+
+    def of(key: str, part: str) -> GroupedSums:
+        return GroupedSums(*(totals.get(f"{key}|{part}|{field}", np.zeros(k)) for field in SUMS))
+
+    if m.kind == "nps":
+        return {"P": of(m.key, "P"), "D": of(m.key, "D")}
+    if not m.key.startswith(REASON):
+        return {"": of(m.key, "")}
+    base, hits = of(NEGATIVE, ""), of(m.key, "")
+    return {"": GroupedSums(base.count, base.sw, base.sw2, hits.swx, hits.swx)}
+
+
+def summary_rows(m: Measure, sums: dict[str, GroupedSums], brands, confidence) -> list[dict]:
+    """The rows of :func:`cxresearch.analyses.measures.summarise` for one measure,
+    from its sums per brand (the same formulas: NPS with the adjusted Wald
+    interval and trinomial variance, shares with Wilson's, means with t)."""
+    base = {
+        "measure": m.key,
+        "label": m.label,
+        "kind": m.kind,
+        "touchpoint": m.touchpoint,
+        "stage": m.stage,
+        "lower_is_better": m.lower_is_better,
+    }
+    if m.kind == "nps":
+        promoters, detractors = sums["P"], sums["D"]
+        pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
+        low, high = nps_interval(pp, pd_, n_eff, confidence)
+        value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
+        scale, count = 100, promoters.count
+    else:
+        found = sums[""]
+        value, n_eff, count = found.mean, found.n_eff, found.count
+        if m.kind == "share":
+            low, high = wilson_interval(value, n_eff, confidence)
+            variance, scale = value * (1 - value), 100
+        else:
+            variance, scale = found.variance, 1
+            low, high = t_interval(value, variance, n_eff, confidence)
+    return [
+        {
+            **base,
+            "brand": brands[i],
+            "value": scale * value[i],
+            "low": scale * low[i],
+            "high": scale * high[i],
+            "n": int(count[i]),
+            "n_eff": n_eff[i],
+            "p_raw": value[i],
+            "variance": variance[i],
+        }
+        for i in range(len(brands))
+    ]
