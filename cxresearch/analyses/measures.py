@@ -96,8 +96,41 @@ def _feedback_measures(study) -> list[Measure]:
     return out
 
 
-def summarise(m: Measure, codes, brands, w, confidence) -> list[dict]:
-    k = len(brands)
+def sum_names(m: Measure) -> tuple[str, ...]:
+    """The names of the :class:`~cxresearch.stats.GroupedSums` a measure's summary
+    needs (the keys of :func:`measure_sums`): the NPS's promoters and detractors,
+    any other measure's own values."""
+    return ("promoters", "detractors") if m.kind == "nps" else ("values",)
+
+
+def measure_sums(m: Measure, codes, w, k: int) -> dict[str, GroupedSums]:
+    """The sums a measure's summary needs, per group (``codes`` in ``0..k-1``,
+    ``-1`` for rows in no group; ``w`` the survey weights), named as
+    :func:`sum_names`. NPS: promoters (``x >= 9``) and detractors (``x <= 6``)
+    among the answered rows; else the measure's values. Sums of several parts of
+    the data add up field by field to the sums of the whole."""
+    if m.kind == "nps":
+        valid = ~np.isnan(m.values)
+        return {
+            "promoters": GroupedSums.of(np.where(valid, m.values >= 9, np.nan), w, codes, k),
+            "detractors": GroupedSums.of(np.where(valid, m.values <= 6, np.nan), w, codes, k),
+        }
+    return {"values": GroupedSums.of(m.values, w, codes, k)}
+
+
+def summary_rows(m: Measure, sums: dict[str, GroupedSums], groups, confidence: float) -> list[dict]:
+    """One row per group of a measure's summary, from its :func:`measure_sums`
+    (the only place where sums become estimates, for both engines).
+
+    Each row: ``value`` with its interval ``low``/``high`` (x100 for shares and
+    NPS), the base ``n``, Kish's effective base ``n_eff``, the unscaled
+    estimate ``p_raw`` and the per-respondent ``variance`` the tests use.
+
+    - mean: weighted mean, t interval on ``n_eff - 1`` df, weighted variance;
+    - share: Wilson's score interval (Wilson 1927), variance ``p (1 - p)``;
+    - NPS: ``p_P - p_D`` with the adjusted Wald interval, trinomial variance
+      ``p_P + p_D - (p_P - p_D)^2`` (Rocks 2016).
+    """
     base = {
         "measure": m.key,
         "label": m.label,
@@ -107,26 +140,24 @@ def summarise(m: Measure, codes, brands, w, confidence) -> list[dict]:
         "lower_is_better": m.lower_is_better,
     }
     if m.kind == "nps":
-        valid = ~np.isnan(m.values)
-        promoters = GroupedSums.of(np.where(valid, m.values >= 9, np.nan), w, codes, k)
-        detractors = GroupedSums.of(np.where(valid, m.values <= 6, np.nan), w, codes, k)
+        promoters, detractors = sums["promoters"], sums["detractors"]
         pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
         low, high = nps_interval(pp, pd_, n_eff, confidence)
         value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
         scale, count = 100, promoters.count
     else:
-        sums = GroupedSums.of(m.values, w, codes, k)
-        value, n_eff, count = sums.mean, sums.n_eff, sums.count
+        values = sums["values"]
+        value, n_eff, count = values.mean, values.n_eff, values.count
         if m.kind == "share":
             low, high = wilson_interval(value, n_eff, confidence)
             variance, scale = value * (1 - value), 100
         else:
-            variance, scale = sums.variance, 1
+            variance, scale = values.variance, 1
             low, high = t_interval(value, variance, n_eff, confidence)
     return [
         {
             **base,
-            "brand": brands[i],
+            "brand": group,
             "value": scale * value[i],
             "low": scale * low[i],
             "high": scale * high[i],
@@ -135,8 +166,14 @@ def summarise(m: Measure, codes, brands, w, confidence) -> list[dict]:
             "p_raw": value[i],
             "variance": variance[i],
         }
-        for i in range(k)
+        for i, group in enumerate(groups)
     ]
+
+
+def summarise(m: Measure, codes, brands, w, confidence) -> list[dict]:
+    """A measure's summary rows per group (brand or wave) of an in-memory study:
+    :func:`summary_rows` of :func:`measure_sums`."""
+    return summary_rows(m, measure_sums(m, codes, w, len(brands)), brands, confidence)
 
 
 def difference_test(a, b, z: float, confidence: float):

@@ -9,15 +9,25 @@ registers them; Dask itself is imported on first use.
 """
 
 from . import (
-    banner,  # noqa: F401 (registers banner_dask)
-    compare,  # noqa: F401 (registers compare_dask)
-    drivers,  # noqa: F401 (registers drivers_dask)
-    funnel,  # noqa: F401 (registers funnel_dask)
-    gaps,  # noqa: F401 (registers gaps_dask)
+    banner,
+    compare,
+    drivers,
+    funnel,
+    gaps,
     kpis,
-    operations,  # noqa: F401 (registers operations_dask)
-    segments,  # noqa: F401 (registers segment_dask)
-    trends,  # noqa: F401 (registers trends_dask)
+    operations,
+    segments,
+    trends,
 )
 
-__all__ = ["kpis"]
+__all__ = [
+    "banner",
+    "compare",
+    "drivers",
+    "funnel",
+    "gaps",
+    "kpis",
+    "operations",
+    "segments",
+    "trends",
+]

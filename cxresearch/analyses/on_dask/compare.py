@@ -5,11 +5,11 @@ shares, NPS, touchpoint experiences, feedback shares) is summarised per brand
 by the five sums of :class:`~cxresearch.stats.GroupedSums` (NPS: those of its
 promoters and of its detractors); each partition sends them per brand met in
 it, they add up, and the summaries (value, interval, n, Kish's effective n,
-per-respondent variance) are computed once from the totals with the formulas
-of :func:`~cxresearch.analyses.measures.summarise`. From there the in-memory
-module's own :func:`~cxresearch.analyses.compare.comparison` builds the result
-(differences, tests, the family's correction, leaders, positions), so it is
-the same :class:`~cxresearch.analyses.compare.Comparison`.
+per-respondent variance) are computed once from the totals by the in-memory
+engine's own :func:`~cxresearch.analyses.measures.summary_rows`. From there
+the in-memory module's own :func:`~cxresearch.analyses.compare.comparison`
+builds the result (differences, tests, the family's correction, leaders,
+positions), so it is the same :class:`~cxresearch.analyses.compare.Comparison`.
 
 Feedback reasons: which reasons are measures (those given by at least
 ``min_base`` records) and their order (most frequent first, ties in the order
@@ -32,11 +32,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from ...stats import CORRECTIONS, GroupedSums, nps_interval, t_interval, wilson_interval
+from ...stats import CORRECTIONS, GroupedSums
 from .._common import survey_weights
 from .._engine import dask_version
 from ..compare import Comparison, chosen_brand, comparison, summary_frame
-from ..measures import Measure, measures
+from ..measures import Measure, measure_sums, measures, sum_names, summary_rows
 from .partials import Keyed, merge_keyed, over_partitions, partition_groups
 
 SUMS = ("count", "sw", "sw2", "swx", "swx2")
@@ -47,9 +47,10 @@ NEGATIVE = "negative_share"
 @dataclass(frozen=True)
 class ComparePart:
     """The summary of some partitions: each measure's sums per brand
-    (``measure|part|sum``; part ``P``/``D`` for NPS promoters and detractors), each
-    feedback reason's count and first appearance (partition, row), and the
-    reasons' measures (without values)."""
+    (``measure|name|sum``, ``name`` one of
+    :func:`~cxresearch.analyses.measures.sum_names`), each feedback reason's
+    count and first appearance (partition, row), and the reasons' measures
+    (without values)."""
 
     sums: Keyed
     reasons: dict[str, tuple[int, tuple[int, int]]]
@@ -65,24 +66,12 @@ def summarise(frame: pd.DataFrame, number: int, codebook, weighted: bool) -> Com
     weights = survey_weights(view, frame, weighted)
     sums, reasons = {}, {}
     for m in measures(view):
-        for part, values in _parts(m):
-            found = GroupedSums.of(values, weights, codes, len(keys))
+        for name, found in measure_sums(m, codes, weights, len(keys)).items():
             for field in SUMS:
-                sums[f"{m.key}|{part}|{field}"] = getattr(found, field)
+                sums[f"{m.key}|{name}|{field}"] = getattr(found, field)
         if m.key.startswith(REASON):
             reasons[m.key] = dataclasses.replace(m, values=None)
     return ComparePart(Keyed(keys, sums), _reason_counts(frame, number, codebook), reasons)
-
-
-def _parts(m: Measure):
-    """The variables summed for a measure: NPS's promoters and detractors, else its values."""
-    if m.kind != "nps":
-        return [("", m.values)]
-    valid = ~np.isnan(m.values)
-    return [
-        ("P", np.where(valid, m.values >= 9, np.nan)),
-        ("D", np.where(valid, m.values <= 6, np.nan)),
-    ]
 
 
 def _reason_counts(frame, number: int, codebook) -> dict[str, tuple[int, tuple[int, int]]]:
@@ -165,59 +154,14 @@ def _measures(study, part: ComparePart) -> list[Measure]:
 
 
 def _sums(m: Measure, totals: dict[str, np.ndarray], k: int) -> dict[str, GroupedSums]:
-    """A measure's summed :class:`GroupedSums` per part. A reason's base is that of
-    the negative share (both count the records with a sentiment), so partitions
-    without the reason count in it."""
+    """A measure's summed :func:`~cxresearch.analyses.measures.measure_sums`. A
+    reason's base is that of the negative share (both count the records with a
+    sentiment), so partitions without the reason count in it."""
 
-    def of(key: str, part: str) -> GroupedSums:
-        return GroupedSums(*(totals.get(f"{key}|{part}|{field}", np.zeros(k)) for field in SUMS))
+    def of(key: str, name: str) -> GroupedSums:
+        return GroupedSums(*(totals.get(f"{key}|{name}|{field}", np.zeros(k)) for field in SUMS))
 
-    if m.kind == "nps":
-        return {"P": of(m.key, "P"), "D": of(m.key, "D")}
     if not m.key.startswith(REASON):
-        return {"": of(m.key, "")}
-    base, hits = of(NEGATIVE, ""), of(m.key, "")
-    return {"": GroupedSums(base.count, base.sw, base.sw2, hits.swx, hits.swx)}
-
-
-def summary_rows(m: Measure, sums: dict[str, GroupedSums], brands, confidence) -> list[dict]:
-    """The rows of :func:`cxresearch.analyses.measures.summarise` for one measure,
-    from its sums per brand (the same formulas: NPS with the adjusted Wald
-    interval and trinomial variance, shares with Wilson's, means with t)."""
-    base = {
-        "measure": m.key,
-        "label": m.label,
-        "kind": m.kind,
-        "touchpoint": m.touchpoint,
-        "stage": m.stage,
-        "lower_is_better": m.lower_is_better,
-    }
-    if m.kind == "nps":
-        promoters, detractors = sums["P"], sums["D"]
-        pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
-        low, high = nps_interval(pp, pd_, n_eff, confidence)
-        value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
-        scale, count = 100, promoters.count
-    else:
-        found = sums[""]
-        value, n_eff, count = found.mean, found.n_eff, found.count
-        if m.kind == "share":
-            low, high = wilson_interval(value, n_eff, confidence)
-            variance, scale = value * (1 - value), 100
-        else:
-            variance, scale = found.variance, 1
-            low, high = t_interval(value, variance, n_eff, confidence)
-    return [
-        {
-            **base,
-            "brand": brands[i],
-            "value": scale * value[i],
-            "low": scale * low[i],
-            "high": scale * high[i],
-            "n": int(count[i]),
-            "n_eff": n_eff[i],
-            "p_raw": value[i],
-            "variance": variance[i],
-        }
-        for i in range(len(brands))
-    ]
+        return {name: of(m.key, name) for name in sum_names(m)}
+    base, hits = of(NEGATIVE, "values"), of(m.key, "values")
+    return {"values": GroupedSums(base.count, base.sw, base.sw2, hits.swx, hits.swx)}

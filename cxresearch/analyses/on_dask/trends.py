@@ -8,7 +8,9 @@ detractors), and so are the tests between two waves (Welch t, the
 two-proportion z with Newcombe's interval, the z on an NPS difference). Each
 partition sends these sums per wave met in it (as
 :mod:`cxresearch.analyses.on_dask.kpis` does for the KPI table); the totals
-give each wave's summary, and :func:`cxresearch.analyses.trends.trend_result`,
+give each wave's summary by the in-memory
+:func:`~cxresearch.analyses.measures.summary_rows`, and
+:func:`cxresearch.analyses.trends.trend_result`,
 the in-memory module's own builder, the :class:`~cxresearch.analyses.trends.Trends`.
 
 The feedback reasons compared are those with at least ``min_base`` records in
@@ -26,72 +28,16 @@ import numpy as np
 import pandas as pd
 
 from ..._lazy import LazyModule
-from ...stats import GroupedSums, nps_interval, t_interval, wilson_interval
+from ...stats import GroupedSums
 from .._common import group_codes, require, survey_weights
 from .._engine import dask_version
-from ..measures import Measure, measures
+from ..measures import Measure, measure_sums, measures, sum_names, summary_rows
 from ..trends import Trends, check_correction, last_two_waves, trend_result
 
 dask = LazyModule("dask")
 
 _FIELDS = ("count", "sw", "sw2", "swx", "swx2")
 _REASON = "reason:"
-
-
-def measure_sums(m: Measure, codes: np.ndarray, w: np.ndarray, k: int) -> dict[str, GroupedSums]:
-    """The sums a measure's summary needs, by group (as
-    :func:`~cxresearch.analyses.measures.summarise` computes them)."""
-    if m.kind == "nps":
-        valid = ~np.isnan(m.values)
-        return {
-            "promoters": GroupedSums.of(np.where(valid, m.values >= 9, np.nan), w, codes, k),
-            "detractors": GroupedSums.of(np.where(valid, m.values <= 6, np.nan), w, codes, k),
-        }
-    return {"values": GroupedSums.of(m.values, w, codes, k)}
-
-
-def summaries_from_sums(
-    m: Measure, sums: dict[str, GroupedSums], waves: list[str], confidence: float
-) -> list[dict]:
-    """Each wave's summary of a measure from its summed :func:`measure_sums`:
-    the dicts of :func:`~cxresearch.analyses.measures.summarise`, term by term."""
-    base = {
-        "measure": m.key,
-        "label": m.label,
-        "kind": m.kind,
-        "touchpoint": m.touchpoint,
-        "stage": m.stage,
-        "lower_is_better": m.lower_is_better,
-    }
-    if m.kind == "nps":
-        promoters, detractors = sums["promoters"], sums["detractors"]
-        pp, pd_, n_eff = promoters.mean, detractors.mean, promoters.n_eff
-        low, high = nps_interval(pp, pd_, n_eff, confidence)
-        value, variance = pp - pd_, (pp + pd_ - (pp - pd_) ** 2)
-        scale, count = 100, promoters.count
-    else:
-        values = sums["values"]
-        value, n_eff, count = values.mean, values.n_eff, values.count
-        if m.kind == "share":
-            low, high = wilson_interval(value, n_eff, confidence)
-            variance, scale = value * (1 - value), 100
-        else:
-            variance, scale = values.variance, 1
-            low, high = t_interval(value, variance, n_eff, confidence)
-    return [
-        {
-            **base,
-            "brand": waves[i],
-            "value": scale * value[i],
-            "low": scale * low[i],
-            "high": scale * high[i],
-            "n": int(count[i]),
-            "n_eff": n_eff[i],
-            "p_raw": value[i],
-            "variance": variance[i],
-        }
-        for i in range(len(waves))
-    ]
 
 
 def partition_sums(frame: pd.DataFrame, codebook, brand: str | None, weighted: bool):
@@ -188,9 +134,8 @@ def trends_dask(
 
     by_wave = []
     for m in _measures_in_order(parts, study.codebook.min_base):
-        names = ("promoters", "detractors") if m.kind == "nps" else ("values",)
-        sums = {name: total(f"{m.key}|{name}") for name in names}
-        by_wave.append({s["brand"]: s for s in summaries_from_sums(m, sums, waves, confidence)})
+        sums = {name: total(f"{m.key}|{name}") for name in sum_names(m)}
+        by_wave.append({s["brand"]: s for s in summary_rows(m, sums, waves, confidence)})
     return trend_result(
         study,
         by_wave,
