@@ -127,12 +127,7 @@ def funnel(
     search_step : str
         The event name of a search, for searches per session.
     """
-    spec = study.codebook.events
-    if spec is None or study.events is None or not spec.funnel:
-        require(study, "the web funnel", "events")
-        raise StudyError(
-            Problem(str(study.codebook.path), "the web funnel needs funnel: steps under events:")
-        )
+    spec = funnel_spec(study)
     group_column = group_column_of(study.events, by)
     product = spec.funnel.index(product_step) if product_step else 0
     s = Sessions.of(study.events, spec, group_column, search_step)
@@ -266,6 +261,18 @@ def funnel_result(
         study.codebook.min_base,
         confidence,
     )
+
+
+def funnel_spec(study):
+    """The codebook's ``events:`` entry, with its funnel steps; a
+    :class:`StudyError` in words when the study has no events or no steps."""
+    spec = study.codebook.events
+    if spec is None or study.events is None or not spec.funnel:
+        require(study, "the web funnel", "events")
+        raise StudyError(
+            Problem(str(study.codebook.path), "the web funnel needs funnel: steps under events:")
+        )
+    return spec
 
 
 def group_column_of(events: pd.DataFrame, by: str | None) -> str | None:

@@ -34,10 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..._lazy import LazyModule
-from ...errors import Problem, StudyError
-from .._common import require
 from .._engine import dask_version
-from ..funnel import Funnel, Sessions, SessionTally, funnel_result, group_column_of
+from ..funnel import Funnel, Sessions, SessionTally, funnel_result, funnel_spec, group_column_of
 from .operations import OrderStatistics, Request, answer, float_keys, merge_answers, select, tree
 
 dask = LazyModule("dask")
@@ -166,12 +164,7 @@ def funnel_dask(
     Dask's shuffle by session; what is combined is per group and step
     (see the module).
     """
-    spec = study.codebook.events
-    if spec is None or study.events is None or not spec.funnel:
-        require(study, "the web funnel", "events")
-        raise StudyError(
-            Problem(str(study.codebook.path), "the web funnel needs funnel: steps under events:")
-        )
+    spec = funnel_spec(study)
     plan = _Plan(
         spec,
         group_column_of(study.events, by),
