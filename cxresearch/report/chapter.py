@@ -16,12 +16,15 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..analyses._engine import on_dask
 from ..analyses.clustering import METHODS
 from ..analyses.segments import Segmentation, feature_columns, for_segment, segment
 from ..data.study import Study, load_study
 from ..errors import ParameterError
 from ..plots import set_theme
 from ..stats import CORRECTIONS
+from ..tables import Findings
+from .engines import memory_note, runs
 
 MAX_K = 20
 """The most segments a report shows: beyond it, personas are too many to read."""
@@ -108,7 +111,7 @@ class ChapterSettings:
         features that are not its columns."""
         codebook = study.codebook
         if self.brand is not None and codebook.brand_column is not None:
-            brands = sorted(map(str, study.responses[codebook.brand_column].dropna().unique()))
+            brands = _brands(study, codebook.brand_column)
             if str(self.brand) not in brands:
                 raise ParameterError(
                     f"the study has no brand {str(self.brand)!r} in its column "
@@ -139,6 +142,13 @@ class ChapterSettings:
             "centre": self.centre,
             "random_state": self.random_state,
         }
+
+
+def _brands(study, column: str) -> list[str]:
+    """The brands rated in the study, as text, sorted (a Dask study found them while loading)."""
+    if on_dask(study):
+        return sorted(map(str, study.distinct.get(column, ())))
+    return sorted(map(str, study.responses[column].dropna().unique()))
 
 
 CENTRES = (None, "respondent")
@@ -180,13 +190,20 @@ def check_chapter_parameters(parameters: Mapping[str, Any], study: Study | None 
             )
 
 
-def open_study(study: str | Path | Study, settings: ChapterSettings) -> Study:
+def open_study(
+    study: str | Path | Study,
+    settings: ChapterSettings,
+    *,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> Study:
     """The study as a chapter sees it: loaded (or given), with the settings'
-    minimum base and brand, restricted to the settings' segment.
+    minimum base and brand, restricted to the settings' segment; read with
+    ``engine`` (``"dask"``: lazily, computed on ``scheduler``) when loaded here.
 
     Raises :class:`ParameterError` when the settings do not fit the study
     (see :meth:`ChapterSettings.check_against`) or it has no such segment."""
-    if isinstance(study, Study):
+    if isinstance(study, Study) or on_dask(study):
         codebook = study.codebook
         codebook = replace(
             codebook,
@@ -195,8 +212,19 @@ def open_study(study: str | Path | Study, settings: ChapterSettings) -> Study:
         )
         study = replace(study, codebook=codebook)
     else:
-        study = load_study(study, min_base=settings.min_base, brand=settings.brand)
+        study = load_study(
+            study,
+            min_base=settings.min_base,
+            brand=settings.brand,
+            engine=engine,
+            scheduler=scheduler,
+        )
     settings.check_against(study)
+    if settings.segment is not None and on_dask(study):
+        raise ParameterError(
+            f"segment {settings.segment}: a report on one segment's respondents needs the "
+            "responses in memory; the study is read with the Dask engine"
+        )
     options = settings.segmentation_options()
     random_state = options.pop("random_state")
     try:
@@ -218,6 +246,18 @@ class OpenChapter:
         their stability)."""
         return segment(self.study, n_boot=n_boot, **self.settings.segmentation_options())
 
+    def runs(self, *analyses: str) -> bool:
+        """Whether the chapter's study runs every one of ``analyses`` (by name:
+        ``"banner"``): always in memory; on the Dask engine when each has a
+        Dask version. A chapter shows :meth:`memory_note` instead of a section
+        whose analysis does not run."""
+        return runs(self.study, *analyses)
+
+    def memory_note(self, what: str, *analyses: str) -> Findings:
+        """The note shown instead of the section ``what``, whose ``analyses`` do
+        not run on the Dask engine."""
+        return Findings((), empty=memory_note(self.study, what, *analyses))
+
 
 def open_chapter(
     study: str | Path | Study,
@@ -232,15 +272,21 @@ def open_chapter(
     profile: bool = False,
     outcome: str | None = None,
     centre: str | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> OpenChapter:
     """Set up a chapter: load the study with the report's parameters, restrict it
     to a segment when asked, and set the plot theme.
 
-    A notebook's first code cell::
+    With ``engine="dask"`` the study is read lazily and computed on
+    ``scheduler`` (a ``distributed`` scheduler's address, to which the chapter
+    connects a client, or a local scheduler's name); ``engine=None`` leaves it
+    to the codebook. A notebook's first code cell::
 
         chapter = cx.open_chapter(study, min_base=min_base, brand=brand, segment=segment,
                                   random_state=random_state, k=k, clustering=clustering,
-                                  features=features, profile=profile, centre=centre)
+                                  features=features, profile=profile, centre=centre,
+                                  engine=engine, scheduler=scheduler)
         study = chapter.study
     """
     settings = ChapterSettings(
@@ -248,4 +294,4 @@ def open_chapter(
     )
     settings.check()
     set_theme()
-    return OpenChapter(open_study(study, settings), settings)
+    return OpenChapter(open_study(study, settings, engine=engine, scheduler=scheduler), settings)

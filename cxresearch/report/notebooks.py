@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..analyses._common import NEEDS
+from .engines import analysis_groups, chapter_left_out, chapter_runs
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -35,14 +36,17 @@ def chapters_folder() -> Path:
 
 @dataclass(frozen=True)
 class ChapterNotebook:
-    """One chapter: its notebook, its title (the first ``# `` heading) and what
-    the study must have for it (``requires`` in the notebook's metadata)."""
+    """One chapter: its notebook, its title (the first ``# `` heading), what
+    the study must have for it (``requires`` in the notebook's metadata) and
+    the analyses it is about (``analyses``: on a Dask study the chapter is
+    shown when one of them runs there, see :mod:`cxresearch.report.engines`)."""
 
     source: Path
     title: str
     requires: tuple[str, ...] = ()
     parameters: frozenset[str] = frozenset()  # the names its parameters cell assigns
     defaults: tuple[tuple[str, object], ...] = ()  # (name, value) of its literal parameters
+    analyses: tuple[tuple[str, ...], ...] = ()  # the analyses (cx.<name>) it is about
 
     @property
     def name(self) -> str:
@@ -60,10 +64,16 @@ def chapters_in(folder: Path) -> list[ChapterNotebook]:
     chapters = []
     for path in sorted(folder.glob(CHAPTER_PATTERN)):
         nb = nbformat.read(path, as_version=4)
-        requires = tuple(nb.metadata.get("cxresearch", {}).get("requires", ()))
-        defaults = _defaults_of(nb)
+        declared = nb.metadata.get("cxresearch", {})
         chapters.append(
-            ChapterNotebook(path, _title_of(nb, path.stem), requires, _parameters_of(nb), defaults)
+            ChapterNotebook(
+                path,
+                _title_of(nb, path.stem),
+                tuple(declared.get("requires", ())),
+                _parameters_of(nb),
+                _defaults_of(nb),
+                analysis_groups(declared.get("analyses", ())),
+            )
         )
     if not chapters:
         raise FileNotFoundError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
@@ -72,9 +82,16 @@ def chapters_in(folder: Path) -> list[ChapterNotebook]:
 
 def applicable(chapters: list[ChapterNotebook], study) -> tuple[list[ChapterNotebook], list[str]]:
     """The chapters the study has the data for, and a note for each left out
-    (a chapter declares ``requires`` in its notebook metadata under ``cxresearch``)."""
+    (a chapter declares ``requires`` in its notebook metadata under
+    ``cxresearch``). On a study read with the Dask engine, a chapter none of
+    whose ``analyses`` runs there is left out too, with a note naming them;
+    that is asked first, as a Dask study does not read its data to answer
+    what only an in-memory analysis needs (whether it has comments)."""
     kept, skipped = [], []
     for chapter in chapters:
+        if not chapter_runs(study, chapter.analyses):
+            skipped.append(chapter_left_out(chapter.title, chapter.analyses))
+            continue
         missing = [r for r in chapter.requires if not study.supports(r)]
         if missing:
             needs = " or ".join(NEEDS.get(r, r) for r in missing)

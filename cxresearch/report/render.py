@@ -29,12 +29,14 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..analyses._engine import on_dask
 from ..data.readers import file_sha256
 from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
@@ -65,6 +67,8 @@ def render_report(
     workers: int = 2,
     progress: bool = True,
     cache: str | Path | bool = True,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Run every chapter notebook on a study and write ``out_dir/index.html``.
 
@@ -92,6 +96,18 @@ def render_report(
         True for :func:`cxresearch.cache.default_folder`, a folder, or False
         for a folder of this run only. Either way each analysis runs once per
         report: the chapters and the index page share its result.
+    engine : str, optional
+        ``"dask"`` reads the study lazily with Dask (Parquet data past memory),
+        in the index page and in every chapter; ``"pandas"`` in memory; None:
+        the codebook's ``engine:``, else pandas. On Dask, a chapter none of
+        whose analyses has a Dask version is left out and named on the index
+        page, and a section inside a chapter shows a note in its place
+        (:mod:`cxresearch.report.engines`).
+    scheduler : str, optional
+        With Dask: a ``distributed`` scheduler's address
+        (``"tcp://10.0.0.5:8786"``; this process and each chapter's kernel
+        connect a client to it) or a local scheduler's name (``"threads"``,
+        ``"processes"``, ``"synchronous"``); None: Dask's default.
 
     Returns
     -------
@@ -119,29 +135,74 @@ def render_report(
     source = Path(notebooks).resolve() if notebooks else chapters_folder()
     every_chapter = chapters_in(source)
     settings = check_parameters(parameters, every_chapter)
+    engine, scheduler = _engine_of(parameters, engine, scheduler)
     out_dir = check_output_folder(out_dir, study_path)
-    study = open_study(study_path, settings)
-    check_chapter_parameters(parameters, study)
-    chapters, skipped = applicable(every_chapter, study)
-    study_file = study.codebook.path.resolve()
-    params = {**parameters, "study": str(study_file)}
-    build = start_build(out_dir, started)
-    scrubber = PathScrubber.for_report(study_file.parent, build, out_dir, source)
-    effective = report_parameters(chapters, parameters)
-    try:
-        with results_shared(cache) as folder:
-            summary = Background(build_report, study, settings, effective, cache_folder=folder)
-            execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
-            context = _page_context(study, parameters, chapters)
-            _export_chapters(chapters, build, context, scrubber)
-            report = summary.result()
-        _write_index(study, report, chapters, build, context, skipped, scrubber)
-        with signals_deferred():
-            swap_into_place(build, out_dir)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
+    with _opened(study_path, settings, engine, scheduler) as study:
+        check_chapter_parameters(parameters, study)
+        chapters, skipped = applicable(every_chapter, study)
+        study_file = study.codebook.path.resolve()
+        params = {**parameters, **_engine_parameters(study, chapters, engine, scheduler)}
+        params["study"] = str(study_file)
+        build = start_build(out_dir, started)
+        scrubber = PathScrubber.for_report(study_file.parent, build, out_dir, source)
+        effective = report_parameters(chapters, parameters)
+        engine_shown = "dask" if on_dask(study) else engine
+        try:
+            with results_shared(cache) as folder:
+                summary = Background(build_report, study, settings, effective, cache_folder=folder)
+                execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
+                context = _page_context(study, parameters, chapters, engine_shown)
+                _export_chapters(chapters, build, context, scrubber)
+                report = summary.result()
+            _write_index(study, report, chapters, build, context, skipped, scrubber)
+            with signals_deferred():
+                swap_into_place(build, out_dir)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
     shutil.rmtree(out_dir.with_name(out_dir.name + ".failed"), ignore_errors=True)
     return out_dir / "index.html"
+
+
+def _engine_of(parameters: dict, engine: str | None, scheduler: str | None):
+    """The engine and scheduler, given as arguments or as parameters (not
+    both, unless alike); removed from ``parameters``: :func:`_engine_parameters`
+    passes them to the chapters."""
+    chosen = {}
+    for name, value in (("engine", engine), ("scheduler", scheduler)):
+        given = parameters.pop(name, None)
+        if given is not None and value is not None and given != value:
+            raise ParameterError(f"{name} is given twice: {value!r} and {given!r}")
+        chosen[name] = value if value is not None else given
+    return chosen["engine"], chosen["scheduler"]
+
+
+@contextmanager
+def _opened(study_path: Path, settings, engine, scheduler) -> Iterator[Any]:
+    """The report's study, open while the block runs; a Dask study's client to
+    a distributed scheduler is closed afterwards."""
+    study = open_study(study_path, settings, engine=engine, scheduler=scheduler)
+    try:
+        yield study
+    finally:
+        client = getattr(study, "client", None)
+        if client is not None:
+            client.close()
+
+
+def _engine_parameters(study, chapters, engine, scheduler) -> dict[str, Any]:
+    """The engine every chapter reads the study with: the index page's. A
+    chapter that takes no ``engine`` would read a Dask study into memory, so
+    it is a :class:`ParameterError` (before any kernel starts)."""
+    if not on_dask(study):
+        return {} if engine is None else {"engine": engine}
+    lacking = [c.source.name for c in chapters if not {"engine", "scheduler"} <= c.parameters]
+    if lacking:
+        raise ParameterError(
+            f"the chapters {', '.join(lacking)} take no engine and scheduler parameters: "
+            "they cannot read a study with the Dask engine (add "
+            "engine = None and scheduler = None to their parameters cell)"
+        )
+    return {"engine": "dask", "scheduler": scheduler}
 
 
 def check_parameters(parameters, chapters) -> ChapterSettings:
@@ -165,10 +226,13 @@ def check_parameters(parameters, chapters) -> ChapterSettings:
     return settings
 
 
-def _page_context(study, parameters, chapters) -> dict[str, Any]:
-    """What every page's footer shows: the study by name, the data's digests and
-    the parameters given (the study's path is no parameter here)."""
+def _page_context(study, parameters, chapters, engine: str | None = None) -> dict[str, Any]:
+    """What every page's footer shows: the study by name, the data's digests,
+    the parameters given (the study's path is no parameter here) and the
+    engine asked for (the scheduler's address is the machine's, not the study's)."""
     overall, files = data_fingerprint(study.codebook)
+    if engine is not None:
+        parameters = {**parameters, "engine": engine}
     return {
         "study_name": study.name,
         "version": __version__,
@@ -251,6 +315,7 @@ def _write_index(study, report, chapters, build: Path, context, skipped, scrubbe
             report=report,
             chapters=chapters,
             generated=context["generated"],
+            on_dask=on_dask(study),
         )
     )
     page = _environment().get_template("page.html.j2")

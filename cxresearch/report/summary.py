@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
 from typing import Any
 
 from .. import plots
 from ..analyses._common import default_outcome
+from ..analyses._engine import on_dask
 from ..analyses.compare import compare
 from ..analyses.drivers import drivers
 from ..analyses.feedback import reviews
@@ -33,6 +34,7 @@ from ..analyses.trends import trends
 from ..stats import CORRECTION_NAMES, family_note
 from ..tables import Findings, format_bound, format_difference, html_table
 from .chapter import ChapterSettings
+from .engines import memory_note, runs
 
 DEFAULT_N_BOOT = 200
 """Bootstrap resamples of the drivers and scenarios when no chapter says (the
@@ -121,76 +123,84 @@ class Analyses:
     (``gaps``, ``drivers``, ``segmentation``, ``comparison``, ``journey``,
     ``funnel``, ``trends``, ``strategy``, and of the comments ``sentiment``,
     ``themes``, ``theme_drivers``, ``follow_up``; None where the study lacks what one
-    needs, with a note in ``skipped``)."""
+    needs, or, on the Dask engine, where one has no Dask version: with a note
+    in ``skipped`` either way)."""
 
     def __init__(self, study, settings: ChapterSettings, skipped: list[str], parameters: dict):
         random_state = settings.random_state
         n_boot = parameters.get("n_boot", DEFAULT_N_BOOT)
         cb = study.codebook
+        self.study = study
         self.skipped = skipped
         has_touchpoints = any(tp.experience is not None for tp in cb.touchpoints)
         has_pairs = any(
             tp.expectation is not None or tp.target is not None for tp in cb.touchpoints
         )
         outcome = settings.outcome or default_outcome(study)
-        self.gaps = (
-            gaps(study)
-            if has_pairs
-            else self._skip("Expectations against experiences", "no expectations or targets")
-        )
-        self.drivers = (
-            drivers(study, outcome=outcome, n_boot=n_boot, random_state=random_state)
-            if has_touchpoints and outcome
-            else self._skip("Key drivers", "no touchpoint scores and outcome to relate")
-        )
-        self.segmentation = (
-            segment(
+        relates = has_touchpoints and bool(outcome)  # the drivers, journey and strategy need it
+        segmentation = settings.segmentation_options()
+        self.gaps = self._section(
+            "Expectations against experiences", ("gaps",), has_pairs,
+            "no expectations or targets", lambda: gaps(study),
+        )  # fmt: skip
+        self.drivers = self._section(
+            "Key drivers", ("drivers",), relates, "no touchpoint scores and outcome to relate",
+            lambda: drivers(study, outcome=outcome, n_boot=n_boot, random_state=random_state),
+        )  # fmt: skip
+        self.segmentation = self._section(
+            "Personas", ("segment",), study.supports("segments"),
+            "no touchpoint items, or fewer than 20 respondents, to segment",
+            lambda: segment(
                 study,
                 n_boot=parameters.get("stability_n_boot", DEFAULT_STABILITY_N_BOOT),
-                **settings.segmentation_options(),
-            )
-            if study.supports("segments")
-            else self._skip(
-                "Personas", "no touchpoint items, or fewer than 20 respondents, to segment"
-            )
-        )
-        comparable = study.supports("brands") and study.supports("measures")
-        self.comparison = (
-            compare(study, drivers=self.drivers)
-            if comparable and study.brand
-            else self._skip("Competitors", "no competitors (a second brand or a benchmark file)")
-        )
-        self.journey = journey(study, drivers=self.drivers) if has_pairs and self.drivers else None
-        self.funnel = funnel(study) if study.has("events") and cb.events.funnel else None
-        waves = study.supports("waves") and study.supports("measures")
-        self.trends = trends(study) if waves else self._skip("Trends", "fewer than two waves")
-        self.strategy = (
-            strategy(  # as the strategy chapter calls it (it finds the same drivers, ...)
+                **segmentation,
+            ),
+        )  # fmt: skip
+        self.comparison = self._section(
+            "Competitors", ("compare",),
+            study.supports("brands") and study.supports("measures") and bool(study.brand),
+            "no competitors (a second brand or a benchmark file)",
+            lambda: compare(study, drivers=self.drivers),
+        )  # fmt: skip
+        self.journey = self._section(
+            "The journey map", ("journey", "drivers"), has_pairs and relates, None,
+            lambda: journey(study, drivers=self.drivers),
+        )  # fmt: skip
+        self.funnel = self._section(
+            "The web funnel", ("funnel",), bool(study.has("events") and cb.events.funnel), None,
+            lambda: funnel(study),
+        )  # fmt: skip
+        self.trends = self._section(
+            "Trends", ("trends",), study.supports("waves") and study.supports("measures"),
+            "fewer than two waves", lambda: trends(study),
+        )  # fmt: skip
+        self.strategy = self._section(
+            "Strategy", ("strategy",), relates, "no touchpoint scores and outcome to relate",
+            lambda: strategy(  # as the strategy chapter calls it (it finds the same drivers, ...)
                 study,
                 outcome=outcome,
                 segments=(
-                    segment(study, n_boot=0, **settings.segmentation_options())
-                    if self.segmentation
-                    else None
+                    segment(study, n_boot=0, **segmentation) if self.segmentation else None
                 ),
                 n_boot=n_boot,
                 random_state=random_state,
-            )
-            if self.drivers
-            else self._skip("Strategy", "no touchpoint scores and outcome to relate")
-        )
-
+            ),
+        )  # fmt: skip
         self._comments(study, random_state)
 
     def _comments(self, study, random_state: int) -> None:
         """The four text analyses, called as the chapter "What customers say" calls them."""
         self.sentiment = self.themes = self.theme_drivers = self.follow_up = None
-        if not has_comments(study):
+        feedback = study.codebook.feedback
+        declared = study.codebook.text or (feedback is not None and feedback.text)
+        if declared and not self.can_run("What customers say", *COMMENT_ANALYSES):
+            return  # asked first: a Dask study does not read its comments to say if it has any
+        if not declared or not has_comments(study):
             self._skip("What customers say", "no comments (text: or feedback: text)")
             return
         self.sentiment = sentiment(study, random_state=random_state)
         self.themes = themes(study, sentiment=self.sentiment, random_state=random_state)
-        if study.supports("outcome"):
+        if study.supports("outcome") and self.can_run("Themes and the score", "theme_drivers"):
             self.theme_drivers = theme_drivers(
                 study, themes_result=self.themes, random_state=random_state
             )
@@ -198,9 +208,37 @@ class Analyses:
             study, sentiment=self.sentiment, themes=self.themes, random_state=random_state
         )
 
+    def _section(
+        self,
+        section: str,
+        analyses: tuple[str, ...],
+        supported: bool,
+        reason: str | None,
+        compute: Callable[[], Any],
+    ):
+        """``compute()`` when the study has what the section needs (``supported``)
+        and its ``analyses`` run on the study's engine; else None, with a note
+        (none for a study that lacks what it needs when ``reason`` is None)."""
+        if not supported:
+            return None if reason is None else self._skip(section, reason)
+        if not self.can_run(section, *analyses):
+            return None
+        return compute()
+
+    def can_run(self, section: str, *analyses: str) -> bool:
+        """Whether ``analyses`` run on the study's engine; a note when they do not."""
+        if runs(self.study, *analyses):
+            return True
+        self.skipped.append(memory_note(self.study, section, *analyses))
+        return False
+
     def _skip(self, section: str, reason: str):
         self.skipped.append(f"{section}: left out, the study has {reason}.")
         return None
+
+
+COMMENT_ANALYSES = ("sentiment", "themes", "follow_up")
+"""The text analyses the index page's section on comments needs."""
 
 
 def _cards(study, results) -> tuple[str, list[dict], str]:
@@ -213,10 +251,11 @@ def _cards(study, results) -> tuple[str, list[dict], str]:
     if not study.codebook.outcomes:
         return (*_feedback_cards(study, results), "")
     trends = results.trends
+    last = trends.last if trends is not None else _last_wave(study)
     latest = study
-    if trends is not None:
+    if last is not None:
         wave = study.responses[study.codebook.wave].astype("string")
-        latest = replace(study, responses=study.responses[(wave == trends.last).to_numpy()])
+        latest = _rows(study, wave == last)
     column = study.codebook.brand_column
     brands = [] if column is None else list(study.responses[column].cat.categories)
     if study.brand in brands:
@@ -226,8 +265,8 @@ def _cards(study, results) -> tuple[str, list[dict], str]:
         title = f"{study.brand}, rated by its customers"
     else:
         cards, rivals, title = kpis(latest).table.to_dict("records"), None, "All respondents"
-    if trends is not None:
-        title += f", {trends.last}"
+    if last is not None:
+        title += f", {last}"
     for card in cards:
         lower_is_better = getattr(study.codebook.outcomes[card["kpi"]], "lower_is_better", False)
         if rivals is not None:
@@ -239,6 +278,21 @@ def _cards(study, results) -> tuple[str, list[dict], str]:
                 card["leader"] = {"brand": best[column], "value": best["value"], "n": best["n"]}
     family = _card_changes(cards, trends) if trends is not None else ""
     return title, cards, family
+
+
+def _last_wave(study) -> str | None:
+    """The latest wave of a Dask study with waves whose trends were not computed
+    (no Dask version): its cards still show that wave, never the waves pooled.
+    None in memory, where the trends name it. Waves are the wave column's
+    categories, in the codebook's or natural order, as found while loading."""
+    if not on_dask(study) or not study.supports("waves"):
+        return None
+    return str(study.responses[study.codebook.wave].cat.categories[-1])
+
+
+def _rows(study, mask):
+    """The study restricted to the rows where ``mask`` holds (lazily on Dask)."""
+    return replace(study, responses=study.responses[mask if on_dask(study) else mask.to_numpy()])
 
 
 def _card_changes(cards: list[dict], trends) -> str:
@@ -391,7 +445,9 @@ def _journey(study, results):
     if results.journey is not None:
         parts.append(_img(results.journey.plot(), "journey map"))
         parts.append("<h3>Pain points</h3>" + results.journey.pain_points(top=5)._repr_html_())
-    waits = operations(study) if study.codebook.operational else None
+    waits = None
+    if study.codebook.operational and results.can_run("Waiting", "operations"):
+        waits = operations(study)
     worst = None if waits is None else waits.worst_wait()
     if waits is not None and worst is None:
         parts.append(
@@ -432,6 +488,8 @@ def _journey(study, results):
 
 def _feedback(study, results):
     if study.codebook.feedback is None or study.codebook.feedback.reason is None:
+        return None
+    if not results.can_run("Complaints along the journey", "reviews"):
         return None
     r = reviews(study)
     return Section("feedback", "Complaints along the journey", r._repr_html_())
