@@ -317,3 +317,21 @@ def test_the_codebooks_colours_paint_the_deck(tmp_path):
     assert all(accent_bars(slide) == ["0A3D62"] for slide in deck.slides)
     headline = deck.slides[1].shapes.title.text_frame.paragraphs[0].runs[0]
     assert str(headline.font.color.rgb) == "0A3D62"
+
+
+@pytest.mark.slow
+def test_a_dask_study_exports_its_workbook_with_the_in_memory_kpis(tmp_path):
+    """``cxresearch export --engine dask``: the workbook's numbers come from the
+    Dask versions; the scorecard, which has none, is left out."""
+    pytest.importorskip("dask.dataframe")
+    from dask_helpers import parquet_study
+
+    path = parquet_study(tmp_path / "study")
+    workbook = tmp_path / "results.xlsx"
+    argv = ["export", str(path), "--xlsx", str(workbook), "--engine", "dask"]
+    assert main([*argv, "--scheduler", "synchronous", "-p", "n_boot", "20", "--quiet"]) == 0
+    results = deliverables(path, {"n_boot": 20}, engine="dask", scheduler="synchronous")
+    assert results.scorecard is None
+    memory = cx.kpis(cx.load_study(path))
+    pd.testing.assert_frame_equal(results.kpis.table, memory.table, rtol=1e-9)
+    assert {"KPIs", "Gaps", "Drivers", "Competitors"} <= set(pd.ExcelFile(workbook).sheet_names)

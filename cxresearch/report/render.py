@@ -135,9 +135,9 @@ def render_report(
     source = Path(notebooks).resolve() if notebooks else chapters_folder()
     every_chapter = chapters_in(source)
     settings = check_parameters(parameters, every_chapter)
-    engine, scheduler = _engine_of(parameters, engine, scheduler)
+    engine, scheduler = engine_choice(parameters, engine, scheduler)
     out_dir = check_output_folder(out_dir, study_path)
-    with _opened(study_path, settings, engine, scheduler) as study:
+    with opened_study(study_path, settings, engine, scheduler) as study:
         check_chapter_parameters(parameters, study)
         chapters, skipped = applicable(every_chapter, study)
         study_file = study.codebook.path.resolve()
@@ -163,7 +163,7 @@ def render_report(
     return out_dir / "index.html"
 
 
-def _engine_of(parameters: dict, engine: str | None, scheduler: str | None):
+def engine_choice(parameters: dict, engine: str | None, scheduler: str | None):
     """The engine and scheduler, given as arguments or as parameters (not
     both, unless alike); removed from ``parameters``: :func:`_engine_parameters`
     passes them to the chapters."""
@@ -177,7 +177,7 @@ def _engine_of(parameters: dict, engine: str | None, scheduler: str | None):
 
 
 @contextmanager
-def _opened(study_path: Path, settings, engine, scheduler) -> Iterator[Any]:
+def opened_study(study_path: Path, settings, engine, scheduler) -> Iterator[Any]:
     """The report's study, open while the block runs; a Dask study's client to
     a distributed scheduler is closed afterwards."""
     study = open_study(study_path, settings, engine=engine, scheduler=scheduler)

@@ -26,14 +26,16 @@ from typing import Any
 
 from ... import plots
 from ..._version import __version__
+from ...analyses._engine import on_dask
 from ...analyses.banner import Banner, banner
 from ...analyses.kpis import KpiTable, kpis
 from ...analyses.scorecard import Scorecard, scorecard
 from ...cache import use_cache
 from ...data.study import Study
-from ..chapter import ChapterSettings, check_chapter_parameters, open_study
+from ..chapter import ChapterSettings, check_chapter_parameters
+from ..engines import runs
 from ..notebooks import applicable, chapters_folder, chapters_in, report_parameters
-from ..render import check_parameters
+from ..render import check_parameters, engine_choice, opened_study
 from ..shared import results_folder
 from ..summary import Report, build_report
 
@@ -95,6 +97,8 @@ def deliverables(
     *,
     notebooks: str | Path | None = None,
     cache: str | Path | bool = True,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> Deliverables:
     """The report's results for ``study`` with the report's ``parameters``.
 
@@ -112,6 +116,9 @@ def deliverables(
         As for :func:`cxresearch.render_report`: True for the lasting default
         folder, a folder, or False for a folder of this call only. With the
         folder a report was rendered with, nothing is computed again.
+    engine, scheduler : str, optional
+        As for :func:`cxresearch.render_report`: ``"dask"`` reads the study
+        lazily; what has no Dask version (the scorecard) is left out.
 
     Raises
     ------
@@ -121,18 +128,20 @@ def deliverables(
     parameters = dict(parameters or {})
     every_chapter = chapters_in(Path(notebooks).resolve() if notebooks else chapters_folder())
     settings = check_parameters(parameters, every_chapter)
-    if not isinstance(study, Study):
+    engine, scheduler = engine_choice(parameters, engine, scheduler)
+    if not (isinstance(study, Study) or on_dask(study)):
         study = Path(study).resolve()
-    opened = open_study(study, settings)
-    check_chapter_parameters(parameters, opened)
-    chapters, skipped = applicable(every_chapter, opened)
-    effective = report_parameters(chapters, parameters)
-    with results_folder(cache) as folder, use_cache(folder):
-        report = build_report(opened, settings, effective)
-        by_brand = kpis(opened, by="brand") if opened.codebook.brand_column else None
-        card = scorecard(opened) if _has_rated_items(opened) else None
-        overall = kpis(opened)
-        crosstab = banner(opened) if _has_rated_items(opened) else None
+    with opened_study(study, settings, engine, scheduler) as opened:
+        check_chapter_parameters(parameters, opened)
+        chapters, skipped = applicable(every_chapter, opened)
+        effective = report_parameters(chapters, parameters)
+        rated = _has_rated_items(opened)
+        with results_folder(cache) as folder, use_cache(folder):
+            report = build_report(opened, settings, effective)
+            by_brand = kpis(opened, by="brand") if opened.codebook.brand_column else None
+            card = scorecard(opened) if rated and runs(opened, "scorecard") else None
+            overall = kpis(opened)
+            crosstab = banner(opened) if rated and runs(opened, "banner") else None
     report.skipped.extend(skipped)  # as the index page lists them
     return Deliverables(
         opened, settings, effective, report, report.analyses, overall, by_brand, card, crosstab
