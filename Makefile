@@ -19,7 +19,7 @@ STUDY_DATA = $(if $(findstring examples/,$(STUDY)),$(EXAMPLE_DATA))
 PACKAGE_FILES := $(shell find cxresearch -name '*.py' -o -name '*.yaml' -o -name '*.j2')
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: setup report reports example-reports test test-fast lint wheel-check bench lab clean help xlsx deck pdf
+.PHONY: setup report reports example-reports test test-fast lint wheel-check bench bench-scale lab clean help xlsx deck pdf
 
 help:
 	@echo "make report   render reports/demo/index.html (STUDY=path/to/study.yaml for another study)"
@@ -31,6 +31,8 @@ help:
 	@echo "make lint     ruff (lint, import order, pyupgrade), ruff format --check, doctests"
 	@echo "make wheel-check  build the wheel, install it in a fresh venv, render a report from /tmp"
 	@echo "make bench    run the benchmarks (1M respondents; minutes)"
+	@echo "make bench-scale  Dask at 100M respondents and 1B events, 1 and 2 workers (hours;"
+	@echo "                  SCALE_ARGS=--quick: 2M and 20M, minutes)"
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make clean    remove generated data, reports and the virtual environment"
 
@@ -113,6 +115,13 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_text.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/ratios.py
+
+# The analyses on Dask past memory (benchmarks/SCALE.md): the study is generated into
+# /tmp (about 6 GB at full size) and removed afterwards unless SCALE_ARGS has --keep
+# or --workdir DIR (then reused by the next run with the same sizes).
+SCALE_ARGS ?=
+bench-scale: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_scale.py $(SCALE_ARGS)
 
 lab: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
