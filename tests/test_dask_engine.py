@@ -330,3 +330,47 @@ def test_importing_cxresearch_or_loading_in_memory_imports_no_dask(demo_path):
         [sys.executable, "-c", code, str(demo_path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_ids_out_of_order_with_one_repeated_in_two_parts_are_found_with_their_rows(tmp_path):
+    def shuffle_and_repeat(raw):
+        order = np.random.default_rng(5).permutation(len(raw))
+        raw[:] = raw.iloc[order].to_numpy()  # ids out of order, parts overlapping
+        raw.loc[1900, "respondent_id"] = raw.loc[120, "respondent_id"]
+
+    memory, lazy = errors_of(parquet_study(tmp_path, shuffle_and_repeat))
+    assert lazy == memory
+    assert "duplicate respondent ids" in lazy and "(data rows 121, 1901)" in lazy
+
+
+def test_ids_in_order_over_parts_apart_are_no_duplicates_without_counting(tmp_path, monkeypatch):
+    from cxresearch.data import dask_study
+
+    def counted(*args):
+        raise AssertionError("the ids were counted")
+
+    monkeypatch.setattr(dask_study, "_repeated_ids", counted)
+
+    def in_order(raw):
+        raw[:] = raw.sort_values("respondent_id").to_numpy()
+
+    path = parquet_study(tmp_path, in_order)
+    assert load_dask_study(path, scheduler="synchronous").n == N
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["recommend"], ["brand_rated", "wave", "weight"], ["region", "overall_satisfaction"]],
+)
+def test_a_frame_of_some_columns_equals_those_columns_of_the_whole_study(both, columns):
+    memory, lazy = both
+    frame = lazy.frame(columns)
+    assert list(frame.columns) == columns
+    pd.testing.assert_frame_equal(frame.compute(), memory.responses[columns])
+
+
+def test_a_frame_of_a_filtered_study_is_cut_from_its_responses(both):
+    _, lazy = both
+    filtered = dataclasses.replace(lazy, responses=lazy.responses[lazy.responses["recommend"] > 8])
+    got = filtered.frame(["recommend"]).compute()
+    assert len(got) and (got["recommend"] > 8).all()

@@ -15,7 +15,9 @@ per-partition summaries:
 - the categories of a category column are the union of the partitions'
   (sorted, waves in the codebook's or natural order), so every partition has
   the same categories as the in-memory study;
-- duplicate respondent ids are found over the whole id column;
+- duplicate respondent ids are found from each partition's id range (none
+  when the ranges are apart and each is increasing), else by counting the
+  ids per hash partition: only the repeated ids come back;
 - the weights' spread (largest / smallest weight, Kish's effective size
   ``(sum w)^2 / sum w^2``, computed as ``(sum_p m_p S1_p)^2 / sum_p m_p^2 S2_p``
   from each partition's largest weight ``m_p``, ``S1_p = sum w / m_p`` and
@@ -123,6 +125,23 @@ class DaskStudy(StudyBase):
     sources: Mapping[str, str] = field(default_factory=dict)
     client: object | None = field(default=None, repr=False, compare=False)
     engine: str = ENGINE
+    typing: _Typing | None = field(default=None, repr=False, compare=False)
+
+    def frame(self, columns: Iterable[str | None]) -> dd.DataFrame:
+        """The lazy responses restricted to ``columns`` (None and repeats
+        ignored; indexed by respondent id): equal to ``responses[columns]``,
+        but each partition reads only these columns (and the ids) from Parquet
+        and checks and types only them, with the whole study's categories.
+
+        Falls back to ``responses[columns]`` where that is not possible: the
+        responses replaced (filtered, a column added), blank rows in the data
+        (a blank row is decided on every column), a column the Parquet data
+        lack."""
+        wanted = list(dict.fromkeys(c for c in columns if c is not None))
+        typing = self.typing
+        if typing is None or typing.responses is not self.responses:
+            return self.responses[wanted]
+        return typing.frame(wanted)
 
     @property
     def n(self) -> int:
@@ -164,6 +183,39 @@ class DaskStudy(StudyBase):
         """Close the connection to a ``distributed`` scheduler, if the study opened one."""
         if self.client is not None:
             self.client.close()
+
+
+@dataclass(frozen=True)
+class _Typing:
+    """How the loader typed the responses: what :meth:`DaskStudy.frame` needs to
+    type some of their columns the same way."""
+
+    source: _LazyParquet
+    codebook: Codebook
+    offsets: tuple[int, ...]
+    fixes: dict
+    meta: pd.DataFrame
+    blank_rows: bool
+    responses: dd.DataFrame
+
+    def frame(self, columns: list[str]) -> dd.DataFrame:
+        read = [*columns, *([self.codebook.id] if self.codebook.id is not None else [])]
+        read = list(dict.fromkeys(read))
+        known = set(self.source.frame.columns)
+        if self.blank_rows or not set(read) <= known or not set(columns) <= set(self.meta):
+            return self.responses[columns]
+        parts = self.source.columns(read)
+        if parts is None:
+            return self.responses[columns]
+        meta = self.meta[columns]
+        fixes = {c: t for c, t in self.fixes.items() if c in columns}
+        typed = [
+            dask.delayed(_typed_columns)(
+                part, self.source.parts, self.codebook, offset, fixes, meta, columns
+            )
+            for part, offset in zip(parts, self.offsets, strict=True)
+        ]
+        return _dd.from_delayed(typed, meta=meta, verify_meta=False)
 
 
 def load_dask_study(
@@ -236,7 +288,7 @@ def read_dask_study(
 def _read(codebook: Codebook, places: DataPlaces, run: _Runner) -> DaskStudy:
     file, name = places.find(codebook.responses, "responses")
     source = _LazyParquet.open(file, name)
-    responses, quality, distinct = _ResponsesLoader(codebook, source, run).load()
+    responses, quality, distinct, typing = _ResponsesLoader(codebook, source, run).load()
     events = None
     if codebook.events is not None:
         file, name = places.find(codebook.events.file, "events.file")
@@ -255,6 +307,7 @@ def _read(codebook: Codebook, places: DataPlaces, run: _Runner) -> DaskStudy:
         quality=quality,
         benchmark=benchmark,
         distinct=distinct,
+        typing=typing,
     )
 
 
@@ -319,6 +372,7 @@ class _LazyParquet:
 
     frame: dd.DataFrame
     parts: _Parts
+    paths: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -367,7 +421,20 @@ class _LazyParquet:
                 frame = _dd.read_parquet([str(p) for p in parts])
         except Exception as exc:  # the reader's own message, under our file name
             raise StudyError(Problem(shown, f"the file cannot be read: {exc}")) from None
-        return cls(frame, _Parts(shown, header, note))
+        return cls(frame, _Parts(shown, header, note), tuple(str(p) for p in parts))
+
+    def columns(self, columns: list[str]) -> list:
+        """The parts as delayed frames of ``columns`` only (read from Parquet with
+        those columns), one per partition of :attr:`frame`; None when the
+        reader would split the data into other partitions."""
+        try:
+            with dask.config.set({"dataframe.convert-string": False}):
+                frame = _dd.read_parquet(list(self.paths), columns=columns)
+        except Exception:  # (the data changed since they were checked)
+            return None
+        if frame.npartitions != self.frame.npartitions:
+            return None
+        return list(frame.to_delayed(optimize_graph=False))  # (never fused)
 
 
 def _check_schemas(parts: list[Path], shown: str) -> None:
@@ -466,9 +533,88 @@ def _typed_part(
     return out.astype(fixes) if fixes else out
 
 
+def _typed_columns(
+    frame: pd.DataFrame,
+    source: _Parts,
+    codebook: Codebook,
+    offset: int,
+    fixes: dict,
+    meta: pd.DataFrame,
+    columns: list[str],
+) -> pd.DataFrame:
+    """Some columns of one partition (read with its ids), each checked and typed
+    by the in-memory check of its role (as :meth:`_ResponsesChecker.typed` does),
+    indexed by id, given the study-wide dtypes. For a partition without blank
+    rows (a blank row is decided on all columns)."""
+    if len(frame) == 0:
+        return meta
+    raw = source.raw(frame, offset)
+    rows = raw.frame.set_axis([str(c) for c in raw.frame.columns], axis=1)
+    checker = _ResponsesChecker(raw, codebook)
+    out = pd.DataFrame({c: _typed_column(checker, rows, c) for c in columns}, index=rows.index)
+    out.index = checker.ids(rows)
+    if checker.problems:  # (the data changed since they were checked)
+        raise StudyError(checker.problems)
+    return out.astype(fixes) if fixes else out
+
+
+def _typed_column(checker: _ResponsesChecker, frame: pd.DataFrame, column: str) -> pd.Series:
+    """One column checked and typed as :meth:`_ResponsesChecker.typed` types it
+    (the last of its roles there, as there)."""
+    cb = checker.codebook
+    scale, binary = cb.scale_items(), cb.binary_items()
+    if column in checker.text_columns():
+        return checker.blank_na_like(frame[column], column).astype("string")
+    if column in checker.category_columns():
+        values = checker.category(frame[column], column)
+        return checker.ordered_waves(values) if column == cb.wave else values
+    if column == cb.weight:
+        return checker.weights(frame[column])
+    if column in {op.column for op in cb.operational}:
+        return checker.operational(frame[column], column)
+    if column in binary:
+        return checker.binary_values(checker.blank_na_like(frame[column], column), binary[column])
+    return checker.scale_values(checker.blank_na_like(frame[column], column), scale[column])
+
+
 def _stripped_ids(frame: pd.DataFrame, column: str) -> pd.Series:
     """Respondent ids as :meth:`_ResponsesChecker.ids` reads them."""
     return frame[column].astype("string").str.strip()
+
+
+def _usable_ids(ids: pd.Series) -> pd.Series:
+    """The ids that can repeat: not missing, not empty, not "NA"-like (those are
+    blank ids, another problem)."""
+    ids = ids.dropna()
+    return ids[(ids != "") & ~ids.str.lower().isin(NA_LIKE)]
+
+
+def _id_range(ids: pd.Series) -> tuple[bool, str | None, str | None]:
+    """A partition's ids in brief: (strictly increasing, smallest, largest);
+    ``(True, None, None)`` for a partition without ids."""
+    values = _usable_ids(ids).to_numpy(dtype=object)
+    if len(values) == 0:
+        return True, None, None
+    increasing = bool(np.all(values[1:] > values[:-1])) if len(values) > 1 else True
+    return increasing, str(values.min()), str(values.max())
+
+
+def _disjoint_increasing(ranges: list[tuple[bool, str | None, str | None]]) -> bool:
+    """Whether no id can repeat: each partition's ids strictly increasing and the
+    partitions' ``[min, max]`` ranges apart."""
+    if not all(increasing for increasing, _, _ in ranges):
+        return False
+    spans = sorted((low, high) for _, low, high in ranges if low is not None)
+    return all(high < next_low for (_, high), (next_low, _) in zip(spans, spans[1:], strict=False))
+
+
+def _repeated_ids(ids: dd.Series, run) -> frozenset:
+    """The ids counted more than once, counted per hash partition of the ids
+    (each partition of counts holds its own share of the distinct ids)."""
+    usable = ids.map_partitions(_usable_ids, meta=ids._meta)
+    counts = usable.value_counts(split_out=max(1, ids.npartitions))
+    (repeated,) = run(counts[counts > 1])
+    return frozenset(str(v) for v in repeated.index)
 
 
 def _rows_with_ids(
@@ -503,7 +649,7 @@ class _ResponsesLoader:
         self.run = run
         self.reference = _ResponsesChecker(source.raw(source.frame._meta, 0), codebook)
 
-    def load(self) -> tuple[dd.DataFrame, DataQuality, dict[str, tuple[str, ...]]]:
+    def load(self) -> tuple[dd.DataFrame, DataQuality, dict[str, tuple[str, ...]], _Typing]:
         frame = self.source.frame
         parts = frame.to_delayed()
         summaries = self.run(
@@ -536,7 +682,16 @@ class _ResponsesLoader:
             align_dataframes=False,
         )
         quality = self.quality(summaries, weights)
-        return responses, quality, {c: tuple(v) for c, v in distinct.items()}
+        typing = _Typing(
+            self.source,
+            self.partition_codebook,
+            offsets,
+            fixes,
+            meta,
+            any(s.blank for s in summaries),
+            responses,
+        )
+        return responses, quality, {c: tuple(v) for c, v in distinct.items()}, typing
 
     def check_not_empty(self, summaries: list[_PartSummary]) -> None:
         if any(s.typed or s.problems for s in summaries):
@@ -584,21 +739,27 @@ class _ResponsesLoader:
         return duplicate or self.is_weight_spread(problem)
 
     def duplicate_ids(self, offsets: tuple[int, ...]) -> list[Problem]:
-        """Ids that repeat anywhere in the file, with the in-memory check's words."""
+        """Ids that repeat anywhere in the file, with the in-memory check's words.
+
+        Never the whole id column in one process: first each partition's
+        summary (:func:`_id_range`: are its ids strictly increasing, and their
+        smallest and largest); when every partition is increasing and their
+        ``[min, max]`` ranges do not overlap, no id repeats. Else the ids are
+        counted per hash partition (``value_counts(split_out=npartitions)``) and
+        only those counted more than once come back, then their rows."""
         column = self.codebook.id
         frame = self.source.frame
         if column is None or column not in frame.columns:
             return []
-        ids = frame.map_partitions(_stripped_ids, column, meta=(column, "string"))
-        (counts,) = self.run(ids.value_counts())
-        repeated = counts[counts > 1].index
-        repeated = frozenset(
-            v for v in repeated if v != "" and str(v).lower() not in NA_LIKE and not pd.isna(v)
-        )
+        ids = frame[[column]].map_partitions(_stripped_ids, column, meta=(column, "string"))
+        ranges = self.run(*[dask.delayed(_id_range)(p) for p in ids.to_delayed()])
+        if _disjoint_increasing(list(ranges)):
+            return []
+        repeated = _repeated_ids(ids, self.run)
         if not repeated:
             return []
         meta = frame._meta[[column]]
-        rows = frame.map_partitions(
+        rows = frame.map_partitions(  # (the whole frame: its partitions, not fused ones)
             _rows_with_ids, column, repeated, offsets, meta=meta, align_dataframes=False
         )
         (found,) = self.run(rows)

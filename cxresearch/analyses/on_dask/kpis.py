@@ -206,7 +206,8 @@ def kpis_dask(study, *, by=None, weighted: bool = True, confidence: float = 0.95
     columns = [study.resolve_column(b) for b in as_list(by)]
     weight = study.codebook.weight if weighted else None
     asked = requests(study)
-    parts = study.responses.to_delayed()
+    outcomes = [item.column for item in study.codebook.outcomes.values()]
+    parts = study.frame([*columns, weight, *outcomes]).to_delayed()  # only these columns
     sums = study.compute(
         *[dask.delayed(partition_sums)(p, study.codebook, columns, weight, asked) for p in parts]
     )

@@ -397,7 +397,7 @@ def operations_dask(
         tuple(op.target for op in ops),
     )
     needed = list(dict.fromkeys(c for c in (plan.brand_column, group, *plan.columns) if c))
-    frame = study.responses[needed]
+    frame = study.frame(needed)  # only these columns read and checked
     parts = frame.to_delayed()
     (total,) = study.compute(
         tree([dask.delayed(_first_pass)(p, plan) for p in parts], _merge_parts)
