@@ -363,6 +363,109 @@ def test_banner_of_a_brand_nobody_rated_is_the_in_memory_error(demo):
     assert str(on_dask.value) == str(in_memory.value)
 
 
+# -- segments= with a Dask segmentation (lazy labels) -------------------------------------
+@pytest.fixture(scope="module")
+def segmentations(demo):
+    """The demo's segmentation in memory and on Dask, fitted on every respondent
+    (``sample_size`` = n), so that the two are the same segmentation."""
+    memory, lazy = demo
+    options = {"k": 3, "n_boot": 0, "random_state": 0}
+    return cx.segment(memory, **options), cx.segment(lazy, sample_size=N, **options)
+
+
+def planted_labels(frame: pd.DataFrame) -> pd.Series:
+    """Labels 0-2 from the last digit of the respondent id, none where it is 7: the
+    same for a respondent whichever way the rows are partitioned."""
+    digit = frame.index.str[-1].astype(int)
+    labels = pd.Series(digit % 3, index=frame.index, dtype=float, name="segment")
+    return labels.mask(digit == 7)
+
+
+def test_the_dask_segmentation_has_lazy_labels_equal_to_the_in_memory_ones(segmentations):
+    in_memory, on_dask = segmentations
+    assert hasattr(on_dask.labels, "to_delayed") and not isinstance(on_dask.labels, pd.Series)
+    pd.testing.assert_series_equal(on_dask.labels.compute(), in_memory.labels)
+
+
+@pytest.mark.parametrize(
+    "arguments", [{}, {"brand": "Corvex", "weighted": False}, {"correction": "fdr_bh"}]
+)
+def test_gaps_by_a_dask_segmentation_equal_the_in_memory_gaps(demo, segmentations, arguments):
+    (memory, lazy), (in_memory, on_dask) = demo, segmentations
+    expected = cx.gaps(memory, by="segment", segments=in_memory, **arguments)
+    assert set(expected.table["segment"]) == {"1", "2", "3"}
+    assert_same_gaps(cx.gaps(lazy, by="segment", segments=on_dask, **arguments), expected)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"columns": ["age_group", "segment"]},
+        {"brand": "Corvex", "distributions": True},  # "auto": the profile, then the segments
+        {"columns": "segment", "rows": ["nps", "store"], "weighted": False},
+    ],
+)
+def test_banner_by_a_dask_segmentation_equals_the_in_memory_banner(demo, segmentations, arguments):
+    (memory, lazy), (in_memory, on_dask) = demo, segmentations
+    expected = cx.banner(memory, segments=in_memory, **arguments)
+    names = set(in_memory.personas["name"])
+    assert "segment" in expected.columns
+    assert names <= set(expected.table["category"])  # the personas' names head the columns
+    assert_same_banner(cx.banner(lazy, segments=on_dask, **arguments), expected)
+
+
+def test_lazy_labels_alone_with_respondents_without_one_equal_the_in_memory_series(demo):
+    memory, lazy = demo
+    labels = planted_labels(memory.responses)
+    lazy_labels = lazy.responses.map_partitions(planted_labels, meta=labels.iloc[:0])
+    assert labels.isna().any()
+    expected = cx.gaps(memory, by="segment", segments=labels)
+    assert "(missing)" in set(expected.table["segment"])
+    assert_same_gaps(cx.gaps(lazy, by="segment", segments=lazy_labels), expected)
+    arguments = {"columns": ["region", "segment"]}
+    expected = cx.banner(memory, segments=labels, **arguments)
+    assert {"Segment 0.0", "Segment 2.0"} <= set(expected.table["category"])
+    assert any(note.startswith("segment: ") for note in expected.notes)  # those without one
+    assert_same_banner(cx.banner(lazy, segments=lazy_labels, **arguments), expected)
+
+
+def test_each_partition_meets_only_its_own_labels(demo, segmentations, monkeypatch):
+    """Lazy labels are read partition by partition, never brought to one process."""
+    _, lazy = demo
+    seen, original = [], gaps_on_dask.summarise
+
+    def summarise(frame, spec, labels):
+        seen.append((len(frame), len(labels), labels.index.isin(frame.index).all()))
+        return original(frame, spec, labels)
+
+    monkeypatch.setattr(gaps_on_dask, "summarise", summarise)
+    cx.gaps(lazy, by="segment", segments=segmentations[1])
+    assert len(seen) == lazy.responses.npartitions
+    assert all(rows == labelled and inside for rows, labelled, inside in seen)
+    assert sum(rows for rows, _, _ in seen) == N
+
+
+def test_lazy_labels_partitioned_otherwise_than_the_responses_are_refused_in_words(demo):
+    memory, lazy = demo
+    labels = planted_labels(memory.responses)
+    dd = pytest.importorskip("dask.dataframe")
+    with pytest.raises(ValueError, match="lazy labels in 3 partitions .* responses are in 4"):
+        cx.gaps(lazy, by="segment", segments=dd.from_pandas(labels, npartitions=3))
+    shuffled = dd.from_pandas(labels.iloc[::-1], npartitions=4, sort=False)
+    with pytest.raises(
+        ValueError, match=r"partition (\d) labels 500 respondents .* not in partition \1 "
+    ):
+        cx.banner(lazy, columns="segment", segments=shuffled)
+
+
+def test_an_in_memory_analysis_refuses_lazy_labels_in_words(demo, segmentations):
+    memory, _ = demo
+    with pytest.raises(TypeError, match=r"lazy \(Dask\) labels.*labels.compute\(\)"):
+        cx.gaps(memory, by="segment", segments=segmentations[1])
+    with pytest.raises(TypeError, match=r"lazy \(Dask\) labels"):
+        cx.banner(memory, columns="segment", segments=segmentations[1].labels)
+
+
 # -- a cluster -----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_on_a_local_cluster_of_two_worker_processes(demo, importance):
@@ -382,6 +485,12 @@ def test_on_a_local_cluster_of_two_worker_processes(demo, importance):
             assert_same_banner(
                 cx.banner(lazy, columns=["region", "segment"], segments=labels),
                 cx.banner(memory, columns=["region", "segment"], segments=labels),
+            )
+            planted = planted_labels(memory.responses)
+            lazy_labels = lazy.responses.map_partitions(planted_labels, meta=planted.iloc[:0])
+            assert_same_gaps(
+                cx.gaps(lazy, by="segment", segments=lazy_labels),
+                cx.gaps(memory, by="segment", segments=planted),
             )
         finally:
             lazy.client.close()

@@ -171,13 +171,29 @@ def with_outcome(arguments: dict) -> dict:
     return arguments
 
 
-def segment_labels(segments) -> pd.Series | None:
+def lazy_series(values) -> bool:
+    """Whether ``values`` is a lazy (Dask) Series or frame, recognised by what it
+    has (``to_delayed`` and ``npartitions``), so that Dask need not be imported."""
+    return hasattr(values, "to_delayed") and hasattr(values, "npartitions")
+
+
+def segment_labels(segments, lazy: bool = False) -> pd.Series | None:
     """Segment labels by respondent id from a ``Segmentation`` (its ``labels``)
     or a Series of labels; None stays None. Every analysis that takes
-    ``segments=`` accepts both."""
+    ``segments=`` accepts both. ``lazy``: a lazy (Dask) Series of labels is
+    accepted too (the Dask versions of the analyses, which read it partition by
+    partition); else it is refused in words."""
     if segments is None:
         return None
     labels = getattr(segments, "labels", segments)
+    if lazy_series(labels):
+        if lazy:
+            return labels
+        raise TypeError(
+            "segments= has lazy (Dask) labels, from the segmentation of a study read with "
+            "the Dask engine; this analysis of a study in memory needs them in memory: "
+            "pass segments.labels.compute(), or run the analysis on the Dask study"
+        )
     if not isinstance(labels, pd.Series):
         raise TypeError(
             "segments= takes a Segmentation (cx.segment(study)) or a Series of segment "
@@ -187,11 +203,18 @@ def segment_labels(segments) -> pd.Series | None:
 
 
 def segment_names(segments) -> dict:
-    """Segment number -> persona name (a Segmentation), or "Segment n" (a Series)."""
-    labels = segment_labels(segments)
+    """Segment number -> persona name (a Segmentation), or "Segment n" (a Series
+    in memory; lazy labels without personas have no names without a pass over
+    them: a :class:`TypeError`)."""
+    labels = segment_labels(segments, lazy=True)
     if labels is None:
         return {}
     personas = getattr(segments, "personas", None)
     if personas is not None:
         return dict(zip(personas["segment"], personas["name"], strict=True))
+    if lazy_series(labels):
+        raise TypeError(
+            "the names of lazy (Dask) segment labels are their distinct values, which "
+            "need a pass over them: pass the Segmentation, or the labels computed"
+        )
     return {value: f"Segment {value}" for value in pd.unique(labels.dropna())}

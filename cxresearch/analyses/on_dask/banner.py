@@ -31,7 +31,7 @@ import pandas as pd
 from ...data.codebook import ScaleItem
 from ...stats import GroupedSums
 from .._banner_tests import Cells, Column, row_sums, statistics_of, tabulate
-from .._common import item_values, segment_labels, survey_weights
+from .._common import item_values, lazy_series, segment_labels, survey_weights
 from .._engine import dask_version
 from ..banner import (
     Banner,
@@ -62,6 +62,7 @@ class Seen:
     rows: dict[str, int]
     values: dict[tuple[str, str], pd.Series]
     points: dict[tuple[str, str], np.ndarray]
+    segments: pd.Series | None = None  # the distinct lazy segment labels (None: not asked)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ class _SeenSpec:
     items: list  # the scale items whose points are the values seen
 
 
-def seen(frame: pd.DataFrame, spec: _SeenSpec) -> Seen:
-    """One partition's :class:`Seen`."""
+def seen(frame: pd.DataFrame, spec: _SeenSpec, labels: pd.Series | None = None) -> Seen:
+    """One partition's :class:`Seen` (``labels``: its lazy segment labels, whose
+    distinct values are the segments' categories)."""
     variants = {ALL: frame}
     if spec.brand is not None:
         variants[BRAND] = frame[frame[spec.codebook.brand_column] == spec.brand]
@@ -86,7 +88,8 @@ def seen(frame: pd.DataFrame, spec: _SeenSpec) -> Seen:
         for item in spec.items:
             answers = item_values(view, item)
             points[variant, item.column] = np.unique(answers[~np.isnan(answers)])
-    return Seen(rows, values, points)
+    distinct = None if labels is None else labels.dropna().drop_duplicates()
+    return Seen(rows, values, points, distinct)
 
 
 def merge_seen(parts: list[Seen]) -> Seen:
@@ -100,7 +103,9 @@ def merge_seen(parts: list[Seen]) -> Seen:
         key: np.unique(np.concatenate([p.points[key] for p in parts if key in p.points]))
         for key in dict.fromkeys(k for p in parts for k in p.points)
     }
-    return Seen(rows, values, points)
+    segments = [p.segments for p in parts if p.segments is not None]
+    distinct = pd.concat(segments).drop_duplicates() if segments else None
+    return Seen(rows, values, points, distinct)
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,8 @@ class _CellSpec:
     distributions: bool
     points: dict[str, list[float]]
     weighted: bool
+    lazy: bool = False  # the segments: each partition's lazy labels (else names by id)
+    personas: pd.DataFrame | None = None  # the segments' names, for lazy labels
 
 
 def cells(frame: pd.DataFrame, spec: _CellSpec, segments: pd.Series | None) -> dict:
@@ -128,7 +135,7 @@ def cells(frame: pd.DataFrame, spec: _CellSpec, segments: pd.Series | None) -> d
     view = SimpleNamespace(codebook=spec.codebook, responses=frame)
     columns, out = [], {}
     for c in spec.columns:
-        values = segments.reindex(rows_.index) if c.name == "segment" else rows_[c.name]
+        values = _segments(segments, rows_.index, spec) if c.name == "segment" else rows_[c.name]
         codes = np.asarray(pd.Categorical(values, categories=c.categories).codes, dtype=np.intp)
         columns.append(Column(c.name, codes, c.labels))
         out[f"missing|{c.name}"] = np.array(int((codes < 0).sum()))
@@ -139,6 +146,14 @@ def cells(frame: pd.DataFrame, spec: _CellSpec, segments: pd.Series | None) -> d
             for field in SUMS:
                 out[f"{i}|{j}|{field}"] = getattr(found, field)
     return out
+
+
+def _segments(segments: pd.Series, index: pd.Index, spec: _CellSpec):
+    """The segment names of the rows ``index``: from the names by respondent id,
+    or (lazy labels) this partition's labels named as in memory."""
+    if not spec.lazy:
+        return segments.reindex(index)
+    return segment_categories(index, SimpleNamespace(labels=segments, personas=spec.personas))
 
 
 @dask_version("banner")
@@ -158,7 +173,10 @@ def banner_dask(
     :class:`~cxresearch.analyses.banner.Banner` as :func:`cxresearch.banner`.
 
     Parameters are those of :func:`cxresearch.banner`. Two passes over the data
-    (the categories, then the cells' sums; see the module's docstring).
+    (the categories, then the cells' sums; see the module's docstring). Lazy
+    segment labels (``cx.segment`` of a Dask study) are read partition by
+    partition alongside the responses: pass 1 also collects their distinct
+    values (the segments' categories), pass 2 names each partition's labels.
 
     Notes
     -----
@@ -171,11 +189,14 @@ def banner_dask(
     candidate = None if study.codebook.brand_column is None else candidate
     asked = _asked_columns(study, columns)
     to_count = [i for _, _, i in items if _needs_points(i, distributions)]
+    labels = segment_labels(segments, lazy=True)
+    lazy = lazy_series(labels) and _segment_column(columns)
     summary = over_partitions(
         study,
         seen,
         merge_seen,
         _SeenSpec(study.codebook, candidate, asked, to_count),
+        labels if lazy else None,
         frame=study.responses[_projection(study, asked, to_count)],
     )
     nunique = {c: len(summary.values.get((ALL, c), ())) for c in study.codebook.profile}
@@ -186,7 +207,10 @@ def banner_dask(
         raise no_respondents(chosen, summary.values[ALL, study.codebook.brand_column])
     specs, named = _column_specs(study, names, segments, summary, variant)
     points = {i.column: list(summary.points.get((variant, i.column), [])) for i in to_count}
-    spec = _CellSpec(study.codebook, chosen, specs, items, distributions, points, weighted)
+    personas = getattr(segments, "personas", None)
+    spec = _CellSpec(
+        study.codebook, chosen, specs, items, distributions, points, weighted, lazy, personas
+    )
     totals = over_partitions(study, cells, add_arrays, spec, named)
     empty = SimpleNamespace(codebook=study.codebook, responses=study.responses._meta)
     measures = measure_rows(empty, empty.responses, items, distributions, points)
@@ -222,6 +246,12 @@ def _asked_columns(study, columns) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _segment_column(columns) -> bool:
+    """Whether the banner may have a segment column (``"auto"``, or it is named)."""
+    names = [columns] if isinstance(columns, str) else list(columns)
+    return "auto" in names or "segment" in names
+
+
 def _projection(study, asked: list[str], items: list) -> list[str]:
     brand = study.codebook.brand_column
     wanted = [*asked, *([brand] if brand else []), *[i.column for i in items]]
@@ -236,13 +266,12 @@ def _needs_points(item, distributions: bool) -> bool:
 
 def _column_specs(study, names, segments, summary: Seen, variant: str):
     """The banner columns (each once) with their categories, and the segment names
-    by respondent id when a column is the segments (else None)."""
+    by respondent id when a column is the segments (lazy labels: the labels
+    themselves, named partition by partition; else None)."""
     specs, named = [], None
     for name in names:
         if name == "segment":
-            labels = segment_labels(segments)
-            series = segment_categories(labels.index if labels is not None else [], segments)
-            named = pd.Series(series, index=labels.index)
+            series, named = _segment_column_of(segments, summary)
             shown = "segment"
         else:
             shown = study.resolve_column(name)
@@ -251,6 +280,20 @@ def _column_specs(study, names, segments, summary: Seen, variant: str):
         if shown not in [s.name for s in specs]:
             specs.append(_ColumnSpec(shown, list(series.categories), text))
     return specs, named
+
+
+def _segment_column_of(segments, summary: Seen) -> tuple[pd.Categorical, object]:
+    """The segment column's categories (as in memory: the names of the sorted
+    distinct labels) and what pass 2 takes for it: the names by respondent id,
+    or the lazy labels (their distinct values are pass 1's)."""
+    labels = segment_labels(segments, lazy=True)
+    if labels is None or not lazy_series(labels):
+        series = segment_categories(labels.index if labels is not None else [], segments)
+        return series, pd.Series(series, index=labels.index)
+    distinct = SimpleNamespace(
+        labels=summary.segments, personas=getattr(segments, "personas", None)
+    )
+    return segment_categories(pd.Index([]), distinct), labels
 
 
 def _row_sums(totals: dict, i: int, kind: str) -> tuple[GroupedSums, ...]:

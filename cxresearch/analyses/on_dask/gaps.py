@@ -12,6 +12,11 @@ builders (:func:`~cxresearch.analyses.gaps.paired_table`,
 :func:`~cxresearch.analyses.gaps.gap_table`) make the result, so it is the same
 :class:`~cxresearch.analyses.gaps.GapTable`.
 
+By segment: labels in memory are sent once; lazy labels (the ``labels`` of
+``cx.segment`` of a Dask study) are read partition by partition alongside the
+responses (:func:`~cxresearch.analyses.on_dask.partials.over_partitions`), and
+their groups matched by value, so the label column never meets in one process.
+
 Differences that are not whole numbers: the histogram holds each distinct
 difference exactly as a number (no binning), so the test is exact for any
 values. Ratings are whole numbers (the data checks refuse others), so a
@@ -34,7 +39,7 @@ import pandas as pd
 
 from ...errors import Problem, StudyError
 from ...stats import GroupedSums
-from .._common import group_codes, segment_labels, survey_weights
+from .._common import group_codes, lazy_series, segment_labels, survey_weights
 from .._engine import dask_version
 from ..gaps import (
     GapTable,
@@ -79,7 +84,7 @@ class _Spec:
     brand: str | None
     columns: list[str]
     weighted: bool
-    segments: list | None  # the segment categories, for by="segment"
+    segments: list | None  # the segment categories, for by="segment" (None: lazy labels)
 
 
 def summarise(frame: pd.DataFrame, spec: _Spec, labels: pd.Series | None) -> GapPart:
@@ -88,8 +93,7 @@ def summarise(frame: pd.DataFrame, spec: _Spec, labels: pd.Series | None) -> Gap
     view = SimpleNamespace(codebook=spec.codebook, responses=rows)
     weights = survey_weights(view, rows, spec.weighted)
     if spec.by == "segment":
-        segment = pd.Categorical(labels.reindex(rows.index), categories=spec.segments)
-        groups = pd.DataFrame({"segment": segment}, index=rows.index)
+        groups = pd.DataFrame({"segment": _segment(labels, rows.index, spec)}, index=rows.index)
     else:
         groups = rows
     codes, keys = partition_groups(groups, spec.columns)
@@ -114,6 +118,15 @@ def summarise(frame: pd.DataFrame, spec: _Spec, labels: pd.Series | None) -> Gap
 
 
 _NONE = Keyed(pd.DataFrame(), {})
+
+
+def _segment(labels: pd.Series, index: pd.Index, spec: _Spec):
+    """The segments of the rows ``index``: as categories of all the labels (labels
+    in memory), or as they are (this partition's lazy labels: their groups are
+    matched by value over the partitions and sorted as the categories would be,
+    ``(missing)`` last, by :meth:`Keyed.labelled`, so no pass is needed for them)."""
+    found = labels.reindex(index)
+    return found if spec.segments is None else pd.Categorical(found, categories=spec.segments)
 
 
 def _sums(variables: list[dict], weights, codes, keys) -> Keyed:
@@ -200,7 +213,7 @@ def gaps_dask(
     touchpoint's differences take more than :data:`MAX_DIFFERENCES` values.
     """
     check_arguments(study, reference, correction)
-    labels = segment_labels(segments)
+    labels = segment_labels(segments, lazy=True)
     brand = chosen_brand(study, brand, reference)
     if by == "segment" and labels is None and reference != "best_competitor":
         raise ValueError("by='segment' needs segments= (e.g. cx.segment(study).labels)")
@@ -213,7 +226,7 @@ def gaps_dask(
         brand,
         columns,
         weighted,
-        None if labels is None else list(labels.astype("category").cat.categories),
+        _categories(labels),
     )
     part = over_partitions(study, summarise, merge, spec, labels if by == "segment" else None)
     if part.rows == 0 and brand is not None and not best:
@@ -233,6 +246,13 @@ def gaps_dask(
         study, table, interval_at, notes,
         by=by, reference=reference, brand=brand, correction=correction, confidence=confidence,
     )  # fmt: skip
+
+
+def _categories(labels) -> list | None:
+    """The categories of labels in memory (None: no labels, or lazy ones)."""
+    if labels is None or lazy_series(labels):
+        return None
+    return list(labels.astype("category").cat.categories)
 
 
 def _no_rows(study) -> SimpleNamespace:

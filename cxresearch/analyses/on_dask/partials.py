@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..._lazy import LazyModule
-from .._common import group_codes
+from .._common import group_codes, lazy_series
 
 dask = LazyModule("dask")
 
@@ -132,13 +132,17 @@ def over_partitions(
     number (for what depends on the order of the rows, such as first appearances).
 
     Large arguments (a Series of segment labels) are put in the graph once
-    (``dask.delayed``), not copied into every task.
+    (``dask.delayed``), not copied into every task. A lazy (Dask) Series is
+    read partition by partition: partition ``i`` of ``frame`` meets partition
+    ``i`` of the Series (:func:`paired_partitions`), so it never meets in one
+    process either.
     """
     frame = study.responses if frame is None else frame
-    shared = [dask.delayed(a) if isinstance(a, pd.Series | pd.DataFrame) else a for a in args]
+    parts = frame.to_delayed()
+    per_partition = [paired_partitions(a, parts, frame.npartitions) for a in args]
     level = [
-        dask.delayed(summarise)(p, *([i] if numbered else []), *shared)
-        for i, p in enumerate(frame.to_delayed())
+        dask.delayed(summarise)(p, *([i] if numbered else []), *(a[i] for a in per_partition))
+        for i, p in enumerate(parts)
     ]
     if not level:
         return merge([])
@@ -148,3 +152,40 @@ def over_partitions(
             break
     (summary,) = study.compute(level[0])
     return summary
+
+
+def paired_partitions(argument, parts: list, npartitions: int) -> list:
+    """An argument of :func:`over_partitions` for each of the ``parts``: a lazy
+    Series's own partitions (as many as the frame's, each checked to label rows
+    of its frame partition only: :func:`within`), a pandas object put in the
+    graph once, anything else as it is."""
+    if lazy_series(argument):
+        if argument.npartitions != npartitions:
+            raise ValueError(
+                f"segments= has lazy labels in {argument.npartitions} partitions and the "
+                f"study's responses are in {npartitions}: lazy labels are read partition by "
+                "partition alongside the responses, so they must be partitioned as the "
+                "responses are (as cx.segment(study).labels is), or computed"
+            )
+        pieces = argument.to_delayed()
+        return [
+            dask.delayed(within)(piece, p, i)
+            for i, (piece, p) in enumerate(zip(pieces, parts, strict=True))
+        ]
+    if isinstance(argument, pd.Series | pd.DataFrame):
+        argument = dask.delayed(argument)
+    return [argument] * npartitions
+
+
+def within(labels: pd.Series, frame: pd.DataFrame, i: int) -> pd.Series:
+    """Partition ``i`` of lazy labels, checked to label only respondents of the
+    responses' partition ``i`` (those it leaves out have no segment, as in memory)."""
+    stray = ~labels.index.isin(frame.index)
+    if stray.any():
+        raise ValueError(
+            f"segments= has lazy labels whose partition {i} labels {int(stray.sum()):,} "
+            f"respondents (such as {labels.index[stray][0]!r}) that are not in partition {i} "
+            "of the study's responses: lazy labels must be partitioned as the responses "
+            "are (as cx.segment(study).labels is), or computed"
+        )
+    return labels
