@@ -16,7 +16,13 @@ it is the floor no report can go under. This script measures, in one run:
   already filled by one run: what a re-run after an edit to a notebook costs;
 - where each chapter's time goes: kernel start, the first cell (imports and
   loading the study), the rest of its cells (from papermill's per-cell
-  durations), and the analyses each process computed (the cache's ledger).
+  durations), and the analyses each process computed (the cache's ledger);
+- CPU seconds (user + system) of the whole process tree beside each wall
+  time: this machine's two cores are often shared, and CPU time is much less
+  sensitive to the load than wall time (the kernels are this process's
+  children, and their CPU is counted when they have ended);
+- per analysis, the CPU seconds of computing it once in this process, the
+  libraries it needs already imported (``--no-analyses`` skips this part).
 
 Target on this 2-core machine: report (cold) at most 1.5x the bare starts.
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_report.py``.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import sys
@@ -86,10 +93,87 @@ def bare_side_by_side(paths: list[Path], folder: Path) -> float:
     return seconds
 
 
-def report_seconds(study: Path, out: Path, cache) -> float:
-    started = time.perf_counter()
-    cx.render_report(study, out, progress=False, cache=cache)
-    return time.perf_counter() - started
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its ended children
+    (the kernels, and what they started)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(run, *args, **kwargs) -> tuple[float, float]:
+    """Wall and CPU seconds (process tree) of ``run(*args, **kwargs)``."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    run(*args, **kwargs)
+    return time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def report_seconds(study: Path, out: Path, cache) -> tuple[float, float]:
+    """Wall and CPU seconds of one report."""
+    return timed(cx.render_report, study, out, progress=False, cache=cache)
+
+
+LIBRARIES = (
+    "scipy.stats",
+    "scipy.optimize",
+    "sklearn.cluster",
+    "sklearn.decomposition",
+    "sklearn.feature_extraction.text",
+    "sklearn.linear_model",
+    "sklearn.metrics",
+    "sklearn.mixture",
+    "sklearn.model_selection",
+    "sklearn.pipeline",
+)
+
+
+def analysis_cpu(study_path: Path, folder: Path) -> dict[str, float]:
+    """CPU seconds of each analysis the chapters compute, once each, as the
+    chapters call them, with a results folder of its own (``folder``) as a
+    report has: what two analyses share (the k choice of the segmentations)
+    is computed once, by the first. The libraries they load are imported
+    first (a kernel's import cost is in its opening or first analysis cell)."""
+    import importlib
+
+    for name in LIBRARIES:
+        importlib.import_module(name)
+    with cx.cache.use_cache(folder):
+        return _analysis_steps(cx.load_study(study_path))
+
+
+def _analysis_steps(study) -> dict[str, float]:
+    """The chapters' analyses in the chapters' order (a later one reuses what an
+    earlier one stored: the strategy the gaps, comparison and drivers)."""
+    done: dict[str, object] = {}
+    steps = {
+        "scorecard (3 tables)": lambda: [
+            cx.scorecard(study),
+            cx.scorecard(study, by="brand"),
+            cx.scorecard(study, by="wave"),
+        ],
+        "banner": lambda: cx.banner(study),
+        "segment (n_boot=20)": lambda: cx.segment(study, n_boot=20),
+        "gaps (3 tables)": lambda: [
+            cx.gaps(study),
+            cx.gaps(study, by="stage"),
+            cx.gaps(study, by="brand", brand=None),
+        ],
+        "segment (n_boot=0)": lambda: done.setdefault("segments", cx.segment(study, n_boot=0)),
+        "drivers (n_boot=200)": lambda: cx.drivers(study, n_boot=200),
+        "compare": lambda: cx.compare(study),
+        "operations": lambda: cx.operations(study),
+        "strategy (n_boot=200)": lambda: cx.strategy(study, segments=done["segments"], n_boot=200),
+        "sentiment": lambda: done.setdefault("mood", cx.sentiment(study)),
+        "themes": lambda: done.setdefault("themes", cx.themes(study, sentiment=done["mood"])),
+        "theme_drivers": lambda: cx.theme_drivers(study, themes_result=done["themes"]),
+        "follow_up": lambda: cx.follow_up(study, sentiment=done["mood"], themes=done["themes"]),
+    }
+    seconds = {}
+    for name, step in steps.items():
+        started = time.process_time()
+        step()
+        seconds[name] = time.process_time() - started
+    return seconds
 
 
 def chapter_times(out: Path) -> list[dict]:
@@ -121,17 +205,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=4000, help="demo respondents (default 4000)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-analyses", action="store_true", help="skip the per-analysis CPU table"
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="cx-bench-report-"))
     study = cx.make_demo_study(work / "demo", n=args.rows, random_state=args.seed)
     paths = bare_notebooks(work)
-    bare_runs = [bare_papermill(paths, work / f"bare-sequential-{run}") for run in range(3)]
+    bare = [timed(bare_papermill, paths, work / f"bare-sequential-{run}") for run in range(3)]
+    bare_runs = [wall for wall, _ in bare]
     sequential = statistics.median(bare_runs)
+    bare_cpu = statistics.median(cpu for _, cpu in bare)
     side_by_side = bare_side_by_side(paths, work)
-    cold = report_seconds(study, work / "cold", cache=False)
+    cold, cold_cpu = report_seconds(study, work / "cold", cache=False)
     lasting = work / "results"
     report_seconds(study, work / "fill", cache=lasting)
-    warm = report_seconds(study, work / "warm", cache=lasting)
+    warm, warm_cpu = report_seconds(study, work / "warm", cache=lasting)
     ledger = cx.cache.computed(lasting)
     chapters = chapter_times(work / "cold")
     ratio = cold / sequential
@@ -147,6 +236,11 @@ def main(argv=None) -> int:
         f"  ratio report / bare starts            : {ratio:6.2f}x"
         f"  target <= {TARGET_RATIO}x  {verdict}"
     )
+    print("\nCPU seconds, user + system of the process tree (less sensitive to a shared machine)")
+    print(f"  bare kernel starts (median)           : {bare_cpu:6.1f} s")
+    print(f"  report, cold                          : {cold_cpu:6.1f} s")
+    print(f"  report, warm                          : {warm_cpu:6.1f} s")
+    print(f"  ratio cold report / bare starts (CPU) : {cold_cpu / bare_cpu:6.2f}x (information)")
     print("\nwhere each chapter's time goes (cold run; papermill's own clock, seconds)")
     print(f"  {'chapter':24} {'total':>6} {'opening':>8} {'cells':>6}")
     for row in chapters:
@@ -160,6 +254,12 @@ def main(argv=None) -> int:
         by_function[name] = by_function.get(name, 0.0) + row["seconds"]
     for name, seconds in sorted(by_function.items(), key=lambda item: -item[1]):
         print(f"  {name:24} {seconds:6.2f}")
+    analyses = {} if args.no_analyses else analysis_cpu(study, work / "analyses")
+    if analyses:
+        print("\nCPU seconds per analysis, computed once in this process (libraries imported)")
+        for name, seconds in analyses.items():
+            print(f"  {name:24} {seconds:6.2f}")
+        print(f"  {'together':24} {sum(analyses.values()):6.2f}")
     RESULTS.mkdir(exist_ok=True)
     record = {
         "rows": args.rows,
@@ -168,6 +268,8 @@ def main(argv=None) -> int:
         "bare_side_by_side": side_by_side,
         "report_cold": cold,
         "report_warm": warm,
+        "cpu": {"bare_sequential": bare_cpu, "report_cold": cold_cpu, "report_warm": warm_cpu},
+        "analysis_cpu": analyses,
         "ratio": ratio,
         "chapters": chapters,
         "analyses": by_function,

@@ -336,14 +336,64 @@ def t_test_p(mean: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarra
 def adjust_pvalues(p: np.ndarray, method: str = "holm") -> np.ndarray:
     """Correct p-values for many comparisons (Holm 1979 by default; ``"fdr_bh"``
     for Benjamini-Hochberg 1995). Missing p-values stay missing and are not
-    counted as tests. Delegates to statsmodels' ``multipletests``."""
-    from statsmodels.stats.multitest import multipletests
+    counted as tests.
 
+    Notes
+    -----
+    With the ``m`` p-values sorted, ``p_(1) <= ... <= p_(m)``:
+
+    - ``"bonferroni"``: ``min(1, m p_i)``;
+    - ``"holm"`` (step-down; Holm 1979, *Scand. J. Statist.* 6, 65-70):
+      ``min(1, max_{j <= i} (m - j + 1) p_(j))``;
+    - ``"fdr_bh"`` (step-up; Benjamini & Hochberg 1995, *JRSS B* 57, 289-300):
+      ``min(1, min_{j >= i} m p_(j) / j)``.
+
+    The same floating-point steps as statsmodels' ``multipletests`` (the same
+    sort, products and running maximum or minimum), so the same numbers bit for
+    bit, without its ``gc.collect()`` on every Holm call (0.08 s in a process
+    that has loaded pandas, matplotlib and scikit-learn) or the import of
+    statsmodels. Other ``multipletests``
+    methods (``"sidak"``, ``"fdr_by"``, ...) are delegated to it.
+    """
     p = np.asarray(p, dtype=float)
     adjusted = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        adjusted[ok] = multipletests(p[ok], method=method)[1]
+        adjusted[ok] = _adjusted(p[ok], method)
+    return adjusted
+
+
+def _holm(sorted_p: np.ndarray) -> np.ndarray:
+    return np.maximum.accumulate(sorted_p * np.arange(len(sorted_p), 0, -1))
+
+
+def _benjamini_hochberg(sorted_p: np.ndarray) -> np.ndarray:
+    ecdf = np.arange(1, len(sorted_p) + 1) / float(len(sorted_p))
+    return np.minimum.accumulate((sorted_p / ecdf)[::-1])[::-1]
+
+
+def _bonferroni(sorted_p: np.ndarray) -> np.ndarray:
+    return sorted_p * float(len(sorted_p))
+
+
+_STEPS = {
+    "bonferroni": _bonferroni,
+    "holm": _holm,
+    "fdr_bh": _benjamini_hochberg,
+}
+
+
+def _adjusted(p: np.ndarray, method: str) -> np.ndarray:
+    """The adjusted p-values of ``p`` (no NaN) in their own order."""
+    if method not in _STEPS:
+        from statsmodels.stats.multitest import multipletests
+
+        return multipletests(p, method=method)[1]
+    order = np.argsort(p)
+    corrected = _STEPS[method](np.take(p, order))
+    corrected[corrected > 1] = 1
+    adjusted = np.empty_like(corrected)
+    adjusted[order] = corrected
     return adjusted
 
 

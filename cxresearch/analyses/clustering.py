@@ -21,6 +21,7 @@ respondents; Hennig 2007).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ _mixture = LazyModule("sklearn.mixture")
 _pipeline = LazyModule("sklearn.pipeline")
 _preprocessing = LazyModule("sklearn.preprocessing")
 _utils = LazyModule("sklearn.utils")
+_threads = LazyModule("threadpoolctl")
 
 METHODS = ("kmeans", "gmm", "agglomerative")
 
@@ -123,6 +125,28 @@ def _define_estimators() -> dict[str, type]:
     return classes
 
 
+def one_thread(compute: Callable) -> Callable:
+    """Decorate a function of many small fits: OpenMP (k-means) and BLAS run on
+    one thread while it computes.
+
+    Why: the report runs two chapter kernels at a time on two cores, and
+    scikit-learn's k-means starts an OpenMP thread per core; threads that wait
+    for each other spin. On the 2-core benchmark machine, shared with other
+    work, seven k-means fits took 4 to 6 times the CPU and 3 to 5 times the
+    wall time on two threads that they took on one, at 4,000 and at 50,000
+    respondents; a cold demo report used about 12 CPU seconds less (of 50).
+    The numbers do not change: labels, silhouettes, scores, null reference and
+    stability are the same bit for bit (``tests/test_speed_same_numbers.py``).
+    The text themes' fits do the same (:mod:`cxresearch.analyses.text.coding`)."""
+
+    @functools.wraps(compute)
+    def limited(*args, **kwargs):
+        with _threads.threadpool_limits(limits=1):
+            return compute(*args, **kwargs)
+
+    return limited
+
+
 def _estimator(name: str) -> type:
     """One of ``ESTIMATORS`` (defined on the first call)."""
     return _define_estimators()[name]
@@ -200,6 +224,7 @@ class Choice:
     reason: str
 
 
+@one_thread
 def score_ks(pipeline: Pipeline, data: pd.DataFrame, k_range, random_state: int) -> pd.DataFrame:
     """Silhouette, Calinski-Harabasz, Davies-Bouldin (and BIC for mixtures) per k
     (a fit that puts everyone in one segment scores worst on each)."""
@@ -319,6 +344,7 @@ class GaussianReference:
         return self.mean + rng.standard_normal((n, len(self.factor))) @ self.factor
 
 
+@one_thread
 def null_silhouettes(
     pipeline: Pipeline, data: pd.DataFrame, random_state: int, draws: int = NULL_DRAWS
 ) -> NullReference:
@@ -399,8 +425,16 @@ class SilhouetteSample:
 
     @functools.cached_property
     def distances(self) -> np.ndarray:
-        """``d_ij = ||z_i - z_j||`` over the sample, 0 on the diagonal."""
-        return np.vstack(list(_metrics.pairwise_distances_chunked(self.z[self.rows])))
+        """``d_ij = ||z_i - z_j||`` over the sample, 0 on the diagonal (the chunks
+        written into one array: no second copy of an m x m matrix)."""
+        sample = self.z[self.rows]
+        distances, start = None, 0
+        for chunk in _metrics.pairwise_distances_chunked(sample):
+            if distances is None:
+                distances = np.empty((len(sample), len(sample)), dtype=chunk.dtype)
+            distances[start : start + len(chunk)] = chunk
+            start += len(chunk)
+        return distances
 
     def score(self, labels: np.ndarray) -> float:
         """The mean silhouette of ``labels`` (one per row of ``z``) on the sample."""
@@ -425,6 +459,7 @@ class Stability:
         return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}] over {self.n_boot} refits"
 
 
+@one_thread
 def stability(
     pipeline: Pipeline,
     data: pd.DataFrame,

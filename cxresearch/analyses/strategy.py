@@ -32,6 +32,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from .._lazy import LazyModule
 from ..cache import memoised
 from ..data.codebook import BinaryItem
 from ..plots import priority_bars
@@ -44,6 +45,8 @@ from .driver_model import DriverData, DriverFit, Goal, ScenarioFrame, scenarios
 from .drivers import drivers as estimate_drivers
 from .funnel import funnel
 from .gaps import gaps
+
+_threads = LazyModule("threadpoolctl")
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,14 @@ def strategy(
             )
             records.append(record)
             goals.append(goal)
-    result = scenarios(fit, frame, goals, n_boot, random_state, drivers.confidence)
+    # BLAS on one thread for the 200 refits of the censored model on a few thousand
+    # rows: the report runs two kernels on two cores, and BLAS threads waiting for
+    # each other spin (2 to 10 times the CPU on the 2-core benchmark machine,
+    # depending on its load). The same numbers to the last bit or two: BLAS sums in
+    # another order on two threads (below 1e-14 NPS points on the demo;
+    # tests/test_speed_same_numbers.py)
+    with _threads.threadpool_limits(limits=1):
+        result = scenarios(fit, frame, goals, n_boot, random_state, drivers.confidence)
     for g, record in enumerate(records):
         _add_scenario(record, result, g, drivers)
     priorities = pd.DataFrame(records)
