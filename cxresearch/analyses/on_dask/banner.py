@@ -197,7 +197,7 @@ def banner_dask(
         merge_seen,
         _SeenSpec(study.codebook, candidate, asked, to_count),
         labels if lazy else None,
-        frame=study.responses[_projection(study, asked, to_count)],
+        frame=study.frame(_projection(study, asked, to_count)),  # only these columns
     )
     nunique = {c: len(summary.values.get((ALL, c), ())) for c in study.codebook.profile}
     names, notes = banner_names(study, columns, segments, correction, nunique)
@@ -211,7 +211,9 @@ def banner_dask(
     spec = _CellSpec(
         study.codebook, chosen, specs, items, distributions, points, weighted, lazy, personas
     )
-    totals = over_partitions(study, cells, add_arrays, spec, named)
+    totals = over_partitions(
+        study, cells, add_arrays, spec, named, frame=study.frame(_cell_columns(study, spec))
+    )
     empty = SimpleNamespace(codebook=study.codebook, responses=study.responses._meta)
     measures = measure_rows(empty, empty.responses, items, distributions, points)
     layout = Cells.of([Column(c.name, np.zeros(0, np.intp), c.labels) for c in specs], 0)
@@ -256,6 +258,17 @@ def _projection(study, asked: list[str], items: list) -> list[str]:
     brand = study.codebook.brand_column
     wanted = [*asked, *([brand] if brand else []), *[i.column for i in items]]
     return list(dict.fromkeys(wanted))
+
+
+def _cell_columns(study, spec: _CellSpec) -> list[str]:
+    """The columns pass 2 reads: the brand column (for the brand's rows), the
+    banner columns (not the segments: they come with the labels), the weight and
+    the items' columns."""
+    brand = study.codebook.brand_column if spec.brand is not None else None
+    weight = study.codebook.weight if spec.weighted else None
+    across = [c.name for c in spec.columns if c.name != "segment"]
+    wanted = [brand, *across, weight, *[item.column for _, _, item in spec.items]]
+    return [c for c in wanted if c is not None]
 
 
 def _needs_points(item, distributions: bool) -> bool:

@@ -37,7 +37,7 @@ from .._common import survey_weights
 from .._engine import dask_version
 from ..compare import Comparison, chosen_brand, comparison, summary_frame
 from ..measures import Measure, measure_sums, measures, sum_names, summary_rows
-from .partials import Keyed, merge_keyed, over_partitions, partition_groups
+from .partials import Keyed, measure_columns, merge_keyed, over_partitions, partition_groups
 
 SUMS = ("count", "sw", "sw2", "swx", "swx2")
 REASON = "reason:"
@@ -126,8 +126,18 @@ def compare_dask(
     if correction not in CORRECTIONS:  # before the pass over the data
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
     counting = dataclasses.replace(study.codebook, min_base=1)
-    part = over_partitions(study, summarise, merge, counting, weighted, numbered=True)
     column = study.codebook.brand_column
+    weight = study.codebook.weight if weighted else None
+    needed = [c for c in (column, weight, *measure_columns(study.codebook)) if c is not None]
+    part = over_partitions(
+        study,
+        summarise,
+        merge,
+        counting,
+        weighted,
+        numbered=True,
+        frame=study.frame(needed),  # only these columns read and checked
+    )
     keys, totals = part.sums.labelled([] if column is None else [column])
     brands = [brand] if column is None else list(keys[column])
     rows = []

@@ -104,6 +104,19 @@ class Columns:
             brand,
         )
 
+    @property
+    def read(self) -> list[str]:
+        """Every column a partition reads (what the study's ``frame`` is asked for)."""
+        named = (
+            self.outcome,
+            *self.experiences,
+            *self.expectations,
+            *self.importances,
+            self.weight,
+            self.brand_column if self.brand is not None else None,
+        )
+        return list(dict.fromkeys(c for c in named if c is not None))
+
     def weights(self, frame: pd.DataFrame) -> np.ndarray:
         if self.weight is None:
             return np.ones(len(frame))
@@ -388,7 +401,7 @@ def drivers_dask(
     outcome, item, touchpoints, binary = driver_setup(study, outcome, method)
     brand = chosen_brand(study, brand)
     columns = Columns.of(study, outcome, touchpoints, weighted, brand)
-    parts = study.responses.to_delayed()
+    parts = study.frame(columns.read).to_delayed()  # only these columns read and checked
     totals = merge(list(study.compute(*[dask.delayed(first_pass)(p, columns) for p in parts])))
     n = int(totals["kept"][0])
     used, notes = usable_touchpoints(

@@ -228,7 +228,14 @@ def gaps_dask(
         weighted,
         _categories(labels),
     )
-    part = over_partitions(study, summarise, merge, spec, labels if by == "segment" else None)
+    part = over_partitions(
+        study,
+        summarise,
+        merge,
+        spec,
+        labels if by == "segment" else None,
+        frame=study.frame(_needed(study, spec)),  # only these columns read and checked
+    )
     if part.rows == 0 and brand is not None and not best:
         column = study.codebook.brand_column
         raise no_respondents(brand, study.responses.dtypes[column].categories)
@@ -246,6 +253,20 @@ def gaps_dask(
         study, table, interval_at, notes,
         by=by, reference=reference, brand=brand, correction=correction, confidence=confidence,
     )  # fmt: skip
+
+
+def _needed(study, spec: _Spec) -> list[str]:
+    """The columns a partition reads: the brand column, the weight, the group
+    column (not the segments: they come with the labels) and each touchpoint's
+    experience and, against expectations, its expectation."""
+    cb = study.codebook
+    touchpoints = [tp for tp in cb.touchpoints if tp.experience is not None]
+    items = [tp.experience.column for tp in touchpoints]
+    if spec.reference == "expectation":
+        items += [tp.expectation.column for tp in touchpoints if tp.expectation is not None]
+    groups = [c for c in spec.columns if not (spec.by == "segment" and c == "segment")]
+    weight = cb.weight if spec.weighted else None
+    return [c for c in (cb.brand_column, weight, *groups, *items) if c is not None]
 
 
 def _categories(labels) -> list | None:

@@ -116,6 +116,19 @@ def add_arrays(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {name: sum(p[name] for p in parts if name in p) for name in names}
 
 
+def measure_columns(codebook) -> list[str]:
+    """The columns :func:`~cxresearch.analyses.measures.measures` reads: the
+    outcomes', the touchpoints' experiences and the feedback's sentiment and
+    reason (what :meth:`~cxresearch.data.dask_study.DaskStudy.frame` is asked
+    for by the analyses that compare measures)."""
+    columns = [item.column for item in codebook.outcomes.values()]
+    columns += [tp.experience.column for tp in codebook.touchpoints if tp.experience is not None]
+    spec = codebook.feedback
+    if spec is not None:
+        columns += [spec.sentiment, spec.reason]
+    return list(dict.fromkeys(c for c in columns if c is not None))
+
+
 def over_partitions(
     study,
     summarise: Callable[..., Any],

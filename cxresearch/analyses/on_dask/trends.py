@@ -33,6 +33,7 @@ from .._common import group_codes, require, survey_weights
 from .._engine import dask_version
 from ..measures import Measure, measure_sums, measures, sum_names, summary_rows
 from ..trends import Trends, check_correction, last_two_waves, trend_result
+from .partials import measure_columns
 
 dask = LazyModule("dask")
 
@@ -114,9 +115,11 @@ def trends_dask(
     wave, column = study.codebook.wave, study.codebook.brand_column
     chosen = study.brand if brand == "auto" else brand
     chosen_rows = chosen if column is not None else None
+    weight = study.codebook.weight if weighted else None
+    needed = [wave, column, weight, *measure_columns(study.codebook)]
     work = [
         dask.delayed(partition_sums)(p, study.codebook, chosen_rows, weighted)
-        for p in study.responses.to_delayed()
+        for p in study.frame(needed).to_delayed()  # only these columns read and checked
     ]
     parts = list(study.compute(*work))
     every = pd.concat([p[0] for p in parts], ignore_index=True)
