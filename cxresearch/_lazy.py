@@ -17,9 +17,12 @@ class LazyModule:
 
     def __init__(self, name: str):
         self._name = name
+        self._module: ModuleType | None = None
 
     def __getattr__(self, attribute: str):
-        module: ModuleType = import_module(self._name)
+        module = self._module
+        if module is None:  # the first use (later lookups skip the import machinery)
+            module = self._module = import_module(self._name)
         return getattr(module, attribute)
 
     def __repr__(self) -> str:

@@ -40,7 +40,7 @@ from ..analyses._engine import on_dask
 from ..data.readers import file_sha256
 from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
-from .execute import execute_all
+from .execute import execute_all, thread_share
 from .folders import check_output_folder, signals_deferred, start_build, swap_into_place
 from .notebooks import applicable, chapters_folder, chapters_in, report_parameters
 from .scrub import PathScrubber
@@ -149,7 +149,14 @@ def render_report(
         engine_shown = "dask" if on_dask(study) else engine
         try:
             with results_shared(cache) as folder:
-                summary = Background(build_report, study, settings, effective, cache_folder=folder)
+                summary = Background(
+                    build_report,
+                    study,
+                    settings,
+                    effective,
+                    cache_folder=folder,
+                    threads=thread_share(workers),
+                )
                 execute_all(chapters, build / "notebooks", params, workers, progress, out_dir)
                 context = _page_context(study, parameters, chapters, engine_shown)
                 _export_chapters(chapters, build, context, scrubber)

@@ -20,7 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._lazy import LazyModule
 from ..cache import ENVIRONMENT, default_folder, prune, use_cache
+
+_threadpoolctl = LazyModule("threadpoolctl")
 
 
 @contextmanager
@@ -62,18 +65,24 @@ def results_shared(cache: str | Path | bool) -> Iterator[Path]:
 
 class Background:
     """``function(*args, **kwargs)`` running in a daemon thread (with the cache
-    folder active in it); :meth:`result` waits for it and returns its value or
+    folder active in it, and BLAS/OpenMP limited to ``threads``, as the chapter
+    kernels beside it are); :meth:`result` waits for it and returns its value or
     raises its exception. A report stopped meanwhile abandons the thread."""
 
     def __init__(
-        self, function: Callable[..., Any], *args: Any, cache_folder: Path | None, **kwargs: Any
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        cache_folder: Path | None,
+        threads: int | None = None,
+        **kwargs: Any,
     ):
         self._value: Any = None
         self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                with use_cache(cache_folder):
+                with use_cache(cache_folder), _threadpoolctl.threadpool_limits(threads):
                     self._value = function(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
                 self._error = exc
