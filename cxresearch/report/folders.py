@@ -15,6 +15,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -141,6 +142,18 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process
     return True
+
+
+def remove_build(build: Path, seconds: float = 1.0) -> None:
+    """Remove a build folder, trying again for up to ``seconds`` while a
+    stopping chapter thread may still write its interrupted notebook into it
+    (a removal that meets a file written meanwhile leaves the folder behind)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shutil.rmtree(build, ignore_errors=True)
+        if not build.exists() or time.monotonic() >= deadline:
+            return
+        time.sleep(0.05)
 
 
 def swap_into_place(build: Path, out_dir: Path) -> None:

@@ -41,7 +41,13 @@ from ..data.readers import file_sha256
 from ..errors import ParameterError
 from .chapter import ChapterSettings, check_chapter_parameters, open_study
 from .execute import execute_all, thread_share
-from .folders import check_output_folder, signals_deferred, start_build, swap_into_place
+from .folders import (
+    check_output_folder,
+    remove_build,
+    signals_deferred,
+    start_build,
+    swap_into_place,
+)
 from .notebooks import applicable, chapters_folder, chapters_in, report_parameters
 from .scrub import PathScrubber
 from .shared import Background, results_shared
@@ -165,7 +171,7 @@ def render_report(
             with signals_deferred():
                 swap_into_place(build, out_dir)
         finally:
-            shutil.rmtree(build, ignore_errors=True)
+            remove_build(build)
     shutil.rmtree(out_dir.with_name(out_dir.name + ".failed"), ignore_errors=True)
     return out_dir / "index.html"
 
