@@ -489,7 +489,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--pandas-memory-cap", type=float, default=18.0, help="GiB")
     parser.add_argument("--respondent-part-rows", type=int, default=500_000)
-    parser.add_argument("--event-part-rows", type=int, default=5_000_000)
+    parser.add_argument("--event-part-rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=2, help="processes generating the data")
     parser.add_argument("--workdir", type=Path, default=None)

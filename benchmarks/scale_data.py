@@ -75,7 +75,7 @@ class ScaleParams:
     events: int
     seed: int = 7
     respondent_part_rows: int = 500_000
-    event_part_rows: int = 5_000_000
+    event_part_rows: int = 1_000_000  # the funnel holds ~3x a part: 5M killed 1.5 GiB workers
     format: int = FORMAT
 
     def respondent_parts(self) -> list[tuple[int, int]]:
