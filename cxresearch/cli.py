@@ -370,5 +370,23 @@ _COMMANDS = {
 }
 
 
+def run() -> None:
+    """The ``cxresearch`` command: :func:`main`, then exit with its code.
+
+    After a stop (Ctrl-C, SIGTERM) every kernel is already killed and the last
+    report left as it was; a daemon thread may still be computing the index
+    page's analyses in native code, and the interpreter's shutdown under it can
+    abort the process ("terminate called without an active exception", exit
+    -6). So a stopped command with such a thread left exits at once, with its
+    code (130 or 143), its output flushed.
+    """
+    code = main()
+    if code > 128 and any(t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -261,3 +261,36 @@ def test_report_and_export_pass_the_engine_and_scheduler_on(tmp_path, monkeypatc
     assert main(["export", study, "--xlsx", str(tmp_path / "r.xlsx"), *engine]) == 0
     assert seen["deliverables"]["engine"] == "dask"
     assert seen["deliverables"]["scheduler"] == address
+
+
+def test_a_stopped_command_with_a_thread_still_computing_exits_at_once(monkeypatch):
+    """After Ctrl-C the index page's daemon thread may still be in native code;
+    the command then leaves with os._exit (its code kept), not through an
+    interpreter shutdown that could abort under the thread."""
+    import threading
+
+    import cxresearch.cli as cli
+
+    release = threading.Event()
+    busy = threading.Thread(target=release.wait, daemon=True)
+    busy.start()
+    exits = []
+    monkeypatch.setattr(cli, "main", lambda: 130)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: exits.append(code))
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+    finally:
+        release.set()
+        busy.join()
+    assert exits == [130] and ended.value.code == 130  # os._exit, here patched to return
+
+
+def test_a_finished_command_exits_the_usual_way(monkeypatch):
+    import cxresearch.cli as cli
+
+    monkeypatch.setattr(cli, "main", lambda: 0)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: pytest.fail("os._exit after success"))
+    with pytest.raises(SystemExit) as ended:
+        cli.run()
+    assert ended.value.code == 0
