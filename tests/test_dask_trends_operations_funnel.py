@@ -259,12 +259,20 @@ def test_operations_of_a_study_without_touchpoints_equal_in_memory(small_demo, t
 def events_study(folder: Path, layout: str, *, timed: bool = True, n: int = 600) -> Path:
     """The demo study with its responses and events as Parquet parts. ``layout``:
     ``"split"`` (the events file cut in three: sessions cross the cuts),
-    ``"by_session"`` (two parts of whole sessions), ``"scattered"`` (rows in
+    ``"by_session"`` (two parts of whole sessions), ``"numbered"`` (the same
+    with whole-number session ids: 1-300 and 1000-1299), ``"scattered"`` (rows in
     random order, every part holding pieces of many sessions)."""
     path = cx.make_demo_study(folder, n=n, random_state=3, events=True)
     events = pd.read_parquet(folder / "web_events.parquet")
     if layout == "scattered":
         events = events.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    if layout == "numbered":  # whole sessions, ids that order differently as text
+        ids = np.sort(events["session_id"].unique())
+        half = len(ids) // 2
+        numbers = np.arange(len(ids)) + 1
+        numbers[half:] += 10 ** len(str(half)) - half - 1  # part 1 starts at 1000
+        events["session_id"] = events["session_id"].map(dict(zip(ids, numbers, strict=True)))
+        layout = "by_session"
     if layout == "by_session":
         ids = np.sort(events["session_id"].unique())
         cut = events["session_id"] >= ids[len(ids) // 2]
@@ -296,7 +304,8 @@ def shuffles(monkeypatch) -> list:
 
 
 @pytest.mark.parametrize(
-    "layout, shuffled", [("split", True), ("scattered", True), ("by_session", False)]
+    "layout, shuffled",
+    [("split", True), ("scattered", True), ("by_session", False), ("numbered", False)],
 )
 @pytest.mark.parametrize("by", [None, "device"])
 def test_the_funnel_on_dask_equals_the_in_memory_funnel(tmp_path, shuffles, layout, shuffled, by):
@@ -348,6 +357,18 @@ def test_partitions_hold_whole_sessions_when_their_ranges_of_ids_are_apart():
     assert sessions_apart([(2, "d", "f"), (3, "a", "c")])  # in any order
     assert not sessions_apart([(3, "a", "d"), (2, "d", "f")])  # "d" may be in both
     assert not sessions_apart([(3, "a", "e"), (2, "b", "c")])
+
+
+def test_session_ids_written_as_numbers_are_ranged_in_numeric_order():
+    def scan(ids):
+        return on_dask_funnel._scan(pd.DataFrame({"s": ids}), "s")
+
+    as_text = [scan(pd.Series(["7", "999", "12"])), scan(pd.Series(["1000", "1999"]))]
+    assert as_text[0][1:] == ((1, "7"), (3, "999"))
+    assert sessions_apart(as_text)  # alphabetically "999" > "1000": they would overlap
+    assert not sessions_apart([scan(pd.Series(["5", "1500"])), scan(pd.Series(["1000", "1999"]))])
+    assert sessions_apart([scan(pd.Series(["S0001", "S0009"])), scan(pd.Series(["S0010"]))])
+    assert sessions_apart([scan(pd.Series([7, 999])), scan(pd.Series([1000, 1999]))])
 
 
 def test_the_public_funnel_runs_the_dask_version(tmp_path):

@@ -109,12 +109,32 @@ def _merge(a: _Part, b: _Part) -> _Part:
     return _Part(rows, quality, merge_answers(a.tallies, b.tallies))
 
 
-def _scan(frame: pd.DataFrame, session: str) -> tuple[int, str | None, str | None]:
-    """A partition's events and smallest and largest session id."""
+def _scan(frame: pd.DataFrame, session: str) -> tuple[int, object, object]:
+    """A partition's events and its smallest and largest session id.
+
+    Ids are read as text by the study, so they are ordered **shortlex**
+    (shorter first, then alphabetically) and returned as ``(length, text)``
+    keys: for whole numbers written without leading zeros that is their
+    numeric order (``"999"`` before ``"1000"``; alphabetically the ranges
+    1-999 and 1000-1999 would overlap), for ids of one width it is the
+    alphabetical order. Any total order serves, as long as the smallest and
+    largest are taken in the order the ranges are compared in; ids of another
+    type (numbers) are compared as they are.
+    """
     if not len(frame):
         return 0, None, None
     ids = frame[session]
-    return len(frame), str(ids.min()), str(ids.max())
+    if not (pd.api.types.is_string_dtype(ids) or ids.dtype == object):
+        low, high = (v.item() if hasattr(v, "item") else v for v in (ids.min(), ids.max()))
+        return len(frame), low, high
+    text = ids.astype(str)
+    length = text.str.len()
+    short, long = int(length.min()), int(length.max())
+    return (
+        len(frame),
+        (short, str(text[length == short].min())),
+        (long, str(text[length == long].max())),
+    )
 
 
 def _first_pass_in_place(frame: pd.DataFrame, plan: _Plan) -> tuple[tuple, _Part]:
