@@ -15,8 +15,7 @@ import cxresearch as cx
 
 pytest.importorskip("dask.dataframe")
 
-from dask_helpers import N, parquet_study, write_parts  # noqa: E402
-from shapes import make_shape  # noqa: E402
+from dask_helpers import N, engines, parquet_study, shape_in_parts  # noqa: E402
 
 from cxresearch.analyses.gaps import wilcoxon_from_counts  # noqa: E402
 from cxresearch.analyses.on_dask import gaps as gaps_on_dask  # noqa: E402
@@ -36,19 +35,6 @@ def csv_demo(tmp_path_factory) -> Path:
                               events=False)  # fmt: skip
 
 
-def shape_in_parts(name: str, folder: Path, demo_path: Path, edit=None):
-    """The study of one shape (tests/shapes.py) with its responses as Parquet parts:
-    the in-memory study and the Dask study of the same data."""
-    path = make_shape(name, folder / name, demo_path)
-    raw = pd.read_csv(folder / name / "responses.csv", dtype={"respondent_id": str})
-    if edit is not None:
-        edit(raw)
-    write_parts(raw, folder / name / "parts")
-    (folder / name / "responses.csv").unlink()
-    path.write_text(path.read_text().replace("responses: responses.csv", "responses: parts"))
-    return cx.load_study(path), load_dask_study(path, scheduler="synchronous")
-
-
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory, csv_demo):
     folder = tmp_path_factory.mktemp("dask-shapes")
@@ -56,7 +42,7 @@ def shapes(tmp_path_factory, csv_demo):
 
     def get(name: str):
         if name not in cache:
-            cache[name] = shape_in_parts(name, folder, csv_demo)
+            cache[name] = engines(shape_in_parts(name, folder / name, csv_demo, parts=4))
         return cache[name]
 
     return get
@@ -270,7 +256,9 @@ def test_reasons_given_as_often_come_in_the_order_they_first_appear(tmp_path, cs
         why.iloc[given[0::2]], why.iloc[given[1::2]] = "Rude staff", "Long queue"
         raw["why"] = why
 
-    memory, lazy = shape_in_parts("text_only", tmp_path, csv_demo, edit=two_reasons)
+    memory, lazy = engines(
+        shape_in_parts("text_only", tmp_path / "text_only", csv_demo, edit=two_reasons, parts=4)
+    )
     expected = cx.compare(memory)
     reasons = [m for m in dict.fromkeys(expected.values["measure"]) if m.startswith("reason:")]
     assert reasons == ["reason:Rude staff", "reason:Long queue"]

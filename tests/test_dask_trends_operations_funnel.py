@@ -20,8 +20,7 @@ from cxresearch.stats import quantile_interval
 
 pytest.importorskip("dask.dataframe")
 
-from dask_helpers import parquet_study, write_parts  # noqa: E402
-from shapes import make_shape  # noqa: E402
+from dask_helpers import engines, parquet_study, shape_in_parts, write_parts  # noqa: E402
 
 from cxresearch.analyses.funnel import Funnel  # noqa: E402
 from cxresearch.analyses.on_dask import funnel as on_dask_funnel  # noqa: E402
@@ -45,10 +44,6 @@ from cxresearch.data.dask_study import load_dask_study  # noqa: E402
 
 QUANTILE_COLUMNS = ["median", "median_low", "median_high", "p90", "p90_low", "p90_high"]
 RESULT_FRAMES = ("table", "abandonment", "findability")
-
-
-def engines(path: Path):
-    return cx.load_study(path), load_dask_study(path, scheduler="synchronous")
 
 
 def same_operations(got, expected) -> None:
@@ -205,19 +200,6 @@ def test_trends_on_dask_equal_the_in_memory_table(demo_parts, options):
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory) -> Path:
     return cx.make_demo_study(tmp_path_factory.mktemp("dask-shapes"), n=600, random_state=5)
-
-
-def shape_in_parts(name: str, folder: Path, demo: Path, edit=None) -> Path:
-    """A study of ``tests/shapes.py``'s shape ``name`` with its responses as Parquet parts."""
-    path = make_shape(name, folder, demo)
-    codebook = yaml.safe_load(path.read_text())
-    raw = pd.read_csv(folder / codebook["responses"], dtype={"respondent_id": str})
-    if edit is not None:
-        edit(raw)
-    write_parts(raw, folder / "parts", 3)
-    codebook["responses"] = "parts"
-    path.write_text(yaml.safe_dump(codebook, sort_keys=False))
-    return path
 
 
 @pytest.mark.parametrize("shape", ["waves_as_labels", "waves_as_numbers", "no_brand_column"])
