@@ -322,7 +322,7 @@ def test_the_codebooks_colours_paint_the_deck(tmp_path):
 @pytest.mark.slow
 def test_a_dask_study_exports_its_workbook_with_the_in_memory_kpis(tmp_path):
     """``cxresearch export --engine dask``: the workbook's numbers come from the
-    Dask versions; the scorecard, which has none, is left out."""
+    Dask versions, the scorecard's too."""
     pytest.importorskip("dask.dataframe")
     from dask_helpers import parquet_study
 
@@ -331,7 +331,9 @@ def test_a_dask_study_exports_its_workbook_with_the_in_memory_kpis(tmp_path):
     argv = ["export", str(path), "--xlsx", str(workbook), "--engine", "dask"]
     assert main([*argv, "--scheduler", "synchronous", "-p", "n_boot", "20", "--quiet"]) == 0
     results = deliverables(path, {"n_boot": 20}, engine="dask", scheduler="synchronous")
-    assert results.scorecard is None
-    memory = cx.kpis(cx.load_study(path))
-    pd.testing.assert_frame_equal(results.kpis.table, memory.table, rtol=1e-9)
-    assert {"KPIs", "Gaps", "Drivers", "Competitors"} <= set(pd.ExcelFile(workbook).sheet_names)
+    in_memory = cx.load_study(path)
+    pd.testing.assert_frame_equal(results.kpis.table, cx.kpis(in_memory).table, rtol=1e-9)
+    expected = cx.scorecard(in_memory).table
+    pd.testing.assert_frame_equal(results.scorecard.table, expected, rtol=1e-9)
+    sheets = set(pd.ExcelFile(workbook).sheet_names)
+    assert {"KPIs", "Gaps", "Drivers", "Competitors", "Scorecard"} <= sheets

@@ -139,42 +139,100 @@ def scorecard(
     NPS, 9-10: the promoters), Wilson interval on the effective n.
     """
     columns = [study.resolve_column(b) for b in as_list(by)]
-    brand_grouped = study.codebook.brand_column in columns
-    rows, _ = study.brand_rows(None if brand_grouped else brand)
+    rows, _ = study.brand_rows(chosen_brand(study, columns, brand))
     codes, keys = group_codes(rows, columns)
-    k = len(keys)
     w = survey_weights(study, rows, weighted)
+    sums = [item_sums(rows[spec["spec"].column], spec["spec"], codes, len(keys), w)
+            for spec in rated_items(study)]  # fmt: skip
+    return scorecard_result(study, keys, columns, sums, weighted=weighted, confidence=confidence)
+
+
+def chosen_brand(study, columns: list[str], brand: str | None) -> str | None:
+    """The brand whose respondents the scorecard takes (None: everyone): nobody is
+    left out when the rows are grouped by brand or the study has no brand column;
+    ``"auto"`` is the study's brand."""
+    column = study.codebook.brand_column
+    if column is None or column in columns:
+        return None
+    return study.brand if brand == "auto" else brand
+
+
+SUMS = ("count", "sw", "sw2", "swx", "swx2")
+"""The fields of :class:`~cxresearch.stats.GroupedSums`, as :func:`item_sums` names them."""
+
+
+def scale_points(item) -> np.ndarray:
+    """The points of an item's scale (0 and 1 for a yes/no item)."""
+    if isinstance(item, BinaryItem):
+        return np.array([0.0, 1.0])
+    return np.arange(item.scale.low, item.scale.high + 1)
+
+
+def item_sums(values: pd.Series, item, codes: np.ndarray, k: int, w: np.ndarray) -> dict:
+    """One item's sums per group, all of which add up over partitions of the rows:
+    ``x|count``, ``x|sw``, ... (:class:`~cxresearch.stats.GroupedSums` of the
+    answers), ``top|...`` (of the top-2 indicator, 1 when the answer is in the two
+    highest points; scale items only) and ``points`` (``k x points``: the weighted
+    count of answers at each scale point)."""
+    binary = isinstance(item, BinaryItem)
+    x = (
+        values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        if binary
+        else values.to_numpy(dtype=float)
+    )
+    points = scale_points(item)
+    out = _named("x", GroupedSums.of(x, w, codes, k))
+    if not binary:
+        top = np.where(np.isnan(x), np.nan, x >= points[-2])
+        out |= _named("top", GroupedSums.of(top, w, codes, k))
+    answered = ~np.isnan(x)
+    at = [answered & (x == point) for point in points]
+    out["points"] = np.stack([np.bincount(codes[hit], w[hit], minlength=k) for hit in at], 1)
+    return out
+
+
+def _named(prefix: str, sums: GroupedSums) -> dict:
+    return {f"{prefix}|{field}": getattr(sums, field) for field in SUMS}
+
+
+def _grouped(sums: dict, prefix: str) -> GroupedSums:
+    return GroupedSums(*(sums[f"{prefix}|{field}"] for field in SUMS))
+
+
+def scorecard_result(
+    study, keys: pd.DataFrame, columns: list[str], sums: list[dict], *, weighted: bool,
+    confidence: float,
+) -> Scorecard:  # fmt: skip
+    """The :class:`Scorecard` from each rated item's :func:`item_sums` (in the
+    order of :func:`rated_items`) over groups ``keys``: the one builder of both
+    engines.
+
+    Mean: ``swx / sw`` with the t interval on Kish's ``n_eff = sw^2 / sw2``;
+    top-2-box: the mean of the top-2 indicator (of the answer, for yes/no), Wilson
+    interval on ``n_eff``; distribution: each point's weighted count over ``sw``.
+    """
+    k = len(keys)
     parts, distributions = [], []
-    for spec in rated_items(study):
+    for spec, found in zip(rated_items(study), sums, strict=True):
         item = spec["spec"]
-        values = rows[item.column]
-        binary = isinstance(item, BinaryItem)
-        x = (
-            values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            if binary
-            else values.to_numpy(dtype=float)
-        )
-        sums = GroupedSums.of(x, w, codes, k)
-        if binary:
-            points, scale = np.array([0.0, 1.0]), "yes/no"
-            top = sums.mean
+        answers = _grouped(found, "x")
+        if isinstance(item, BinaryItem):
+            scale, top = "yes/no", answers.mean
             mean = low_m = high_m = np.full(k, np.nan)
         else:
-            points = np.arange(item.scale.low, item.scale.high + 1)
-            scale = str(item.scale)
-            top = GroupedSums.of(np.where(np.isnan(x), np.nan, x >= points[-2]), w, codes, k).mean
-            mean = sums.mean
-            low_m, high_m = t_interval(mean, sums.variance, sums.n_eff, confidence)
-        low_t, high_t = wilson_interval(top, sums.n_eff, confidence)
+            scale, top = str(item.scale), _grouped(found, "top").mean
+            mean = answers.mean
+            low_m, high_m = t_interval(mean, answers.variance, answers.n_eff, confidence)
+        low_t, high_t = wilson_interval(top, answers.n_eff, confidence)
         part = keys.copy() if columns else pd.DataFrame(index=range(k))
         for name in ("item", "label", "kind", "touchpoint"):
             part[name] = spec[name]
         part["scale"] = scale
-        part["n"] = sums.count.astype(int)
+        part["n"] = answers.count.astype(int)
         part["mean"], part["mean_low"], part["mean_high"] = mean, low_m, high_m
         part["top2"], part["top2_low"], part["top2_high"] = 100 * top, 100 * low_t, 100 * high_t
         parts.append(part)
-        distributions.append(_distribution(x, w, codes, keys, columns, points, spec))
+        distributions.append(_distribution(found["points"], answers.sw, keys, columns, item, spec))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if not table.empty:
         table["below_min_base"] = table["n"] < study.codebook.min_base
@@ -189,23 +247,18 @@ def scorecard(
     )
 
 
-def _distribution(x, w, codes, keys, columns, points, spec) -> pd.DataFrame:
-    """Weighted share (%) of each scale point, per group."""
+def _distribution(at_points, total, keys, columns, item, spec) -> pd.DataFrame:
+    """Weighted share (%) of each scale point per group: a row per point and group
+    (points outer, groups inner), from the points' weighted counts (``k x points``)
+    and the groups' answered weights ``total``."""
     k = len(keys)
-    answered = ~np.isnan(x)
-    total = np.bincount(codes[answered], w[answered], minlength=k)
-    rows = []
-    for point in points:
-        hit = answered & (x == point)
-        share = np.bincount(codes[hit], w[hit], minlength=k)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = 100 * share / total
-        part = keys.copy() if columns else pd.DataFrame(index=range(k))
-        part["item"], part["label"], part["value"], part["share"] = (
-            spec["item"],
-            spec["label"],
-            float(point),
-            share,
-        )
-        rows.append(part)
-    return pd.concat(rows, ignore_index=True)
+    points = scale_points(item)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100 * at_points / total[:, None]
+    repeat = np.tile(np.arange(k), len(points))
+    part = keys.iloc[repeat].reset_index(drop=True) if columns else pd.DataFrame(index=repeat)
+    part = part.reset_index(drop=True)
+    part["item"], part["label"] = spec["item"], spec["label"]
+    part["value"] = np.repeat(points.astype(float), k)
+    part["share"] = share.T.reshape(-1)
+    return part

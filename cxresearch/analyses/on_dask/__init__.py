@@ -16,6 +16,7 @@ from . import (
     gaps,
     kpis,
     operations,
+    scorecard,
     segments,
     trends,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "gaps",
     "kpis",
     "operations",
+    "scorecard",
     "segments",
     "trends",
 ]

@@ -118,7 +118,7 @@ def deliverables(
         folder a report was rendered with, nothing is computed again.
     engine, scheduler : str, optional
         As for :func:`cxresearch.render_report`: ``"dask"`` reads the study
-        lazily; what has no Dask version (the scorecard) is left out.
+        lazily; what has no Dask version is left out.
 
     Raises
     ------
