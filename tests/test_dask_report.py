@@ -9,6 +9,7 @@ address, and the same study in memory, and compares the two reports.
 
 from __future__ import annotations
 
+import pickle
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 import cxresearch as cx
 from cxresearch.analyses._engine import available_on_dask
 from cxresearch.errors import ParameterError
+from cxresearch.report.engines import chapter_left_out, memory_note, without_repeats
 from cxresearch.report.notebooks import applicable, chapters_folder, chapters_in
 from cxresearch.report.summary import build_report
 
@@ -52,6 +54,15 @@ def test_on_dask_a_chapter_none_of_whose_analyses_runs_there_is_left_out_and_nam
     assert "07_what_customers_say" not in names  # the text analyses need memory
     (text,) = [line for line in skipped if "What customers say" in line]
     assert LEFT_OUT in text and "cx.sentiment" in text
+
+
+def test_a_section_note_is_not_repeated_under_its_left_out_chapter(lazy):
+    strategy = memory_note(lazy, "Strategy", "strategy")
+    waits = memory_note(lazy, "Journey map", "journey")
+    chapter = chapter_left_out("CX strategy", (("strategy",),))
+    assert without_repeats([strategy, waits, chapter, waits]) == [waits, chapter]
+    again = pickle.loads(pickle.dumps(chapter))  # the index page's results are stored
+    assert (again, again.analyses, again.chapter) == (chapter, ("strategy",), True)
 
 
 def test_in_memory_every_chapter_the_study_supports_is_kept(study_path):

@@ -25,6 +25,39 @@ NOT_ON_DASK = "not computed on the Dask engine"
 """The words shown in place of a section whose analysis has no Dask version."""
 
 
+class LeftOut(str):
+    """A line of the index page's "Left out of this report" that knows the
+    analyses it names and whether it leaves out a whole chapter (so that a
+    section's note is not repeated under its chapter's: :func:`without_repeats`)."""
+
+    analyses: tuple[str, ...]
+    chapter: bool
+
+    def __new__(cls, text: str, analyses=(), chapter: bool = False):
+        line = super().__new__(cls, text)
+        line.analyses, line.chapter = tuple(analyses), chapter
+        return line
+
+    def __reduce__(self):  # (pickled with the index page's results)
+        return LeftOut, (str(self), self.analyses, self.chapter)
+
+
+def without_repeats(lines) -> list[str]:
+    """The left-out lines, each once, in their order, without a section's note
+    whose analyses all belong to a chapter the list already leaves out
+    ("Strategy: not computed on the Dask engine" beside "Chapter 'CX strategy':
+    left out, ...")."""
+    chapters = {name for line in lines if getattr(line, "chapter", False) for name in line.analyses}
+    kept = [
+        line
+        for line in lines
+        if getattr(line, "chapter", False)
+        or not getattr(line, "analyses", ())
+        or not set(line.analyses) <= chapters
+    ]
+    return list(dict.fromkeys(kept))
+
+
 def runs(study, *analyses: str) -> bool:
     """Whether every one of ``analyses`` (by name: ``"kpis"``, ``"banner"``)
     runs on ``study``: always in memory; on a Dask study when each has a
@@ -54,17 +87,19 @@ def memory_note(study, what: str, *analyses: str) -> str:
     Dask engine (cx.banner needs the responses in memory)."."""
     lacking = missing(study, *analyses) or analyses
     verb = "needs" if len(lacking) == 1 else "need"
-    return f"{what}: {NOT_ON_DASK} ({named(lacking)} {verb} the responses in memory)."
+    text = f"{what}: {NOT_ON_DASK} ({named(lacking)} {verb} the responses in memory)."
+    return LeftOut(text, lacking)
 
 
 def chapter_left_out(title: str, analyses: tuple[tuple[str, ...], ...]) -> str:
     """The index page's note on a chapter left out because none of its
     analyses runs on the Dask engine."""
-    names = [name for group in analyses for name in group]
-    return (
-        f"Chapter '{title}': left out, its analyses ({named(dict.fromkeys(names))}) need the "
+    names = list(dict.fromkeys(name for group in analyses for name in group))
+    text = (
+        f"Chapter '{title}': left out, its analyses ({named(names)}) need the "
         "responses in memory and the study was read with the Dask engine."
     )
+    return LeftOut(text, names, chapter=True)
 
 
 def chapter_runs(study, analyses: tuple[tuple[str, ...], ...]) -> bool:

@@ -34,7 +34,7 @@ from ..analyses.trends import trends
 from ..stats import CORRECTION_NAMES, family_note
 from ..tables import Findings, format_bound, format_difference, html_table
 from .chapter import ChapterSettings
-from .engines import memory_note, runs
+from .engines import memory_note, runs, without_repeats
 
 DEFAULT_N_BOOT = 200
 """Bootstrap resamples of the drivers and scenarios when no chapter says (the
@@ -66,8 +66,9 @@ class Report:
     analyses: Any = None  # the Analyses the page was built from
 
     def skipped_once(self) -> list[str]:
-        """The notes on what was left out, each once, in the order first given."""
-        return list(dict.fromkeys(self.skipped))  # of the headline cards' intervals (kpis' default)
+        """The notes on what was left out, each once, in the order first given; a
+        section's note is dropped when its chapter is listed as left out."""
+        return without_repeats(self.skipped)
 
 
 def figure_uri(ax) -> str:
