@@ -358,6 +358,26 @@ def test_ids_in_order_over_parts_apart_are_no_duplicates_without_counting(tmp_pa
     assert load_dask_study(path, scheduler="synchronous").n == N
 
 
+def test_ids_are_checked_part_by_part_never_many_parts_in_one_task(tmp_path, monkeypatch):
+    """Read alone, one column of many parts would be fused by Dask into a few tasks
+    (at 100M respondents, 25 million ids in one worker: killed for its memory)."""
+    from cxresearch.data import dask_study
+
+    sizes = []
+    id_range = dask_study._id_range
+    monkeypatch.setattr(
+        dask_study, "_id_range", lambda ids: sizes.append(len(ids)) or id_range(ids)
+    )
+    raw = pd.read_csv(cx.make_demo_study(tmp_path, n=N, random_state=3, events=False).parent
+                      / "responses.csv", dtype={"respondent_id": str})  # fmt: skip
+    write_parts(raw, tmp_path / "parts", 40)
+    (tmp_path / "responses.csv").unlink()
+    path = tmp_path / "study.yaml"
+    path.write_text(path.read_text().replace("responses: responses.csv", "responses: parts"))
+    assert load_dask_study(path, scheduler="synchronous").n == N
+    assert sizes == [N // 40] * 40
+
+
 @pytest.mark.parametrize(
     "columns",
     [["recommend"], ["brand_rated", "wave", "weight"], ["region", "overall_satisfaction"]],

@@ -751,10 +751,14 @@ class _ResponsesLoader:
         frame = self.source.frame
         if column is None or column not in frame.columns:
             return []
-        ids = frame[[column]].map_partitions(_stripped_ids, column, meta=(column, "string"))
-        ranges = self.run(*[dask.delayed(_id_range)(p) for p in ids.to_delayed()])
+        # One task per part (never fused: a column read alone, dask-expr would fuse
+        # dozens of parts into one task, 25 million ids at 100M rows, and kill workers)
+        parts = self.source.columns([column]) or frame.to_delayed(optimize_graph=False)
+        pieces = [dask.delayed(_stripped_ids)(p, column) for p in parts]
+        ranges = self.run(*[dask.delayed(_id_range)(p) for p in pieces])
         if _disjoint_increasing(list(ranges)):
             return []
+        ids = _dd.from_delayed(pieces, meta=(column, "string"), verify_meta=False)
         repeated = _repeated_ids(ids, self.run)
         if not repeated:
             return []

@@ -125,7 +125,11 @@ def segment_dask(
     )
     segments = int(fitted.personas["segment"].max())
     weight = study.codebook.weight
-    found = study.compute(*[dask.delayed(segment_sums)(p, fitted, weight, segments) for p in parts])
+    read = [*fitted.features, *fitted.profile_columns, *fitted.imputation["feature"], weight]
+    labelled = study.frame(read).to_delayed()  # only these columns read and checked
+    found = study.compute(
+        *[dask.delayed(segment_sums)(p, fitted, weight, segments) for p in labelled]
+    )
     totals = {key: np.sum([f[key] for f in found], axis=0) for key in found[0]}
     labels = study.responses.map_partitions(
         segment_rows, fitted, meta=pd.Series([], dtype="int64", name="segment")
