@@ -189,18 +189,26 @@ def check_depth(text: str, file: str) -> None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1
-                    raise StudyError(
-                        Problem(
-                            file,
-                            f"the codebook nests lists and mappings more than {MAX_DEPTH} "
-                            f"levels deep (at line {line}); a codebook needs only a few levels",
-                        )
-                    )
+                    raise _too_deep(file, event.start_mark.line + 1)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if "nesting depth" in str(getattr(exc, "problem", "")) and mark is not None:
+            # libyaml >= 0.2.6 (PyYAML 6.0.4) scans ahead and stops deep
+            # flow nesting itself, before the events reach the count above.
+            raise _too_deep(file, mark.line + 1) from None
         raise StudyError(Problem(file, syntax_message(exc))) from None
+
+
+def _too_deep(file: str, line: int) -> StudyError:
+    return StudyError(
+        Problem(
+            file,
+            f"the codebook nests lists and mappings more than {MAX_DEPTH} "
+            f"levels deep (at line {line}); a codebook needs only a few levels",
+        )
+    )
 
 
 def check_aliases(root: yaml.Node | None, file: str) -> None:
