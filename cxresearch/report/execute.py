@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import ReportError
 from .notebooks import ChapterNotebook
+from .warm import ForkServer, fork_server, forked_launch
 
 
 def execute_all(chapters, folder: Path, params, workers: int, progress: bool, out_dir: Path):
@@ -34,12 +35,18 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
     so an interrupt reaches it at once: then no queued chapter starts, every
     kernel is killed (:class:`_Kernels`) and the interrupt goes on.
     """
-    import papermill as pm
-    from tqdm.auto import tqdm
 
     folder.mkdir(parents=True)
     kernels = _Kernels()
-    manager_class = _kernel_manager_class(kernels)
+    with _threads_per_kernel(workers), fork_server() as server:
+        manager_class = _kernel_manager_class(kernels, server)
+        _execute(chapters, folder, params, workers, progress, out_dir, kernels, manager_class)
+
+
+def _execute(chapters, folder, params, workers, progress, out_dir, kernels, manager_class):
+    import papermill as pm
+    from tqdm.auto import tqdm
+
     todo: queue.SimpleQueue = queue.SimpleQueue()
     for chapter in chapters:
         todo.put(chapter)
@@ -87,7 +94,7 @@ def execute_all(chapters, folder: Path, params, workers: int, progress: bool, ou
         threading.Thread(target=worker, name=f"cxresearch-chapter-{number}", daemon=True)
         for number in range(workers)
     ]
-    with _threads_per_kernel(workers), _quiet_when_stopped(kernels), bar:
+    with _quiet_when_stopped(kernels), bar:
         for thread in threads:
             thread.start()
         try:
@@ -203,16 +210,20 @@ def _kill(manager) -> None:
         manager.cleanup_connection_file()
 
 
-def _kernel_manager_class(kernels: _Kernels) -> type:
+def _kernel_manager_class(kernels: _Kernels, server: ForkServer | None = None) -> type:
     """The kernel manager the chapters run with: jupyter_client's, but it
-    registers its kernel with ``kernels`` (to be killed on an interrupt) and
-    shuts a finished kernel down without first interrupting it (the interrupt
-    made every good run print "KeyboardInterrupt caught in kernel")."""
+    forks its kernel from ``server`` (when there is one: the libraries are
+    imported once, :mod:`cxresearch.report.warm`), registers the kernel with
+    ``kernels`` (to be killed on an interrupt) and shuts a finished kernel down
+    without first interrupting it (the interrupt made every good run print
+    "KeyboardInterrupt caught in kernel")."""
     from jupyter_client import AsyncKernelManager
 
     class ReportKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kernels.starting()
+            if server is not None:
+                self.provisioner.launch_kernel = forked_launch(self.provisioner, server)
             await super()._async_launch_kernel(kernel_cmd, **kw)
             kernels.started(self)
 

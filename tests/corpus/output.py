@@ -255,11 +255,27 @@ def alive(pid: int) -> bool:
 
 
 def kernels_of(pid: int) -> list[int]:
-    def is_kernel(child: int) -> bool:
+    """The kernels among ``pid``'s descendants: launched (``ipykernel`` in their
+    command line) or forked from the report's fork server (its command line,
+    under a parent with the same: ``cxresearch.report.warm``)."""
+
+    def command(process: int) -> bytes:
         try:
-            return b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes()
+            return Path(f"/proc/{process}/cmdline").read_bytes()
         except OSError:
-            return False
+            return b""
+
+    def parent(process: int) -> int:
+        try:
+            return int(Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def is_kernel(child: int) -> bool:
+        warm = b"cxresearch.report.warm"
+        return b"ipykernel" in command(child) or (
+            warm in command(child) and warm in command(parent(child))
+        )
 
     return [child for child in descendants(pid) if is_kernel(child)]
 
