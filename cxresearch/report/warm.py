@@ -4,7 +4,7 @@ Each chapter runs in its own Jupyter kernel, and each kernel used to import
 pandas, matplotlib, scipy.stats, scikit-learn and cxresearch itself: about two
 CPU-seconds per chapter on this project's machine, more than the chapter's
 analyses in several chapters. A report now starts one **fork server**
-(``python -m cxresearch.report.warm``) that imports those libraries once, then
+(:data:`SERVE`) that imports those libraries once, then
 forks a process for each chapter kernel (Unix ``fork``: the child shares the
 imported modules' memory pages, copied only when written). The child becomes
 the kernel the ordinary way (``ipykernel``'s ``IPKernelApp`` on the connection
@@ -65,6 +65,9 @@ PRELOAD = (
 
 INLINE = "module://matplotlib_inline.backend_inline"
 
+SERVE = "import sys; from cxresearch.report.warm import serve; serve(sys.stdin, sys.stdout)"
+"""The server's command (``-c``: ``-m`` would run a second copy of this module)."""
+
 
 class ForkServer:
     """A running fork server: :meth:`spawn` forks a kernel process from it."""
@@ -82,10 +85,9 @@ class ForkServer:
             return None
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cxresearch.report.warm"],
+                [sys.executable, "-c", SERVE],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,  # (stderr: the report's, as a launched kernel's)
                 env={**os.environ, "MPLBACKEND": INLINE},
                 text=True,
                 bufsize=1,
@@ -276,7 +278,3 @@ def fork_server() -> Iterator[ForkServer | None]:
     finally:
         if server is not None:
             server.close()
-
-
-if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout)
