@@ -229,7 +229,10 @@ def run_dask(config: dict, memory: TreeMemory, record: Recorder) -> None:
             return
         record.record["kpi_values"] = kpi_values(study)
         on_dask = set(_engine.available_on_dask())
+        wanted = config.get("analyses")  # (None: every one)
         for call in calls():
+            if wanted is not None and call["name"] not in wanted:
+                continue
             if call["name"] not in on_dask:
                 record.skip(call["label"], call["basis"], NOT_ON_DASK)
                 continue
@@ -487,6 +490,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default="kpis,gaps,trends,operations,funnel",
         help="analyses run in memory (comma-separated names; 'all': every one)",
     )
+    parser.add_argument(
+        "--dask-analyses",
+        default="all",
+        help="analyses run on Dask (comma-separated names; 'all', the default: every one; "
+        "to finish a full-size run in parts)",
+    )
     parser.add_argument("--pandas-memory-cap", type=float, default=18.0, help="GiB")
     parser.add_argument("--respondent-part-rows", type=int, default=500_000)
     parser.add_argument("--event-part-rows", type=int, default=1_000_000)
@@ -499,10 +508,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     size = QUICK if args.quick else FULL
     args.respondents = args.respondents or size["respondents"]
     args.events = args.events or size["events"]
-    args.pandas_rows = min(args.pandas_rows or 10_000_000, args.respondents)
-    args.pandas_events = min(args.pandas_events or 10_000_000, args.events)
+    args.pandas_rows = min(_or(args.pandas_rows, 10_000_000), args.respondents)  # (0: no pandas)
+    args.pandas_events = min(_or(args.pandas_events, 10_000_000), args.events)
     args.workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
     return args
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def default_workdir(params: ScaleParams) -> Path:
@@ -576,6 +589,9 @@ def run_all(args, params: ScaleParams, folder: Path) -> int:
                 "study": str(folder / "study.yaml"),
                 "respondents": params.respondents,
                 "events": params.events,
+                "analyses": None
+                if args.dask_analyses == "all"
+                else [a for a in args.dask_analyses.split(",") if a],
             }
         )
     records = [run_config(c, folder) for c in configs]
