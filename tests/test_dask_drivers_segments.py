@@ -31,6 +31,7 @@ from shapes import make_shape  # noqa: E402
 from cxresearch.analyses import driver_model  # noqa: E402
 from cxresearch.analyses.driver_model import DriverData  # noqa: E402
 from cxresearch.analyses.on_dask import drivers as dask_drivers  # noqa: E402
+from cxresearch.analyses.on_dask import segments as dask_segments  # noqa: E402
 from cxresearch.data.dask_study import load_dask_study  # noqa: E402
 
 POINT = [
@@ -313,6 +314,24 @@ def test_a_study_within_the_sample_is_segmented_as_in_memory(both):
     labelled = cx.assign_segments(lazy, a)
     assert isinstance(labelled, dd.Series)
     pd.testing.assert_series_equal(labelled.compute(), cx.assign_segments(memory, a))
+
+
+def test_a_partition_labelled_in_small_chunks_gives_the_same_segments(both, monkeypatch):
+    """Partitions are labelled a chunk of rows at a time (bounded memory); the sums
+    are the same however the rows are chunked (here 7 rows a chunk, partial last
+    chunks included)."""
+    memory, lazy = both
+    whole = cx.segment(lazy, k=4, n_boot=0)
+    monkeypatch.setattr(dask_segments, "CHUNK_ROWS", 7)
+    chunked = cx.segment(lazy, k=4, n_boot=0)
+    pd.testing.assert_frame_equal(chunked.personas, whole.personas, rtol=1e-12)
+    pd.testing.assert_frame_equal(chunked.imputation, whole.imputation)
+    pd.testing.assert_frame_equal(
+        chunked.profiles["feature_means"], whole.profiles["feature_means"], rtol=1e-12
+    )
+    pd.testing.assert_frame_equal(
+        chunked.personas, cx.segment(memory, k=4, n_boot=0).personas, rtol=1e-9
+    )
 
 
 def planted_segments(folder: Path, n: int, seed: int = 2) -> tuple[Path, np.ndarray]:
