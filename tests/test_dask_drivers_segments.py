@@ -311,6 +311,7 @@ def test_a_study_within_the_sample_is_segmented_as_in_memory(both):
     means = b.profiles["feature_means"]
     pd.testing.assert_frame_equal(means, a.profiles["feature_means"], rtol=1e-9, check_names=False)
     assert b.notes == a.notes and b.verdict == a.verdict
+    pd.testing.assert_frame_equal(b.profiles["kpis"].table, a.profiles["kpis"].table, rtol=1e-9)
     labelled = cx.assign_segments(lazy, a)
     assert isinstance(labelled, dd.Series)
     pd.testing.assert_series_equal(labelled.compute(), cx.assign_segments(memory, a))
@@ -328,6 +329,10 @@ def test_a_partition_labelled_in_small_chunks_gives_the_same_segments(both, monk
     pd.testing.assert_frame_equal(chunked.imputation, whole.imputation)
     pd.testing.assert_frame_equal(
         chunked.profiles["feature_means"], whole.profiles["feature_means"], rtol=1e-12
+    )
+    pd.testing.assert_series_equal(chunked.labels.compute(), whole.labels.compute())
+    pd.testing.assert_frame_equal(
+        chunked.profiles["kpis"].table, whole.profiles["kpis"].table, rtol=1e-12
     )
     pd.testing.assert_frame_equal(
         chunked.personas, cx.segment(memory, k=4, n_boot=0).personas, rtol=1e-9

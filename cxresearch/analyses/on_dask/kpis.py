@@ -188,6 +188,43 @@ def combine(parts: list[pd.DataFrame], columns: list[str], asked: dict[str, list
     return keys, totals
 
 
+@dataclass(frozen=True)
+class KpiSums:
+    """The sums a pass over the partitions gathers for a KPI table grouped by
+    ``columns``, and the table made of them: what :func:`kpis_dask` runs, and
+    what another pass (the segmentation's, by segment) can gather alongside its own."""
+
+    columns: list[str]
+    weight: str | None
+    asked: dict[str, list]
+
+    @classmethod
+    def of(cls, study, columns: list[str], weight: str | None) -> KpiSums:
+        return cls(columns, weight, requests(study))
+
+    def read(self, study) -> list[str]:
+        """The columns the sums read."""
+        outcomes = [item.column for item in study.codebook.outcomes.values()]
+        wanted = [*self.columns, self.weight, *outcomes]
+        return list(dict.fromkeys(c for c in wanted if c is not None))
+
+    def partition(self, frame: pd.DataFrame, codebook) -> pd.DataFrame:
+        """One partition's (or chunk's) sums: :func:`partition_sums`."""
+        return partition_sums(frame, codebook, self.columns, self.weight, self.asked)
+
+    def table(self, study, parts: list[pd.DataFrame], confidence: float) -> KpiTable:
+        """The KPI table from the sums of every partition."""
+        keys, totals = combine(parts, self.columns, self.asked)
+        return kpi_table(
+            study,
+            keys,
+            self.columns,
+            lambda kpi, item: _Totals(totals[kpi]),
+            weighted=self.weight is not None,
+            confidence=confidence,
+        )
+
+
 @dask_version("kpis")
 def kpis_dask(study, *, by=None, weighted: bool = True, confidence: float = 0.95) -> KpiTable:
     """The KPI table of a Dask study (:func:`cxresearch.data.dask_study.load_dask_study`),
@@ -204,19 +241,12 @@ def kpis_dask(study, *, by=None, weighted: bool = True, confidence: float = 0.95
     Student t on Kish's effective n) are functions of these sums only.
     """
     columns = [study.resolve_column(b) for b in as_list(by)]
-    weight = study.codebook.weight if weighted else None
-    asked = requests(study)
-    outcomes = [item.column for item in study.codebook.outcomes.values()]
-    parts = study.frame([*columns, weight, *outcomes]).to_delayed()  # only these columns
+    plan = KpiSums.of(study, columns, study.codebook.weight if weighted else None)
+    parts = study.frame(plan.read(study)).to_delayed()  # only these columns
     sums = study.compute(
-        *[dask.delayed(partition_sums)(p, study.codebook, columns, weight, asked) for p in parts]
+        *[
+            dask.delayed(partition_sums)(p, study.codebook, columns, plan.weight, plan.asked)
+            for p in parts
+        ]
     )
-    keys, totals = combine(list(sums), columns, asked)
-    return kpi_table(
-        study,
-        keys,
-        columns,
-        lambda kpi, item: _Totals(totals[kpi]),
-        weighted=weight is not None,
-        confidence=confidence,
-    )
+    return plan.table(study, list(sums), confidence)

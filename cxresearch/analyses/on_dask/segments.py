@@ -13,10 +13,10 @@
 3. one pass over every row: each partition is labelled with the fitted
    pipeline (:func:`~cxresearch.analyses.segments.segment_rows`) and sends,
    per segment, its count, weight and the features' sums and answers, and per
-   feature its missing answers; the sizes, shares, feature means and the
-   table of missing answers come from these sums over all rows, and the
-   outcome per segment from the KPI table of the whole study by segment
-   (:func:`~cxresearch.analyses.on_dask.kpis.kpis_dask`).
+   feature its missing answers, and the sums of the KPI table by segment
+   (:class:`~cxresearch.analyses.on_dask.kpis.KpiSums`), 50,000 rows at a
+   time; the sizes, shares, feature means, the table of missing answers and
+   the outcome per segment come from these sums over all rows.
 
 ``labels`` is a lazy Dask Series (compute it, or write it, as needed); the
 notes say on how many of how many respondents the model was fitted. Segments
@@ -35,10 +35,10 @@ import pandas as pd
 from ..._lazy import LazyModule
 from ...data.study import Study
 from .._engine import dask_version
-from ..kpis import kpis
 from ..personas import with_counts
 from ..segments import Segmentation, feature_columns, segment, segment_rows
 from .drivers import Subsets
+from .kpis import KpiSums
 
 dask = LazyModule("dask")
 
@@ -64,17 +64,44 @@ def segment_sums(
     weight, and per feature the answers and their sum; and the missing answers
     of each column of the segmentation's table of missing answers. Every one is
     a sum over rows, taken over chunks of :data:`CHUNK_ROWS` rows and added."""
-    chunks = [
-        _chunk_sums(frame.iloc[start : start + CHUNK_ROWS], segmentation, weight, k)
-        for start in range(0, max(len(frame), 1), CHUNK_ROWS)
-    ]
-    return {key: sum(chunk[key] for chunk in chunks) for key in chunks[0]}
+    return segment_pass(frame, segmentation, weight, k)[0]
+
+
+def segment_pass(
+    frame: pd.DataFrame,
+    segmentation: Segmentation,
+    weight: str | None,
+    k: int,
+    kpi_sums: KpiSums | None = None,
+    codebook=None,
+) -> tuple[dict[str, np.ndarray], list[pd.DataFrame]]:
+    """One partition's :func:`segment_sums` and, with ``kpi_sums`` (grouped by
+    ``segment``), its KPI sums by segment: each chunk of :data:`CHUNK_ROWS` rows
+    is labelled once and gives both, so the partition is read once and never
+    held with a copy of itself."""
+    sums, kpi_parts = [], []
+    dtype = pd.CategoricalDtype(range(1, k + 1))
+    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+        chunk = frame.iloc[start : start + CHUNK_ROWS]
+        labels = segment_rows(chunk, segmentation)
+        sums.append(_chunk_sums(chunk, labels.to_numpy(), segmentation, weight, k))
+        if kpi_sums is not None:
+            labelled = chunk.assign(segment=labels.astype(dtype))
+            kpi_parts.append(kpi_sums.partition(labelled, codebook))
+    return {key: sum(chunk[key] for chunk in sums) for key in sums[0]}, kpi_parts
+
+
+def labels_of(frame: pd.DataFrame, segmentation: Segmentation) -> pd.Series:
+    """Each row's segment (:func:`segment_rows`), :data:`CHUNK_ROWS` rows at a time."""
+    if len(frame) <= CHUNK_ROWS:
+        return segment_rows(frame, segmentation)
+    starts = range(0, len(frame), CHUNK_ROWS)
+    return pd.concat([segment_rows(frame.iloc[s : s + CHUNK_ROWS], segmentation) for s in starts])
 
 
 def _chunk_sums(
-    frame: pd.DataFrame, segmentation: Segmentation, weight: str | None, k: int
+    frame: pd.DataFrame, labels: np.ndarray, segmentation: Segmentation, weight: str | None, k: int
 ) -> dict[str, np.ndarray]:
-    labels = segment_rows(frame, segmentation).to_numpy()
     numbers = frame[segmentation.features].to_numpy(dtype=float, na_value=np.nan)
     numbers = numbers.reshape(len(frame), len(segmentation.features))
     w = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(dtype=float)
@@ -143,19 +170,26 @@ def segment_dask(
     )
     segments = int(fitted.personas["segment"].max())
     weight = study.codebook.weight
+    kpi_sums = KpiSums.of(study, ["segment"], weight)
     read = [*fitted.features, *fitted.profile_columns, *fitted.imputation["feature"], weight]
-    labelled = study.frame(read).to_delayed()  # only these columns read and checked
+    read += [c for c in kpi_sums.read(study) if c != "segment"]  # the KPIs' outcomes
+    # only these columns read and checked, one task per part (a projection of the
+    # whole lazy responses would let dask-expr read about 20 parts in one task)
+    base = study.frame(read)
     found = study.compute(
-        *[dask.delayed(segment_sums)(p, fitted, weight, segments) for p in labelled]
+        *[
+            dask.delayed(segment_pass)(p, fitted, weight, segments, kpi_sums, study.codebook)
+            for p in base.to_delayed()
+        ]
     )
-    totals = {key: np.sum([f[key] for f in found], axis=0) for key in found[0]}
-    labels = study.responses.map_partitions(
-        segment_rows, fitted, meta=pd.Series([], dtype="int64", name="segment")
+    totals = {key: np.sum([f[0][key] for f in found], axis=0) for key in found[0][0]}
+    labels = base.map_partitions(
+        labels_of, fitted, meta=pd.Series([], dtype="int64", name="segment")
     )
     numbers = pd.Index(range(1, segments + 1), name="segment")
     sizes = pd.Series(totals["n"][1:].astype(int), index=numbers)
     shares = pd.Series(totals["w"][1:] / totals["w"][1:].sum(), index=numbers)
-    kpi_table = _kpis_by_segment(study, labels, numbers, confidence)
+    kpi_table = kpi_sums.table(study, [part for f in found for part in f[1]], confidence)
     personas = with_counts(study, fitted.personas, sizes, shares, kpi_table.table)
     with np.errstate(divide="ignore", invalid="ignore"):
         means = totals["sums"][1:] / totals["answers"][1:]
@@ -178,18 +212,6 @@ def segment_dask(
         imputation=_imputation(fitted.imputation, totals["missing"], rows),
         notes=(*fitted.notes, note) if len(sample) < rows else fitted.notes,
     )
-
-
-def _kpis_by_segment(study, labels, numbers: pd.Index, confidence: float):
-    """The whole study's KPI table by segment (the in-memory personas' outcome)."""
-    dtype = pd.CategoricalDtype(list(numbers))
-
-    def as_category(part: pd.Series) -> pd.Series:
-        return part.astype(dtype)
-
-    segment_column = labels.map_partitions(as_category, meta=pd.Series([], dtype=dtype))
-    segmented = replace(study, responses=study.responses.assign(segment=segment_column))
-    return kpis(segmented, by="segment", confidence=confidence)
 
 
 def _imputation(table: pd.DataFrame, missing: np.ndarray, rows: int) -> pd.DataFrame:
