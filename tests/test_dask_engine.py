@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import cxresearch as cx
+from cxresearch.data.dask_workers import arrow_pool
 
 pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
@@ -222,6 +223,9 @@ def test_on_a_local_cluster_of_two_worker_processes_over_tcp(both, study_path):
         try:
             assert through_load.client is not None and through_load.scheduler == address
             assert through_load.compute(through_load.responses.index.size) == (N,)
+            # the workers allocate Arrow memory with the system allocator (it returns it)
+            pools = through_load.client.run(arrow_pool)
+            assert len(pools) == 2 and set(pools.values()) == {"system"}
         finally:
             through_load.close()
         assert main(["validate", str(study_path), "--engine", "dask", "--scheduler", address]) == 0

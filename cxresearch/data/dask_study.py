@@ -332,10 +332,15 @@ def source_identities(places: DataPlaces) -> dict[str, str]:
 
 
 def connect(scheduler: str | None):
-    """A ``distributed`` client for a scheduler address; None for local schedulers."""
+    """A ``distributed`` client for a scheduler address, its workers prepared
+    (:func:`~cxresearch.data.dask_workers.prepare_workers`); None for local schedulers."""
     if scheduler is None or "://" not in scheduler:
         return None
-    return _distributed.Client(scheduler, set_as_default=False)
+    from .dask_workers import prepare_workers
+
+    client = _distributed.Client(scheduler, set_as_default=False)
+    prepare_workers(client)
+    return client
 
 
 @dataclass(frozen=True)
