@@ -54,6 +54,7 @@ from .checks import (
     check_events,
 )
 from .codebook import Codebook
+from .dask_workers import prepare_workers
 from .places import DataPlaces, parquet_identity, read_codebook
 from .quality import DataQuality
 from .readers import (
@@ -336,8 +337,6 @@ def connect(scheduler: str | None):
     (:func:`~cxresearch.data.dask_workers.prepare_workers`); None for local schedulers."""
     if scheduler is None or "://" not in scheduler:
         return None
-    from .dask_workers import prepare_workers
-
     client = _distributed.Client(scheduler, set_as_default=False)
     prepare_workers(client)
     return client
