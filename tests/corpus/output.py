@@ -280,6 +280,14 @@ def kernels_of(pid: int) -> list[int]:
     return [child for child in descendants(pid) if is_kernel(child)]
 
 
+def _default_signals() -> None:
+    """In the command's process: SIGINT and SIGTERM at their defaults, as at a
+    terminal, even when the tests run in a background job (whose shell ignores
+    SIGINT, an ignored signal being inherited)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def interrupted(signum: int, after_kernel: float = 1.0, limit: float = 3.0):
     """A ``run`` that starts the report as a process, waits until a kernel runs,
     sends ``signum`` and checks: the process ends within ``limit`` seconds, no
@@ -299,6 +307,7 @@ def interrupted(signum: int, after_kernel: float = 1.0, limit: float = 3.0):
                 cwd=folder,
                 stdout=stdout,
                 stderr=stderr,
+                preexec_fn=_default_signals,
             )
         try:
             deadline = time.monotonic() + 120
