@@ -339,6 +339,20 @@ def test_a_partition_labelled_in_small_chunks_gives_the_same_segments(both, monk
     )
 
 
+def test_workers_receive_the_model_without_the_sample_labels(both):
+    """The workers get the fitted model without the sample's labels and map (5 MB
+    at a sample of 100,000, once per partition's task before): it assigns every
+    row to the same segment."""
+    memory, _ = both
+    fitted = cx.segment(memory, k=4, n_boot=0)
+    slim = dask_segments.for_assigning(fitted)
+    assert slim.labels.empty and slim.map_points.empty
+    assert len(fitted.labels) == memory.n and not fitted.map_points.empty  # (untouched)
+    pd.testing.assert_series_equal(
+        cx.assign_segments(memory, slim), cx.assign_segments(memory, fitted)
+    )
+
+
 def planted_segments(folder: Path, n: int, seed: int = 2) -> tuple[Path, np.ndarray]:
     """A study of six touchpoints whose expectations (1-7) come from three planted
     segments (each high on two touchpoints), as Parquet parts; returns the path

@@ -16,7 +16,9 @@
    feature its missing answers, and the sums of the KPI table by segment
    (:class:`~cxresearch.analyses.on_dask.kpis.KpiSums`), 50,000 rows at a
    time; the sizes, shares, feature means, the table of missing answers and
-   the outcome per segment come from these sums over all rows.
+   the outcome per segment come from these sums over all rows. The workers
+   receive the fitted model once, as one key of the graph, without the
+   sample's labels and map (:func:`for_assigning`).
 
 ``labels`` is a lazy Dask Series (compute it, or write it, as needed); the
 notes say on how many of how many respondents the model was fitted. Segments
@@ -89,6 +91,19 @@ def segment_pass(
             labelled = chunk.assign(segment=labels.astype(dtype))
             kpi_parts.append(kpi_sums.partition(labelled, codebook))
     return {key: sum(chunk[key] for chunk in sums) for key in sums[0]}, kpi_parts
+
+
+def for_assigning(segmentation: Segmentation) -> Segmentation:
+    """The segmentation with only what :func:`segment_rows` needs to assign
+    rows: the sample's labels and map points are left empty (they are about
+    5 MB at a sample of 100,000; passed with each of 200 partitions' tasks,
+    which a worker keeps until the pass ends, they filled 0.5 GiB of each
+    1.5 GiB worker at 100 million respondents)."""
+    return replace(
+        segmentation,
+        labels=segmentation.labels.iloc[:0],
+        map_points=segmentation.map_points.iloc[:0],
+    )
 
 
 def labels_of(frame: pd.DataFrame, segmentation: Segmentation) -> pd.Series:
@@ -176,15 +191,17 @@ def segment_dask(
     # only these columns read and checked, one task per part (a projection of the
     # whole lazy responses would let dask-expr read about 20 parts in one task)
     base = study.frame(read)
+    assigning = for_assigning(fitted)
+    model = dask.delayed(assigning, traverse=False)  # one key: one copy per worker
     found = study.compute(
         *[
-            dask.delayed(segment_pass)(p, fitted, weight, segments, kpi_sums, study.codebook)
+            dask.delayed(segment_pass)(p, model, weight, segments, kpi_sums, study.codebook)
             for p in base.to_delayed()
         ]
     )
     totals = {key: np.sum([f[0][key] for f in found], axis=0) for key in found[0][0]}
     labels = base.map_partitions(
-        labels_of, fitted, meta=pd.Series([], dtype="int64", name="segment")
+        labels_of, assigning, meta=pd.Series([], dtype="int64", name="segment")
     )
     numbers = pd.Index(range(1, segments + 1), name="segment")
     sizes = pd.Series(totals["n"][1:].astype(int), index=numbers)
