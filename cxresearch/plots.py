@@ -400,6 +400,17 @@ def k_scores_plot(choice, ax=None):
     return ax
 
 
+def _mark_suppressed_cells(ax, suppressed: np.ndarray, note: str) -> None:
+    """Grey the heatmap cells whose base is below the minimum and write the note in
+    them: seaborn masks a missing cell and leaves it blank (it annotates only the
+    cells it colours), so a suppressed base would otherwise look like no data."""
+    for row, col in zip(*np.nonzero(suppressed), strict=True):
+        ax.add_patch(
+            _patches.Rectangle((col, row), 1, 1, facecolor="#e6e6e6", edgecolor="white", lw=0.5)
+        )
+        ax.text(col + 0.5, row + 0.5, note, ha="center", va="center", color="#555555", fontsize=9)
+
+
 @literal_text
 def comparison_heatmap(comparison, ax=None):
     """Brand x touchpoint experience scores; a competitor's cell is marked + or -
@@ -427,17 +438,22 @@ def comparison_heatmap(comparison, ax=None):
     for (label, rival), difference in sig.items():
         if label in text.index and rival in text.columns:
             text.loc[label, rival] += " -" if difference > 0 else " +"
-    text = text.where(~small.astype(bool), "n<" + str(comparison.min_base))
+    small = small.astype(bool)
+    shown = grid.where(~small)
     ax = _axes(ax, width=2 + 1.4 * len(brands), height=max(3, 0.42 * len(order) + 1.2))
+    anything = shown.notna().to_numpy().any()
     sns.heatmap(
-        grid.where(~small.astype(bool)),
-        annot=text.to_numpy(),
+        shown,
+        annot=text.where(~small, "").to_numpy(),
         fmt="",
         cmap="cividis",
+        cbar=bool(anything),
         cbar_kws={"label": {"mean": "mean experience", "share": "share %", "nps": "NPS"}[kind]},
+        **({} if anything else {"vmin": 0.0, "vmax": 1.0}),
         linewidths=0.5,
         ax=ax,
     )
+    _mark_suppressed_cells(ax, small.to_numpy(), f"n<{comparison.min_base}")
     ax.set_xlabel("brand (own brand first)")
     ax.set_ylabel("touchpoint" if kind == "mean" else "measure")
     what = {"mean": "Experience", "share": "Share", "nps": "NPS"}[kind]

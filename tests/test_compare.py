@@ -204,3 +204,40 @@ def test_without_a_driver_model_the_brand_is_not_told_it_has_no_strengths(demo_p
     lines = cx.compare(study).findings().lines
     assert not any("No own experience" in line for line in lines)
     assert "matter" in lines[-1] and "unknown" in lines[-1]
+
+
+def _cell_texts(ax) -> dict[tuple[float, float], str]:
+    return {(t.get_position()[0], t.get_position()[1]): t.get_text() for t in ax.texts}
+
+
+def test_the_heatmap_writes_the_note_in_every_suppressed_cell(demo):
+    """Seaborn leaves a missing cell blank; a base below the minimum must say so."""
+    import matplotlib.pyplot as plt
+
+    result = cx.compare(with_min_base(demo, 150))  # about half the demo's cells
+    ax = result.plot()
+    texts = _cell_texts(ax)
+    small = result.values[result.values["below_min_base"] & result.values["touchpoint"].notna()]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    brands = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(small)
+    for _, cell in small.iterrows():
+        position = (brands.index(cell["brand"]) + 0.5, labels.index(cell["label"]) + 0.5)
+        assert texts[position] == "n<150"
+    shown = [t for t in texts.values() if t != "n<150"]
+    assert 0 < len(shown) == len(labels) * len(brands) - len(small)
+    plt.close(ax.figure)
+
+
+def test_a_heatmap_with_every_base_suppressed_has_no_colour_scale(demo):
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    result = cx.compare(with_min_base(demo, 100_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ax = result.plot()
+    assert set(_cell_texts(ax).values()) == {"n<100000"}
+    assert len(ax.figure.axes) == 1  # no colour bar for a scale with nothing on it
+    plt.close(ax.figure)
