@@ -391,3 +391,26 @@ def test_the_missing_answers_table_reads_in_words(demo):
     worst = raw["share_missing"].idxmax()
     assert shown.loc[worst, "share missing"] == f"{raw.loc[worst, 'share_missing']:.0%}"
     assert set(shown["filled with"]) <= {"the item's mean", "a category of its own"}
+
+
+def test_a_feature_constant_within_a_segment_is_tested_without_a_warning():
+    """Everyone in segment 1 rated the item 2: its variance is exactly 0, and Welch's
+    t against the others is exact (scipy's check for "nearly identical" data would
+    otherwise print a precision warning in the analyst's notebook)."""
+    import warnings
+
+    from scipy import stats
+
+    from cxresearch.analyses.personas import distinguishing
+
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"item": np.r_[np.full(40, 2.0), rng.integers(3, 8, 60).astype(float)]})
+    labels = pd.Series(np.r_[np.ones(40, int), np.full(60, 2)])
+    differences = standardized_differences(data, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        flagged = distinguishing(data, labels, differences)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the reference: scipy alone
+        p = stats.ttest_ind(data["item"][:40], data["item"][40:], equal_var=False).pvalue
+    assert p < 1e-20 and flagged.loc[1, "item"] and flagged.loc[2, "item"]

@@ -23,6 +23,7 @@ with the same profile, under names that say it is a level, not a persona.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -64,9 +65,14 @@ def distinguishing(
     out = {}
     for segment in differences.index:
         inside = (labels == segment).to_numpy()
-        p = _st.ttest_ind(
-            data[inside], data[~inside], equal_var=False, nan_policy="omit", axis=0
-        ).pvalue
+        with warnings.catch_warnings():
+            # a segment whose answers on a feature are all the same (everyone in it
+            # rated the one touchpoint 2) has variance exactly 0; scipy flags any
+            # constant sample as "nearly identical", but Welch's t is exact with it
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+            p = _st.ttest_ind(
+                data[inside], data[~inside], equal_var=False, nan_policy="omit", axis=0
+            ).pvalue
         adjusted = adjust_pvalues(np.asarray(p, dtype=float))
         big = differences.loc[segment].abs().to_numpy() >= MIN_EFFECT
         out[segment] = pd.Series(big & (adjusted < alpha), index=data.columns)
